@@ -1,0 +1,232 @@
+"""The embedded PostgreSQL cluster pgcoord owns (data under ``.pgcoord/``).
+
+PostgreSQL refuses to run as root, so when this process is root the server
+binaries run as an unprivileged OS user (``postgres`` if it exists, else a
+``pgcoord`` system user created on first use). Authentication is ``trust`` on
+loopback only: the cluster is a local development/test server, never a
+production one.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SUPERUSER = "postgres"
+
+
+class ClusterError(RuntimeError):
+    """The embedded cluster could not be created, started or stopped."""
+
+
+def find_bindir() -> Path:
+    """Locate PostgreSQL server binaries (>= 15): $PGCOORD_PG_BINDIR, then the newest Debian layout."""
+    env = os.environ.get("PGCOORD_PG_BINDIR")
+    if env:
+        return Path(env)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
+    if candidates:
+        return Path(candidates[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    raise ClusterError(
+        "PostgreSQL server binaries not found: install postgresql-15 or set PGCOORD_PG_BINDIR"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_user() -> str | None:
+    """The OS user the server runs as; None means 'this process's own user'."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "pgcoord"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "pgcoord"],
+        check=True,
+    )
+    return "pgcoord"
+
+
+def _make_reachable(path: Path, user: str) -> None:
+    """Give the server user traverse access to every parent of its data directory."""
+    uid = pwd.getpwnam(user).pw_uid
+    for parent in reversed(path.resolve().parents):
+        st = parent.stat()
+        if st.st_uid != uid and not (st.st_mode & 0o001):
+            os.chmod(parent, st.st_mode | 0o001)
+
+
+@dataclass
+class Cluster:
+    """One PostgreSQL cluster under ``root`` (data, socket, log and port files)."""
+
+    root: Path
+    tuned_for_tests: bool = False
+
+    @property
+    def datadir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def rundir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def logfile(self) -> Path:
+        return self.root / "server.log"
+
+    @property
+    def portfile(self) -> Path:
+        return self.root / "port"
+
+    @property
+    def port(self) -> int:
+        if not self.portfile.exists():
+            raise ClusterError(f"cluster at {self.root} has never been started")
+        return int(self.portfile.read_text().strip())
+
+    def dsn(self, dbname: str = "postgres", user: str = SUPERUSER) -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"
+
+    # -- running the server binaries as the right OS user -----------------
+    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+        user = _server_user()
+        proc = subprocess.run(
+            [str(a) for a in args],
+            user=user,
+            capture_output=True,
+            text=True,
+            cwd="/",
+        )
+        if check and proc.returncode != 0:
+            raise ClusterError(
+                f"{Path(args[0]).name} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}"
+            )
+        return proc
+
+    def initialised(self) -> bool:
+        return (self.datadir / "PG_VERSION").exists()
+
+    def init(self) -> None:
+        if self.initialised():
+            return
+        bindir = find_bindir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.rundir.mkdir(exist_ok=True)
+        user = _server_user()
+        if user:
+            _make_reachable(self.root, user)
+            shutil.chown(self.root, user)
+            shutil.chown(self.rundir, user)
+        self._run([
+            bindir / "initdb", "-D", self.datadir, "-U", SUPERUSER, "-A", "trust",
+            "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
+        ])
+        conf = [
+            "listen_addresses = '127.0.0.1'",
+            f"unix_socket_directories = '{self.rundir}'",
+            "max_connections = 200",
+            "shared_buffers = 256MB",
+            "max_locks_per_transaction = 256",
+            "log_min_messages = warning",
+        ]
+        if self.tuned_for_tests:
+            # A throwaway cluster: durability buys nothing, speed does.
+            conf += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+        with open(self.datadir / "postgresql.conf", "a") as fh:
+            fh.write("\n# pgcoord embedded cluster\n" + "\n".join(conf) + "\n")
+
+    def running(self) -> bool:
+        if not self.initialised():
+            return False
+        proc = self._run([find_bindir() / "pg_ctl", "-D", self.datadir, "status"], check=False)
+        return proc.returncode == 0
+
+    def start(self) -> None:
+        self.init()
+        if self.running():
+            return
+        port = _free_port()
+        self.portfile.write_text(f"{port}\n")
+        user = _server_user()
+        if user:
+            shutil.chown(self.portfile, user)
+        if not self.logfile.exists():
+            self.logfile.touch()
+            if user:
+                shutil.chown(self.logfile, user)
+        self._run([
+            find_bindir() / "pg_ctl", "-D", self.datadir, "-l", self.logfile,
+            "-o", f"-p {port}", "-w", "-t", "60", "start",
+        ])
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            proc = self._run(
+                [find_bindir() / "pg_isready", "-h", "127.0.0.1", "-p", str(self.port)], check=False
+            )
+            if proc.returncode == 0:
+                return
+            time.sleep(0.2)
+        raise ClusterError(f"server did not accept connections within {timeout}s; see {self.logfile}")
+
+    def stop(self) -> None:
+        if self.running():
+            self._run([find_bindir() / "pg_ctl", "-D", self.datadir, "-m", "fast", "-w", "stop"])
+
+    def status(self) -> str:
+        if not self.initialised():
+            return "absent"
+        return f"running on port {self.port}" if self.running() else "stopped"
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def project_root() -> Path:
+    """The repository root: $PGCOORD_HOME, else the nearest parent holding sqitch.plan."""
+    env = os.environ.get("PGCOORD_HOME")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for p in (here, *here.parents):
+        if (p / "sqitch.plan").exists():
+            return p
+    pkg = Path(__file__).resolve()
+    for p in pkg.parents:
+        if (p / "sqitch.plan").exists():
+            return p
+    raise ClusterError("cannot find the pgcoord project root (no sqitch.plan); set PGCOORD_HOME")
+
+
+def default_cluster() -> Cluster:
+    """The cluster `make demo` uses."""
+    return Cluster(project_root() / ".pgcoord" / "cluster")
+
+
+def test_cluster() -> Cluster:
+    """The throwaway cluster the test run uses."""
+    return Cluster(project_root() / ".pgcoord" / "testcluster", tuned_for_tests=True)

@@ -1,0 +1,156 @@
+-- Deploy pgcoord:audit
+-- The append-only, hash-chained audit trail (INV-AUDIT-COMPLETE, INV-AUDIT-IMMUTABLE).
+--
+-- Chains: one hash chain per server backend (chain_id = pg_backend_pid()). Two live
+-- backends never share a pid, so concurrent writers never queue on a common chain
+-- head row; a single global head would serialise every mutating transaction on one
+-- row lock for its whole length. The cost: verification walks many short chains,
+-- and the exported digest (coord.audit_digest) lists every chain head.
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+CREATE TABLE coord_private.audit_events (
+    event_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    chain_id    integer NOT NULL,
+    seq         bigint NOT NULL CHECK (seq > 0),
+    occurred_at timestamptz NOT NULL,
+    actor       text NOT NULL,
+    operation   text NOT NULL,
+    resource    text,
+    allowed     boolean NOT NULL,           -- the engine's decision
+    proceeded   boolean NOT NULL,           -- whether the mutation went ahead
+    reason      text NOT NULL REFERENCES coord_private.reason_codes (code),
+    engine      text NOT NULL,
+    mode        text NOT NULL,
+    context     jsonb NOT NULL,
+    prev_hash   bytea NOT NULL,
+    hash        bytea NOT NULL,
+    UNIQUE (chain_id, seq)
+);
+COMMENT ON TABLE coord_private.audit_events IS
+    'append-only audit trail: one event per mutation and decision, hash-chained per backend';
+CREATE INDEX audit_events_actor_idx ON coord_private.audit_events (actor, event_id);
+CREATE INDEX audit_events_occurred_idx ON coord_private.audit_events (occurred_at);
+ALTER TABLE coord_private.audit_events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY audit_events_own ON coord_private.audit_events FOR SELECT
+    USING (actor = session_user OR pg_catalog.pg_has_role(session_user, 'coord_auditor', 'MEMBER'));
+
+CREATE TABLE coord_private.audit_chain_heads (
+    chain_id  integer PRIMARY KEY,
+    seq       bigint NOT NULL,
+    head_hash bytea NOT NULL
+);
+COMMENT ON TABLE coord_private.audit_chain_heads IS
+    'the last (seq, hash) of each chain: removing an event at a chain''s tail is caught against it';
+ALTER TABLE coord_private.audit_chain_heads ENABLE ROW LEVEL SECURITY;
+
+CREATE TABLE coord_private.audit_anchors (
+    chain_id   integer PRIMARY KEY,
+    seq        bigint NOT NULL,
+    hash       bytea NOT NULL,
+    purged_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE coord_private.audit_anchors IS
+    'retention: the (seq, hash) of the last purged event of each chain, where verification resumes';
+ALTER TABLE coord_private.audit_anchors ENABLE ROW LEVEL SECURITY;
+
+CREATE FUNCTION coord_private.audit_genesis(p_chain_id integer)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = ''
+AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to('pgcoord-audit-genesis:' || p_chain_id::text, 'UTF8')) $$;
+COMMENT ON FUNCTION coord_private.audit_genesis(integer) IS 'the prev_hash of the first event of a chain';
+
+-- The canonical form: a jsonb array rendered as text (deterministic), with the
+-- timestamp in UTC microseconds so the session TimeZone cannot change the hash.
+CREATE FUNCTION coord_private.audit_event_hash(
+    p_prev_hash bytea, p_chain_id integer, p_seq bigint, p_occurred_at timestamptz,
+    p_actor text, p_operation text, p_resource text, p_allowed boolean, p_proceeded boolean,
+    p_reason text, p_engine text, p_mode text, p_context jsonb)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = ''
+AS $$
+    SELECT pg_catalog.sha256(p_prev_hash || pg_catalog.convert_to(pg_catalog.jsonb_build_array(
+        p_chain_id, p_seq,
+        pg_catalog.to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+        p_actor, p_operation, p_resource, p_allowed, p_proceeded,
+        p_reason, p_engine, p_mode, p_context)::text, 'UTF8'))
+$$;
+COMMENT ON FUNCTION coord_private.audit_event_hash(bytea, integer, bigint, timestamptz, text, text, text, boolean, boolean, text, text, text, jsonb)
+    IS 'sha256 of the previous hash and the canonical form of one audit event';
+
+-- Appends one event to this backend's chain. Only called by coord_private.authorize.
+CREATE FUNCTION coord_private.append_audit_event(
+    p_operation text, p_resource text, p_allowed boolean, p_proceeded boolean,
+    p_reason text, p_engine text, p_mode text, p_context jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_chain integer := pg_catalog.pg_backend_pid();
+    v_seq bigint;
+    v_prev bytea;
+    v_at timestamptz := pg_catalog.now();
+    v_hash bytea;
+    v_id bigint;
+BEGIN
+    SELECT h.seq, h.head_hash INTO v_seq, v_prev
+      FROM coord_private.audit_chain_heads h
+     WHERE h.chain_id = v_chain
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        v_seq := 0;
+        v_prev := coord_private.audit_genesis(v_chain);
+        INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash)
+        VALUES (v_chain, 0, v_prev);
+    END IF;
+    v_seq := v_seq + 1;
+    v_hash := coord_private.audit_event_hash(v_prev, v_chain, v_seq, v_at, session_user,
+        p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context);
+    INSERT INTO coord_private.audit_events
+        (chain_id, seq, occurred_at, actor, operation, resource, allowed, proceeded,
+         reason, engine, mode, context, prev_hash, hash)
+    VALUES (v_chain, v_seq, v_at, session_user, p_operation, p_resource, p_allowed, p_proceeded,
+            p_reason, p_engine, p_mode, p_context, v_prev, v_hash)
+    RETURNING event_id INTO v_id;
+    UPDATE coord_private.audit_chain_heads SET seq = v_seq, head_hash = v_hash WHERE chain_id = v_chain;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION coord_private.append_audit_event(text, text, boolean, boolean, text, text, text, jsonb)
+    IS 'appends one hash-chained event to the calling backend''s chain (INV-AUDIT-COMPLETE)';
+
+-- Immutability: no UPDATE, DELETE or TRUNCATE, whatever privileges a role holds.
+-- The only exception is retention (coord.purge_audit), which runs as the owner and
+-- sets a transaction-local flag that no other role can act on (no role but the
+-- owner has DELETE on the table at all).
+CREATE FUNCTION coord_private.audit_events_immutable()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE'
+       AND pg_catalog.current_setting('coord_private.audit_retention', true) = 'on'
+       AND current_user = 'coord_owner' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'PC009',
+        MESSAGE = pg_catalog.format('audit events are immutable: %s refused', TG_OP),
+        DETAIL  = 'the pgcoord audit trail is append-only (INV-AUDIT-IMMUTABLE)',
+        HINT    = 'retention is coord.purge_audit(before, reason), run by a coord_admin';
+END
+$$;
+COMMENT ON FUNCTION coord_private.audit_events_immutable() IS 'trigger: refuses UPDATE, DELETE and TRUNCATE of audit events';
+
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON coord_private.audit_events
+    FOR EACH ROW EXECUTE FUNCTION coord_private.audit_events_immutable();
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON coord_private.audit_events
+    FOR EACH ROW EXECUTE FUNCTION coord_private.audit_events_immutable();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON coord_private.audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION coord_private.audit_events_immutable();
+
+COMMIT;

@@ -1,0 +1,233 @@
+-- Deploy pgcoord:audit_api
+-- Reading, verifying, exporting and retiring the audit trail (INV-AUDIT-IMMUTABLE).
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+CREATE VIEW coord.audit_trail AS
+    SELECT e.event_id, e.chain_id, e.seq, e.occurred_at, e.actor, e.operation, e.resource,
+           e.allowed, e.proceeded, e.reason, e.engine, e.mode, e.context,
+           pg_catalog.encode(e.hash, 'hex') AS hash
+      FROM coord_private.audit_events e;
+COMMENT ON VIEW coord.audit_trail IS 'coord_auditor: the whole audit trail';
+
+CREATE VIEW coord.my_audit_events WITH (security_barrier) AS
+    SELECT e.event_id, e.occurred_at, e.operation, e.resource, e.allowed, e.proceeded,
+           e.reason, e.engine, e.mode, e.context
+      FROM coord_private.audit_events e
+     WHERE e.actor = session_user;
+COMMENT ON VIEW coord.my_audit_events IS 'agent: the calling agent''s own audit events (INV-RLS)';
+
+-- Every problem of every chain, found set-wise: content vs stored hash, sequence
+-- gaps, links to the previous event (or the genesis / retention anchor), and the
+-- chain head (which catches removal at a chain's tail).
+CREATE FUNCTION coord_private.audit_problems()
+RETURNS TABLE (event_id bigint, chain_id integer, seq bigint, problem text)
+LANGUAGE sql STABLE
+SET search_path = ''
+AS $$
+    WITH ev AS (
+        SELECT e.*,
+               pg_catalog.lag(e.hash) OVER w AS lag_hash,
+               pg_catalog.lag(e.seq) OVER w AS lag_seq,
+               pg_catalog.row_number() OVER w AS rn,
+               pg_catalog.row_number() OVER (PARTITION BY e.chain_id ORDER BY e.seq DESC) AS rn_desc
+          FROM coord_private.audit_events e
+        WINDOW w AS (PARTITION BY e.chain_id ORDER BY e.seq)
+    )
+    SELECT ev.event_id, ev.chain_id, ev.seq,
+           CASE
+             WHEN ev.hash <> coord_private.audit_event_hash(ev.prev_hash, ev.chain_id, ev.seq, ev.occurred_at,
+                      ev.actor, ev.operation, ev.resource, ev.allowed, ev.proceeded, ev.reason, ev.engine,
+                      ev.mode, ev.context)
+               THEN 'event altered: its content does not match its hash'
+             WHEN ev.rn = 1 AND ev.seq <> coalesce(an.seq, 0) + 1
+               THEN 'events removed before this one (sequence gap at the chain start)'
+             WHEN ev.rn = 1 AND ev.prev_hash <> coalesce(an.hash, coord_private.audit_genesis(ev.chain_id))
+               THEN 'chain broken: the first event does not link to the chain start'
+             WHEN ev.rn > 1 AND ev.seq <> ev.lag_seq + 1
+               THEN 'events removed before this one (sequence gap)'
+             WHEN ev.rn > 1 AND ev.prev_hash <> ev.lag_hash
+               THEN 'chain broken: prev_hash does not match the previous event (inserted or rewritten)'
+             WHEN ev.rn_desc = 1 AND h.chain_id IS NULL
+               THEN 'chain head missing'
+             WHEN ev.rn_desc = 1 AND (h.seq <> ev.seq OR h.head_hash <> ev.hash)
+               THEN 'events removed after this one, or the chain head was altered'
+           END
+      FROM ev
+      LEFT JOIN coord_private.audit_anchors an ON an.chain_id = ev.chain_id
+      LEFT JOIN coord_private.audit_chain_heads h ON h.chain_id = ev.chain_id
+    UNION ALL
+    -- a head whose chain has no event left beyond its anchor: the tail was removed
+    SELECT NULL::bigint, h.chain_id, h.seq, 'every event of the chain after its start was removed'
+      FROM coord_private.audit_chain_heads h
+      LEFT JOIN coord_private.audit_anchors an ON an.chain_id = h.chain_id
+     WHERE h.seq > coalesce(an.seq, 0)
+       AND NOT EXISTS (SELECT 1 FROM coord_private.audit_events e WHERE e.chain_id = h.chain_id)
+$$;
+COMMENT ON FUNCTION coord_private.audit_problems() IS 'every inconsistency of the audit chains (NULL problem rows are filtered by callers)';
+
+CREATE FUNCTION coord.verify_audit(
+    OUT ok boolean, OUT chains_checked integer, OUT events_checked bigint,
+    OUT first_bad_event_id bigint, OUT first_bad_chain integer, OUT first_bad_seq bigint, OUT problem text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    SELECT pg_catalog.count(DISTINCT e.chain_id), pg_catalog.count(*)
+      INTO chains_checked, events_checked
+      FROM coord_private.audit_events e;
+    SELECT p.event_id, p.chain_id, p.seq, p.problem
+      INTO first_bad_event_id, first_bad_chain, first_bad_seq, problem
+      FROM coord_private.audit_problems() p
+     WHERE p.problem IS NOT NULL
+     ORDER BY p.event_id NULLS LAST, p.chain_id, p.seq
+     LIMIT 1;
+    ok := problem IS NULL;
+END
+$$;
+COMMENT ON FUNCTION coord.verify_audit() IS
+    'coord_auditor: recompute every hash chain; ok, or the first bad event (lowest id) and what is wrong with it (INV-AUDIT-IMMUTABLE)';
+
+CREATE FUNCTION coord_private.digest_of_chains(p_chains jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = ''
+AS $$ SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to('pgcoord-audit-digest-v1:' || p_chains::text, 'UTF8')), 'hex') $$;
+COMMENT ON FUNCTION coord_private.digest_of_chains(jsonb) IS 'the self-check hash of an exported digest''s chain list';
+
+CREATE FUNCTION coord.audit_digest()
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+    WITH chains AS (
+        SELECT coalesce(pg_catalog.jsonb_object_agg(h.chain_id::text,
+                   pg_catalog.jsonb_build_object('seq', h.seq, 'hash', pg_catalog.encode(h.head_hash, 'hex'))),
+               '{}'::jsonb) AS c
+          FROM coord_private.audit_chain_heads h
+         WHERE h.seq > 0
+    )
+    SELECT pg_catalog.jsonb_build_object(
+               'format', 'pgcoord-audit-digest-v1',
+               'database', pg_catalog.current_database(),
+               'taken_at', pg_catalog.now(),
+               'chains', chains.c,
+               'digest', coord_private.digest_of_chains(chains.c))
+      FROM chains
+$$;
+COMMENT ON FUNCTION coord.audit_digest() IS
+    'coord_auditor: the head (seq, hash) of every chain, to keep OUTSIDE the database; coord.verify_audit_digest later proves no chain was rewritten, even by a superuser';
+
+CREATE FUNCTION coord.verify_audit_digest(p_digest jsonb,
+    OUT ok boolean, OUT chains_checked integer, OUT first_bad_chain integer, OUT problem text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_chain text;
+    v_head jsonb;
+    v_seq bigint;
+    v_hash bytea;
+    v_anchor coord_private.audit_anchors;
+    v_verify record;
+BEGIN
+    IF p_digest IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'digest must not be NULL';
+    END IF;
+    IF pg_catalog.jsonb_typeof(p_digest) <> 'object'
+       OR p_digest->>'format' IS DISTINCT FROM 'pgcoord-audit-digest-v1'
+       OR pg_catalog.jsonb_typeof(p_digest->'chains') IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC014', MESSAGE = 'not a pgcoord audit digest',
+            HINT = 'pass the JSON that coord.audit_digest() returned';
+    END IF;
+    IF coord_private.digest_of_chains(p_digest->'chains') IS DISTINCT FROM p_digest->>'digest' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC014', MESSAGE = 'the digest was altered after export',
+            DETAIL = 'its chain list does not match its own digest field';
+    END IF;
+
+    chains_checked := 0;
+    FOR v_chain, v_head IN SELECT * FROM pg_catalog.jsonb_each(p_digest->'chains') ORDER BY 1 LOOP
+        chains_checked := chains_checked + 1;
+        v_seq := (v_head->>'seq')::bigint;
+        SELECT e.hash INTO v_hash FROM coord_private.audit_events e
+         WHERE e.chain_id = v_chain::integer AND e.seq = v_seq;
+        IF FOUND THEN
+            IF v_hash <> pg_catalog.decode(v_head->>'hash', 'hex') THEN
+                ok := false; first_bad_chain := v_chain::integer;
+                problem := pg_catalog.format('chain %s was rewritten: event %s no longer has the exported hash', v_chain, v_seq);
+                RETURN;
+            END IF;
+            CONTINUE;
+        END IF;
+        SELECT * INTO v_anchor FROM coord_private.audit_anchors a WHERE a.chain_id = v_chain::integer;
+        IF FOUND AND v_anchor.seq > v_seq THEN
+            CONTINUE;   -- purged by retention; the anchor carries verification on
+        END IF;
+        IF FOUND AND v_anchor.seq = v_seq AND v_anchor.hash = pg_catalog.decode(v_head->>'hash', 'hex') THEN
+            CONTINUE;
+        END IF;
+        ok := false; first_bad_chain := v_chain::integer;
+        problem := pg_catalog.format('chain %s lost event %s that the digest recorded', v_chain, v_seq);
+        RETURN;
+    END LOOP;
+
+    SELECT * INTO v_verify FROM coord.verify_audit();
+    IF NOT v_verify.ok THEN
+        ok := false; first_bad_chain := v_verify.first_bad_chain;
+        problem := v_verify.problem;
+        RETURN;
+    END IF;
+    ok := true;
+END
+$$;
+COMMENT ON FUNCTION coord.verify_audit_digest(jsonb) IS
+    'coord_auditor: check the trail against a digest exported earlier by coord.audit_digest() (catches a superuser who recomputed whole chains). Errors PC001, PC014';
+
+CREATE FUNCTION coord.purge_audit(p_before timestamptz, p_reason text,
+    OUT ok boolean, OUT reason text, OUT event_id bigint, OUT purged bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v coord_private.verdict;
+BEGIN
+    IF p_before IS NULL OR p_reason IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'before and reason must not be NULL';
+    END IF;
+    IF p_before > pg_catalog.now() OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'purge boundary must not be in the future and a reason is required',
+            DETAIL = pg_catalog.format('before = %s', p_before);
+    END IF;
+    v := coord_private.authorize('purge_audit', p_before::text,
+        pg_catalog.jsonb_build_object('before', p_before, 'why', p_reason));
+    purged := 0;
+    IF v.proceed THEN
+        -- Record where each chain's remaining part starts, then remove the prefix.
+        INSERT INTO coord_private.audit_anchors AS an (chain_id, seq, hash, purged_at)
+        SELECT DISTINCT ON (e.chain_id) e.chain_id, e.seq, e.hash, pg_catalog.now()
+          FROM coord_private.audit_events e
+         WHERE e.occurred_at < p_before
+         ORDER BY e.chain_id, e.seq DESC
+        ON CONFLICT (chain_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, purged_at = EXCLUDED.purged_at;
+        PERFORM pg_catalog.set_config('coord_private.audit_retention', 'on', true);
+        DELETE FROM coord_private.audit_events e
+         USING coord_private.audit_anchors an
+         WHERE e.chain_id = an.chain_id AND e.seq <= an.seq;
+        GET DIAGNOSTICS purged = ROW_COUNT;
+        PERFORM pg_catalog.set_config('coord_private.audit_retention', 'off', true);
+    END IF;
+    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+END
+$$;
+COMMENT ON FUNCTION coord.purge_audit(timestamptz, text) IS
+    'coord_admin: retention — remove events older than before, keeping an anchor per chain so verification still works; itself audited. Errors PC001, PC002';
+
+REVOKE ALL ON FUNCTION coord.verify_audit(), coord.audit_digest(), coord.verify_audit_digest(jsonb),
+    coord.purge_audit(timestamptz, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION coord.verify_audit(), coord.audit_digest(), coord.verify_audit_digest(jsonb)
+    TO coord_auditor, coord_admin;
+GRANT EXECUTE ON FUNCTION coord.purge_audit(timestamptz, text) TO coord_admin;
+GRANT SELECT ON coord.audit_trail TO coord_auditor;
+GRANT SELECT ON coord.my_audit_events TO coord_agent;
+
+COMMIT;

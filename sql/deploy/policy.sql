@@ -1,0 +1,170 @@
+-- Deploy pgcoord:policy
+-- The enforcement path of every mutation:
+--   1. the API function normalises its input into a mutation intent
+--      (agent = session_user, operation, resource, context) and raises PC* on bad input;
+--   2. coord_private.decide asks the configured engine: allowed, reason, engine, context;
+--   3. coord_private.authorize applies the enforcement mode and writes exactly one
+--      audit event, in the mutation's transaction, before any side effect;
+--   4. the API function mutates only when the verdict says proceed.
+-- A refusal is a returned verdict, so its audit event commits with the transaction.
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+CREATE TYPE coord_private.decision AS (
+    allowed boolean,
+    reason  text,
+    engine  text,
+    context jsonb
+);
+COMMENT ON TYPE coord_private.decision IS 'what a policy engine decides about one mutation intent';
+
+CREATE TYPE coord_private.verdict AS (
+    proceed  boolean,   -- the mutation may run
+    allowed  boolean,   -- the engine's decision
+    reason   text,      -- a code of coord_private.reason_codes
+    engine   text,
+    mode     text,
+    event_id bigint     -- the audit event recording this decision
+);
+COMMENT ON TYPE coord_private.verdict IS 'the decision after the enforcement mode, with its audit event';
+
+-- The native engine: the baseline rules in PL/pgSQL, no extension needed.
+-- Facts a rule needs about state (e.g. the caller's live lock count) arrive in
+-- p_context from the API function; the engine reads only catalog tables.
+CREATE FUNCTION coord_private.native_decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
+RETURNS coord_private.decision
+LANGUAGE plpgsql STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_op coord_private.operations;
+    v_agent coord_private.agents;
+    v_profile coord_private.profiles;
+    v_ctx jsonb;
+BEGIN
+    SELECT * INTO v_op FROM coord_private.operations o WHERE o.name = p_operation;
+    IF NOT FOUND THEN
+        RETURN ROW(false, 'unknown_operation', 'native', '{}'::jsonb)::coord_private.decision;
+    END IF;
+
+    IF v_op.category = 'admin' THEN
+        IF pg_catalog.pg_has_role(p_actor, 'coord_admin', 'MEMBER')
+           OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = p_actor) THEN
+            RETURN ROW(true, 'allowed', 'native', pg_catalog.jsonb_build_object('admin', true))::coord_private.decision;
+        END IF;
+        RETURN ROW(false, 'not_admin', 'native', pg_catalog.jsonb_build_object('admin', false))::coord_private.decision;
+    END IF;
+
+    SELECT * INTO v_agent FROM coord_private.agents a WHERE a.role_name = p_actor;
+    IF NOT FOUND THEN
+        RETURN ROW(false, 'agent_not_registered', 'native', '{}'::jsonb)::coord_private.decision;
+    END IF;
+    IF v_agent.status <> 'active' THEN
+        RETURN ROW(false, 'agent_suspended', 'native', pg_catalog.jsonb_build_object('status', v_agent.status))::coord_private.decision;
+    END IF;
+
+    -- INV-TRUST: effective trust comes only from the profile; no profile, no trust.
+    SELECT * INTO v_profile FROM coord_private.profiles p WHERE p.name = v_agent.profile;
+    IF NOT FOUND THEN
+        RETURN ROW(false, 'profile_unresolved', 'native',
+                   pg_catalog.jsonb_build_object('profile', v_agent.profile))::coord_private.decision;
+    END IF;
+    v_ctx := pg_catalog.jsonb_build_object('profile', v_profile.name, 'trust', v_profile.trust_level,
+                                           'min_trust', v_op.min_trust);
+
+    IF p_operation = ANY (v_profile.blocked_operations) THEN
+        RETURN ROW(false, 'operation_blocked', 'native', v_ctx)::coord_private.decision;
+    END IF;
+    IF v_profile.allowed_operations IS NOT NULL AND NOT p_operation = ANY (v_profile.allowed_operations) THEN
+        RETURN ROW(false, 'operation_not_allowed', 'native', v_ctx)::coord_private.decision;
+    END IF;
+    IF v_profile.trust_level < v_op.min_trust THEN
+        RETURN ROW(false, 'trust_too_low', 'native', v_ctx)::coord_private.decision;
+    END IF;
+
+    -- Profile resource limits, against counts the API function measured.
+    IF (p_context ? 'live_locks') AND (p_context->>'live_locks')::integer >= v_profile.max_locks THEN
+        RETURN ROW(false, 'limit_exceeded', 'native',
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_locks', 'max', v_profile.max_locks))::coord_private.decision;
+    END IF;
+    IF (p_context ? 'claimed_tasks') AND (p_context->>'claimed_tasks')::integer >= v_profile.max_claimed_tasks THEN
+        RETURN ROW(false, 'limit_exceeded', 'native',
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_claimed_tasks', 'max', v_profile.max_claimed_tasks))::coord_private.decision;
+    END IF;
+    IF (p_context ? 'elevated') AND (p_context->>'elevated')::boolean AND v_profile.trust_level < 3 THEN
+        RETURN ROW(false, 'trust_too_low', 'native', v_ctx || pg_catalog.jsonb_build_object('elevated', true))::coord_private.decision;
+    END IF;
+
+    RETURN ROW(true, 'allowed', 'native', v_ctx)::coord_private.decision;
+END
+$$;
+COMMENT ON FUNCTION coord_private.native_decide(text, text, text, jsonb) IS
+    'the native policy engine: registration, suspension, profile (fail closed), allow/block lists, trust, limits';
+
+CREATE FUNCTION coord_private.decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
+RETURNS coord_private.decision
+LANGUAGE plpgsql STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_engine text;
+BEGIN
+    SELECT s.policy_engine INTO v_engine FROM coord_private.settings s;
+    -- Only the native engine exists at this point of the plan; an unknown engine
+    -- setting fails closed rather than allowing.
+    IF v_engine = 'native' THEN
+        RETURN coord_private.native_decide(p_actor, p_operation, p_resource, p_context);
+    END IF;
+    RETURN ROW(false, 'unknown_operation', coalesce(v_engine, 'none'),
+               pg_catalog.jsonb_build_object('error', 'engine not available'))::coord_private.decision;
+END
+$$;
+COMMENT ON FUNCTION coord_private.decide(text, text, text, jsonb) IS 'dispatches a mutation intent to the configured policy engine';
+
+-- THE policy hook. Every coord function that writes calls it before its first write.
+-- p_refusal carries a coordination-invariant refusal the caller found (e.g.
+-- lock_held_by_other): such refusals hold in every enforcement mode, because
+-- shadowing them would break INV-LOCK-EXCL and friends.
+CREATE FUNCTION coord_private.authorize(
+    p_operation text, p_resource text, p_context jsonb DEFAULT '{}', p_refusal text DEFAULT NULL)
+RETURNS coord_private.verdict
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_mode text;
+    v_decision coord_private.decision;
+    v_outcome text;
+    v_proceed boolean;
+    v_reason text;
+    v_ctx jsonb;
+    v_event bigint;
+BEGIN
+    SELECT s.enforcement_mode INTO v_mode FROM coord_private.settings s;
+    v_decision := coord_private.decide(session_user, p_operation, p_resource, coalesce(p_context, '{}'));
+
+    IF NOT v_decision.allowed THEN
+        SELECT rc.outcome INTO v_outcome FROM coord_private.reason_codes rc WHERE rc.code = v_decision.reason;
+        v_reason := v_decision.reason;
+        v_proceed := v_mode <> 'enforce' AND v_outcome IS DISTINCT FROM 'refuse' AND p_refusal IS NULL;
+    ELSIF p_refusal IS NOT NULL THEN
+        v_reason := p_refusal;
+        v_proceed := false;
+    ELSE
+        v_reason := 'allowed';
+        v_proceed := true;
+    END IF;
+
+    v_ctx := coalesce(p_context, '{}') || pg_catalog.jsonb_build_object('decision', v_decision.context);
+    IF p_refusal IS NOT NULL THEN
+        v_ctx := v_ctx || pg_catalog.jsonb_build_object('refusal', p_refusal);
+    END IF;
+    v_event := coord_private.append_audit_event(p_operation, p_resource, v_decision.allowed, v_proceed,
+                                                v_reason, v_decision.engine, v_mode, v_ctx);
+    RETURN ROW(v_proceed, v_decision.allowed, v_reason, v_decision.engine, v_mode, v_event)::coord_private.verdict;
+END
+$$;
+COMMENT ON FUNCTION coord_private.authorize(text, text, jsonb, text) IS
+    'the policy hook (INV-BOUNDARY): decide, apply the enforcement mode, write exactly one audit event (INV-AUDIT-COMPLETE)';
+
+COMMIT;

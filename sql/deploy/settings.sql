@@ -1,0 +1,28 @@
+-- Deploy pgcoord:settings
+-- One row of settings: the enforcement mode and the policy engine. Changed only
+-- through coord.set_enforcement_mode / coord.set_policy_engine (coord_admin, audited).
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+CREATE TABLE coord_private.settings (
+    singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    enforcement_mode text NOT NULL DEFAULT 'enforce' CHECK (enforcement_mode IN ('off', 'shadow', 'enforce')),
+    policy_engine    text NOT NULL DEFAULT 'native' CHECK (policy_engine IN ('native', 'cedar')),
+    updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_by       text NOT NULL DEFAULT session_user
+);
+COMMENT ON TABLE coord_private.settings IS 'the single row of pgcoord settings (enforcement mode, policy engine)';
+INSERT INTO coord_private.settings DEFAULT VALUES;
+ALTER TABLE coord_private.settings ENABLE ROW LEVEL SECURITY;
+
+-- The database clock every lease decision uses. Tests replace this function with
+-- one that adds a test-controlled offset (tests/sql/test_clock.sql); a production
+-- deploy never contains that replacement.
+CREATE FUNCTION coord_private.current_time()
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = ''
+AS $$ SELECT pg_catalog.now() $$;
+COMMENT ON FUNCTION coord_private.current_time() IS 'the database clock used for every lease and expiry decision (INV-LOCK-EXPIRY)';
+
+COMMIT;

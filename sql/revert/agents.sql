@@ -1,0 +1,5 @@
+-- Revert pgcoord:agents
+BEGIN;
+DROP TABLE coord_private.sessions;
+DROP TABLE coord_private.agents;
+COMMIT;

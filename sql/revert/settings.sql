@@ -1,0 +1,5 @@
+-- Revert pgcoord:settings
+BEGIN;
+DROP FUNCTION coord_private.current_time();
+DROP TABLE coord_private.settings;
+COMMIT;
