@@ -17,6 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 SUPERUSER = "postgres"
 
@@ -204,6 +205,11 @@ class Cluster:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def with_dbname(dsn: str, dbname: str) -> str:
+    """The same server URL, pointing at another database."""
+    return urlunsplit(urlsplit(dsn)._replace(path="/" + dbname))
 
 
 def project_root() -> Path:

@@ -29,7 +29,8 @@ INSERT INTO coord_private.error_codes (sqlstate, name, description) VALUES
     ('PC011', 'engine_unavailable',      'the requested policy engine cannot run in this database'),
     ('PC012', 'invalid_pattern',         'a guardrail or domain pattern is invalid or unsafe'),
     ('PC013', 'unknown_session',         'no session of this agent has the given id'),
-    ('PC014', 'invalid_digest',          'an exported audit digest is malformed or was altered');
+    ('PC014', 'invalid_digest',          'an exported audit digest is malformed or was altered'),
+    ('PC015', 'isolation_not_supported', 'pgcoord mutations need READ COMMITTED: a snapshot older than the coordination locks could miss a conflicting grant');
 
 CREATE TABLE coord_private.reason_codes (
     code        text PRIMARY KEY CHECK (code ~ '^[a-z][a-z_]*$'),
@@ -58,7 +59,7 @@ INSERT INTO coord_private.reason_codes (code, outcome, description) VALUES
     ('task_terminal',          'refuse', 'the task is completed, failed or cancelled and cannot change state'),
     ('task_not_claimable',     'refuse', 'no claimable task matched'),
     ('dependency_failed',      'refuse', 'a dependency failed or was cancelled, so the task was settled'),
-    ('not_task_submitter',     'deny',   'only the submitter or an elevated agent may cancel a task'),
+    ('attempts_exhausted',     'refuse', 'the task''s claim expired after its last allowed attempt, so the task failed'),
     ('guardrail_blocked',      'deny',   'a guardrail pattern of severity block matched'),
     ('domain_denied',          'deny',   'the network policy denies the domain');
 

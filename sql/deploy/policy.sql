@@ -47,6 +47,12 @@ BEGIN
         RETURN ROW(false, 'unknown_operation', 'native', '{}'::jsonb)::coord_private.decision;
     END IF;
 
+    -- A system operation is the consequence of a mutation that was itself authorised
+    -- (e.g. settling the dependents of a failed task); it is recorded, not re-decided.
+    IF v_op.category = 'system' THEN
+        RETURN ROW(true, 'allowed', 'native', pg_catalog.jsonb_build_object('system', true))::coord_private.decision;
+    END IF;
+
     IF v_op.category = 'admin' THEN
         IF pg_catalog.pg_has_role(p_actor, 'coord_admin', 'MEMBER')
            OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = p_actor) THEN
@@ -90,6 +96,10 @@ BEGIN
     IF (p_context ? 'claimed_tasks') AND (p_context->>'claimed_tasks')::integer >= v_profile.max_claimed_tasks THEN
         RETURN ROW(false, 'limit_exceeded', 'native',
                    v_ctx || pg_catalog.jsonb_build_object('limit', 'max_claimed_tasks', 'max', v_profile.max_claimed_tasks))::coord_private.decision;
+    END IF;
+    IF (p_context ? 'lease_seconds') AND (p_context->>'lease_seconds')::numeric > v_profile.max_lease_seconds THEN
+        RETURN ROW(false, 'limit_exceeded', 'native',
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v_profile.max_lease_seconds))::coord_private.decision;
     END IF;
     IF (p_context ? 'elevated') AND (p_context->>'elevated')::boolean AND v_profile.trust_level < 3 THEN
         RETURN ROW(false, 'trust_too_low', 'native', v_ctx || pg_catalog.jsonb_build_object('elevated', true))::coord_private.decision;

@@ -30,7 +30,7 @@ INSERT INTO coord_private.profiles (name, trust_level, description, max_locks, m
 
 CREATE TABLE coord_private.operations (
     name        text PRIMARY KEY CHECK (name ~ '^[a-z][a-z_]*$'),
-    category    text NOT NULL CHECK (category IN ('agent', 'admin')),
+    category    text NOT NULL CHECK (category IN ('agent', 'admin', 'system')),  -- system: a consequence of an already authorised mutation
     min_trust   integer NOT NULL CHECK (min_trust BETWEEN 0 AND 4),
     description text NOT NULL
 );

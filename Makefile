@@ -1,0 +1,44 @@
+# pgcoord — the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PY := .venv/bin/python
+PGCOORD := .venv/bin/pgcoord
+
+.PHONY: setup demo test pgtap pytest formal bench clean db-start db-stop
+
+setup:
+	@bash scripts/bootstrap.sh
+
+# The main job: embedded PostgreSQL, deploy, two agents, allow/deny/shadow, audit verification.
+demo: setup
+	@$(PGCOORD) db start
+	@$(PGCOORD) deploy
+	@$(PY) -m pgcoord.demo
+
+# Every suite: pgTAP, then pytest, then the formal model check.
+test: setup
+	@$(PY) -m pgcoord.testing run-all
+
+pgtap: setup
+	@$(PY) -m pgcoord.testing pgtap
+
+pytest: setup
+	@$(PY) -m pgcoord.testing pytest
+
+formal: setup
+	@bash formal/check.sh
+
+bench: setup
+	@$(PGCOORD) db start
+	@$(PGCOORD) deploy
+	@$(PY) -m bench
+
+db-start: setup
+	@$(PGCOORD) db start
+
+db-stop:
+	@$(PGCOORD) db stop
+
+clean:
+	-@[ -x $(PGCOORD) ] && $(PGCOORD) db stop 2>/dev/null; true
+	-@[ -x $(PY) ] && $(PY) -c 'from pgcoord.cluster import test_cluster; test_cluster().stop()' 2>/dev/null; true
+	rm -rf .pgcoord .venv .pytest_cache .hypothesis python_client/*.egg-info

@@ -1,0 +1,467 @@
+---------------------------- MODULE Coordination ----------------------------
+(***************************************************************************)
+(* pgcoord: the lock / claim / lease state machine.                        *)
+(*                                                                         *)
+(* This module is the abstract model of the coordination core that the     *)
+(* PL/pgSQL functions of schema `coord` implement.  Every action below     *)
+(* corresponds to one API function (or to one branch of one), and keeps   *)
+(* its name so SQL comments, pgTAP tests and the hypothesis state machine  *)
+(* can cite it:                                                            *)
+(*                                                                         *)
+(*   Tick                      the clock advances (abstract now)           *)
+(*   AcquireLock(a, p)         coord.acquire_lock                          *)
+(*   RenewLock(a, p)           coord.renew_lock                            *)
+(*   ReleaseLock(a, p)         coord.release_lock                          *)
+(*   ClaimTask(a, t)           coord.claim_task on a pending task          *)
+(*   Reclaim(a, t)             coord.claim_task on an expired claim        *)
+(*   ExhaustAttempts(t)        an expired claim with no attempts left      *)
+(*                             fails the task                              *)
+(*   RenewClaim(a, t, tok)     coord.renew_claim                           *)
+(*   CompleteTask(a, t, tok)   coord.complete_task                         *)
+(*   FailTask(a, t, tok)       coord.fail_task                             *)
+(*   CancelTask(t)             coord.cancel_task (admin)                   *)
+(*   SettleDependents(t)       a failed/cancelled dependency cancels its   *)
+(*                             pending dependents (with a reason)          *)
+(*                                                                         *)
+(* The guards that the SQL must keep are named operators (AcqOverlap,      *)
+(* AcqLive, GrantToken, OwnerCheck, TokenCheck, DepsCheck, ReclaimExpired) *)
+(* so that the mutation variants in formal/mutations/ can replace exactly  *)
+(* one of them (TLC definition override, `Op <- MutOp` in the .cfg) and    *)
+(* show that the invariant guarding it can fail.                          *)
+(*                                                                         *)
+(* Invariant IDs are those of DESIGN.md ("Invariants"):                    *)
+(*   INV-LOCK-EXCL       INV_LOCK_EXCL                                     *)
+(*   INV-LOCK-FENCE      INV_LOCK_FENCE                                    *)
+(*   INV-LOCK-EXPIRY     INV_LOCK_EXPIRY                                   *)
+(*   INV-CLAIM-UNIQ      INV_CLAIM_UNIQ                                    *)
+(*   INV-COMPLETE-OWNER  INV_COMPLETE_OWNER                                *)
+(*   INV-DEPS            INV_DEPS (safety), INV_DEPS_SETTLE (liveness)     *)
+(*   INV-RECLAIM         INV_RECLAIM (liveness, under Fairness)            *)
+(* INV-BOUNDARY, INV-AUDIT-*, INV-TRUST, INV-POLICY-EQ and INV-RLS are     *)
+(* properties of the database layer (privileges, audit chain, policy       *)
+(* engines, RLS) and are not modelled here.                                *)
+(***************************************************************************)
+EXTENDS Naturals, Sequences, FiniteSets
+
+CONSTANTS
+    Agents,       \* agent identities (session_user of a coord_agent member)
+    Paths,        \* files and directories that can be locked
+    Parent,       \* [Paths -> Paths \cup {NoPath}]: the directory holding a path
+    NoPath,       \* model value: parent of a top-level path
+    Tasks,        \* task ids
+    Deps,         \* [Tasks -> SUBSET Tasks]: a fixed DAG of dependencies
+    NoAgent,      \* model value: nobody
+    TTL,          \* lease length (locks and claims), in clock ticks
+    MaxTime,      \* the modelled horizon of the abstract clock
+    MaxGrants,    \* bound on the number of lock grants (model bound)
+    MaxAttempts   \* attempts per task before ExhaustAttempts fails it
+
+ASSUME /\ TTL \in Nat \ {0}
+       /\ MaxTime \in Nat \ {0}
+       /\ MaxGrants \in Nat
+       /\ MaxAttempts \in Nat \ {0}
+       /\ NoAgent \notin Agents
+       /\ NoPath \notin Paths
+       /\ Parent \in [Paths -> Paths \cup {NoPath}]
+       /\ Deps \in [Tasks -> SUBSET Tasks]
+
+VARIABLES
+    now,        \* the abstract clock, 0..MaxTime
+    lock,       \* [Paths -> lock row]: holder, fencing token, expiry
+    fence,      \* the global fencing-token counter
+    status,     \* [Tasks -> TaskStatus]
+    claimer,    \* [Tasks -> Agents \cup {NoAgent}]: the current (or last) claimer
+    attempt,    \* [Tasks -> 0..MaxAttempts]: claims granted so far
+    claimTok,   \* [Tasks -> Nat]: token of the current claim (= its attempt)
+    claimExp,   \* [Tasks -> 0..MaxTime]: expiry of the current claim
+    reason,     \* [Tasks -> Reasons]: why a task ended failed/cancelled
+    holding,    \* [Agents -> [Tasks -> 0..MaxTime]]: the expiry of the claim
+                \*   each agent believes it holds (its own view; 0 = none).
+                \*   Agents are not told when their claim is reclaimed.
+    \* ---- ghost / history variables (no SQL counterpart) ----
+    grants,     \* Seq of lock grants [path, agent, token], in order
+    done,       \* set of CompleteTask/FailTask steps with the claim they saw
+    ended       \* [Tasks -> "none" \cup TaskStatus]: first terminal status
+
+lockVars  == <<lock, fence, grants>>
+taskVars  == <<status, claimer, attempt, claimTok, claimExp, reason, holding,
+               done, ended>>
+vars      == <<now, lockVars, taskVars>>
+
+-----------------------------------------------------------------------------
+(* Types and helpers *)
+
+TaskStatus == {"pending", "claimed", "completed", "failed", "cancelled"}
+Terminal   == {"completed", "failed", "cancelled"}
+Dead       == {"failed", "cancelled"}   \* dependency outcomes that settle dependents
+Reasons    == {"none", "completed", "failed", "attempts_exhausted",
+               "cancelled", "dependency_failed"}
+
+Time       == 0..MaxTime
+Tokens     == 0..MaxGrants
+NoLock     == [holder |-> NoAgent, token |-> 0, expires |-> 0]
+LockRow    == [holder : Agents \cup {NoAgent}, token : Tokens, expires : Time]
+
+Max(x, y)  == IF x >= y THEN x ELSE y
+
+\* Leases end TTL ticks from now.  The clock is bounded (MaxTime), so a lease
+\* granted near the horizon is truncated to it: that is the same as a client
+\* asking for a shorter TTL, which the SQL accepts, so no behaviour is added.
+LeaseEnd   == IF now + TTL <= MaxTime THEN now + TTL ELSE MaxTime
+
+RECURSIVE AncestorsOf(_)
+AncestorsOf(p) == IF Parent[p] = NoPath THEN {}
+                  ELSE {Parent[p]} \cup AncestorsOf(Parent[p])
+
+\* Two paths overlap when they are equal or one is a directory above the other:
+\* a lock on a directory covers every path beneath it.  (Constant-level: TLC
+\* computes the relation once.)
+OverlapRel == {pq \in Paths \X Paths :
+                 \/ pq[1] = pq[2]
+                 \/ pq[1] \in AncestorsOf(pq[2])
+                 \/ pq[2] \in AncestorsOf(pq[1])}
+Overlap(p, q) == <<p, q>> \in OverlapRel
+
+\* A lock row is live while it has a holder and has not reached its expiry.
+\* INV-LOCK-EXPIRY: nothing ever deletes an expired row; every function just
+\* treats it as absent.
+LockLive(p)  == lock[p].holder # NoAgent /\ lock[p].expires > now
+ClaimLive(t) == claimExp[t] > now
+
+-----------------------------------------------------------------------------
+(* The guards pgcoord's SQL keeps, one named operator each *)
+
+\* AcquireLock: the directory-overlap check.
+AcqOverlap(p, q) == Overlap(p, q)
+
+\* AcquireLock: the expiry check -- only a live row can block (INV-LOCK-EXPIRY).
+AcqLive(q) == lock[q].expires > now
+
+\* The row at q blocks agent a from acquiring p.
+AcqBlocks(a, p, q) ==
+    /\ lock[q].holder \notin {NoAgent, a}
+    /\ AcqOverlap(p, q)
+    /\ AcqLive(q)
+
+\* The fencing token of a new grant: the global counter + 1, so strictly
+\* greater than every earlier grant (re-acquiring gets a new token too).
+GrantToken(a, p) == fence + 1
+
+\* CompleteTask / FailTask: the caller is the current claimer ...
+OwnerCheck(a, t) == claimer[t] = a
+\* ... presenting the token of the current claim (not one of an earlier attempt).
+TokenCheck(t, tok) == claimTok[t] = tok
+
+\* ClaimTask / Reclaim: every dependency has completed.
+DepsCheck(t) == \A d \in Deps[t] : status[d] = "completed"
+
+\* Reclaim: the current claim has expired.
+ReclaimExpired(t) == claimExp[t] <= now
+
+-----------------------------------------------------------------------------
+Init ==
+    /\ now      = 0
+    /\ lock     = [p \in Paths |-> NoLock]
+    /\ fence    = 0
+    /\ grants   = << >>
+    /\ status   = [t \in Tasks |-> "pending"]
+    /\ claimer  = [t \in Tasks |-> NoAgent]
+    /\ attempt  = [t \in Tasks |-> 0]
+    /\ claimTok = [t \in Tasks |-> 0]
+    /\ claimExp = [t \in Tasks |-> 0]
+    /\ reason   = [t \in Tasks |-> "none"]
+    /\ holding  = [a \in Agents |-> [t \in Tasks |-> 0]]
+    /\ done     = {}
+    /\ ended    = [t \in Tasks |-> "none"]
+
+-----------------------------------------------------------------------------
+(* Clock *)
+
+\* Time passes.  Expiry needs no action of its own: once now reaches a row's
+\* expiry the row is ignored (INV-LOCK-EXPIRY).
+Tick ==
+    /\ now < MaxTime
+    /\ now' = now + 1
+    /\ UNCHANGED <<lockVars, taskVars>>
+
+-----------------------------------------------------------------------------
+(* Locks *)
+
+\* Granted only if no live lock held by another agent overlaps p (expired rows
+\* are absent).  The grant replaces p's row, with a fresh fencing token.
+AcquireLock(a, p) ==
+    /\ Len(grants) < MaxGrants                         \* model bound only
+    /\ \A q \in Paths : ~AcqBlocks(a, p, q)
+    /\ LET tok == GrantToken(a, p) IN
+         /\ lock'   = [lock EXCEPT ![p] = [holder |-> a, token |-> tok,
+                                           expires |-> LeaseEnd]]
+         /\ fence'  = Max(fence, tok)
+         /\ grants' = Append(grants, [path |-> p, agent |-> a, token |-> tok])
+    /\ UNCHANGED <<now, taskVars>>
+
+\* RenewLock: only the holder of a live lock; an expired lock can't be revived.
+RenewLockGuard(a, p) == lock[p].holder = a /\ LockLive(p)
+
+RenewLock(a, p) ==
+    /\ RenewLockGuard(a, p)
+    /\ lock' = [lock EXCEPT ![p].expires = LeaseEnd]
+    /\ UNCHANGED <<now, fence, grants, taskVars>>
+
+\* Only the holder releases (its own row; if the row was taken over after
+\* expiry, the holder is someone else and the release is refused).
+ReleaseLock(a, p) ==
+    /\ lock[p].holder = a
+    /\ lock' = [lock EXCEPT ![p] = NoLock]
+    /\ UNCHANGED <<now, fence, grants, taskVars>>
+
+-----------------------------------------------------------------------------
+(* Tasks *)
+
+\* A new claim of t by a: next attempt, claim token = attempt, lease from now.
+GrantClaim(a, t) ==
+    /\ status'   = [status   EXCEPT ![t] = "claimed"]
+    /\ claimer'  = [claimer  EXCEPT ![t] = a]
+    /\ attempt'  = [attempt  EXCEPT ![t] = @ + 1]
+    /\ claimTok' = [claimTok EXCEPT ![t] = attempt[t] + 1]
+    /\ claimExp' = [claimExp EXCEPT ![t] = LeaseEnd]
+    /\ holding'  = [holding  EXCEPT ![a][t] = LeaseEnd]
+    /\ UNCHANGED <<reason, done, ended>>
+
+ClaimTask(a, t) ==
+    /\ status[t] = "pending"
+    /\ DepsCheck(t)
+    /\ attempt[t] < MaxAttempts
+    /\ GrantClaim(a, t)
+    /\ UNCHANGED <<now, lockVars>>
+
+\* claim_task on a task whose claim expired: any agent (the earlier claimer
+\* included) takes it over with a new attempt and a new token.
+Reclaim(a, t) ==
+    /\ status[t] = "claimed"
+    /\ ReclaimExpired(t)
+    /\ DepsCheck(t)
+    /\ attempt[t] < MaxAttempts
+    /\ GrantClaim(a, t)
+    /\ UNCHANGED <<now, lockVars>>
+
+\* The current claim expired and no attempts are left: the task fails.
+ExhaustAttempts(t) ==
+    /\ status[t] = "claimed"
+    /\ ~ClaimLive(t)
+    /\ attempt[t] >= MaxAttempts
+    /\ status' = [status EXCEPT ![t] = "failed"]
+    /\ reason' = [reason EXCEPT ![t] = "attempts_exhausted"]
+    /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "failed" ELSE @]
+    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimExp,
+                   holding, done>>
+
+\* The holder of the current, live claim extends it.
+RenewClaim(a, t, tok) ==
+    /\ status[t] = "claimed"
+    /\ claimer[t] = a
+    /\ claimTok[t] = tok
+    /\ ClaimLive(t)
+    /\ claimExp' = [claimExp EXCEPT ![t] = LeaseEnd]
+    /\ holding'  = [holding  EXCEPT ![a][t] = LeaseEnd]
+    /\ UNCHANGED <<now, lockVars, status, claimer, attempt, claimTok, reason,
+                   done, ended>>
+
+\* Complete or fail t: the step is recorded in the ghost `done` together with
+\* the claim it acted on, so INV_COMPLETE_OWNER can judge it afterwards.
+Finish(a, t, tok, s) ==
+    /\ status'  = [status  EXCEPT ![t] = s]
+    /\ reason'  = [reason  EXCEPT ![t] = s]
+    /\ holding' = [holding EXCEPT ![a][t] = 0]
+    /\ done'    = done \cup {[task |-> t, agent |-> a, token |-> tok, to |-> s,
+                              from |-> status[t], owner |-> claimer[t],
+                              current |-> claimTok[t], live |-> ClaimLive(t)]}
+    /\ ended'   = [ended EXCEPT ![t] = IF @ = "none" THEN s ELSE @]
+    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimExp>>
+
+\* tok ranges over every token ever issued for t: an agent may present a
+\* stale token (remembered from an earlier attempt, possibly another agent's),
+\* so a stale completion after reclaim is an attempt the guard must refuse.
+CompleteTask(a, t, tok) ==
+    /\ status[t] = "claimed"
+    /\ OwnerCheck(a, t)
+    /\ TokenCheck(t, tok)
+    /\ ClaimLive(t)
+    /\ Finish(a, t, tok, "completed")
+
+FailTask(a, t, tok) ==
+    /\ status[t] = "claimed"
+    /\ OwnerCheck(a, t)
+    /\ TokenCheck(t, tok)
+    /\ ClaimLive(t)
+    /\ Finish(a, t, tok, "failed")
+
+\* An admin cancels a task that has not ended.
+CancelTask(t) ==
+    /\ status[t] \in {"pending", "claimed"}
+    /\ status' = [status EXCEPT ![t] = "cancelled"]
+    /\ reason' = [reason EXCEPT ![t] = "cancelled"]
+    /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "cancelled" ELSE @]
+    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimExp,
+                   holding, done>>
+
+\* A failed or cancelled dependency settles a pending dependent as cancelled,
+\* with the reason recorded (INV-DEPS).
+SettleDependents(t) ==
+    /\ status[t] = "pending"
+    /\ \E d \in Deps[t] : status[d] \in Dead
+    /\ status' = [status EXCEPT ![t] = "cancelled"]
+    /\ reason' = [reason EXCEPT ![t] = "dependency_failed"]
+    /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "cancelled" ELSE @]
+    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimExp,
+                   holding, done>>
+
+-----------------------------------------------------------------------------
+IssuedTokens(t) == 1..attempt[t]
+
+Next ==
+    \/ Tick
+    \/ \E a \in Agents, p \in Paths : AcquireLock(a, p)
+    \/ \E a \in Agents, p \in Paths : RenewLock(a, p)
+    \/ \E a \in Agents, p \in Paths : ReleaseLock(a, p)
+    \/ \E a \in Agents, t \in Tasks : ClaimTask(a, t)
+    \/ \E a \in Agents, t \in Tasks : Reclaim(a, t)
+    \/ \E t \in Tasks : ExhaustAttempts(t)
+    \/ \E a \in Agents, t \in Tasks : \E tok \in IssuedTokens(t) : RenewClaim(a, t, tok)
+    \/ \E a \in Agents, t \in Tasks : \E tok \in IssuedTokens(t) : CompleteTask(a, t, tok)
+    \/ \E a \in Agents, t \in Tasks : \E tok \in IssuedTokens(t) : FailTask(a, t, tok)
+    \/ \E t \in Tasks : CancelTask(t)
+    \/ \E t \in Tasks : SettleDependents(t)
+
+\* INV-RECLAIM needs: time keeps passing (WF of Tick: expiry), an expired claim
+\* is eventually taken over or failed (WF of claiming), and dependents of a
+\* dead task are eventually settled (WF of SettleDependents).  Nothing forces an
+\* agent to renew, release, complete or fail: holders may stop at any time.
+Fairness ==
+    /\ WF_vars(Tick)
+    /\ \A t \in Tasks : WF_vars(\E a \in Agents : Reclaim(a, t))
+    /\ \A t \in Tasks : WF_vars(ExhaustAttempts(t))
+    /\ \A t \in Tasks : WF_vars(SettleDependents(t))
+
+Spec == Init /\ [][Next]_vars /\ Fairness
+
+-----------------------------------------------------------------------------
+(* Safety invariants *)
+
+TypeOK ==
+    /\ now \in Time
+    /\ lock \in [Paths -> LockRow]
+    /\ fence \in Tokens
+    /\ grants \in Seq([path : Paths, agent : Agents, token : Tokens])
+    /\ status \in [Tasks -> TaskStatus]
+    /\ claimer \in [Tasks -> Agents \cup {NoAgent}]
+    /\ attempt \in [Tasks -> 0..MaxAttempts]
+    /\ claimTok \in [Tasks -> 0..MaxAttempts]
+    /\ claimExp \in [Tasks -> Time]
+    /\ reason \in [Tasks -> Reasons]
+    /\ holding \in [Agents -> [Tasks -> Time]]
+    /\ ended \in [Tasks -> {"none"} \cup TaskStatus]
+    /\ \A t \in Tasks : status[t] = "claimed" => claimer[t] \in Agents
+
+\* INV-LOCK-EXCL: no two live exclusive locks held by different agents cover
+\* the same path (a directory lock covers everything beneath it).  Nested
+\* locks of one agent do not conflict with each other.
+INV_LOCK_EXCL ==
+    \A p, q \in Paths :
+        (LockLive(p) /\ LockLive(q) /\ Overlap(p, q))
+            => lock[p].holder = lock[q].holder
+
+\* INV-LOCK-FENCE: every grant's fencing token is strictly greater than that
+\* of every earlier grant of the same path (or of an overlapping path), and a
+\* held row carries the token of the grant that created it.
+INV_LOCK_FENCE ==
+    /\ \A i, j \in 1..Len(grants) :
+         (i < j /\ Overlap(grants[i].path, grants[j].path))
+            => grants[i].token < grants[j].token
+    /\ \A p \in Paths :
+         lock[p].holder # NoAgent =>
+            \E i \in 1..Len(grants) :
+               /\ grants[i].path = p
+               /\ grants[i].token = lock[p].token
+               /\ \A j \in i+1..Len(grants) : grants[j].path # p
+
+\* INV-LOCK-EXPIRY: a lock past its expiry is treated as absent -- it blocks
+\* no acquisition and cannot be renewed -- with no action needed to remove it.
+INV_LOCK_EXPIRY ==
+    \A q \in Paths :
+        lock[q].expires <= now =>
+            /\ \A a \in Agents, p \in Paths : ~AcqBlocks(a, p, q)
+            /\ \A a \in Agents : ~RenewLockGuard(a, q)
+
+\* INV-CLAIM-UNIQ: a task is claimed by at most one agent at a time -- no two
+\* agents both hold an unexpired claim of it, and whoever holds an unexpired
+\* claim of a claimed task is its recorded claimer.
+INV_CLAIM_UNIQ ==
+    \A t \in Tasks :
+        /\ \A a, b \in Agents :
+              (a # b /\ holding[a][t] > now) => holding[b][t] <= now
+        /\ \A a \in Agents :
+              (status[t] = "claimed" /\ holding[a][t] > now) => claimer[t] = a
+
+\* INV-COMPLETE-OWNER: only the current claimer, holding the current claim
+\* (its token) while it is live, completes or fails a task -- so an earlier
+\* claimer cannot complete a reclaimed task -- and a terminal task never
+\* changes state again.
+INV_COMPLETE_OWNER ==
+    /\ \A r \in done :
+          /\ r.from = "claimed"
+          /\ r.agent = r.owner
+          /\ r.token = r.current
+          /\ r.live
+    /\ \A t \in Tasks : ended[t] # "none" => status[t] = ended[t]
+
+\* INV-DEPS: a task is never claimed (hence never completed or failed) before
+\* all its dependencies completed; a task cancelled for a dependency has a
+\* failed or cancelled dependency, with that reason recorded.
+INV_DEPS ==
+    \A t \in Tasks :
+        /\ status[t] \in {"claimed", "completed", "failed"}
+              => \A d \in Deps[t] : status[d] = "completed"
+        /\ reason[t] = "dependency_failed"
+              => /\ status[t] = "cancelled"
+                 /\ \E d \in Deps[t] : status[d] \in Dead
+
+Safety ==
+    /\ TypeOK
+    /\ INV_LOCK_EXCL
+    /\ INV_LOCK_FENCE
+    /\ INV_LOCK_EXPIRY
+    /\ INV_CLAIM_UNIQ
+    /\ INV_COMPLETE_OWNER
+    /\ INV_DEPS
+
+-----------------------------------------------------------------------------
+(* Liveness *)
+
+\* The lock at p held by a no longer blocks any other agent.
+LockReclaimable(a, p) ==
+    \A b \in Agents \ {a}, q \in Paths : ~AcqBlocks(b, q, p)
+
+\* INV-RECLAIM: a claim or lock whose holder stops renewing becomes
+\* reclaimable after its TTL.  Renewal is bounded by the clock's horizon, so
+\* every holder eventually stops renewing; then
+\*   - a held lock eventually blocks nobody (it expired or was released),
+\*   - a claimed task's claim eventually expires (or the task ends), and
+\*   - an expired claim is eventually taken over by a new attempt (Reclaim)
+\*     or the task is settled (ExhaustAttempts, CancelTask).
+INV_RECLAIM ==
+    /\ \A a \in Agents, p \in Paths :
+          (lock[p].holder = a /\ LockLive(p)) ~> LockReclaimable(a, p)
+    /\ \A t \in Tasks :
+          (status[t] = "claimed") ~> (status[t] # "claimed" \/ ~ClaimLive(t))
+    /\ \A t \in Tasks, k \in 1..MaxAttempts :
+          (status[t] = "claimed" /\ ~ClaimLive(t) /\ attempt[t] = k)
+             ~> (status[t] # "claimed" \/ attempt[t] > k)
+
+\* INV-DEPS (liveness part): a pending task with a failed or cancelled
+\* dependency is eventually settled as cancelled.
+INV_DEPS_SETTLE ==
+    \A t \in Tasks :
+        (status[t] = "pending" /\ \E d \in Deps[t] : status[d] \in Dead)
+            ~> (status[t] = "cancelled")
+
+=============================================================================

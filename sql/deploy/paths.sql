@@ -1,0 +1,231 @@
+-- Deploy pgcoord:paths
+-- Lease paths: normalisation, kinds (file, directory subtree, glob), anchors and
+-- the overlap test behind INV-LOCK-EXCL.
+--   file       src/api/users.py      covers itself
+--   directory  src/api/              covers every path beneath it (trailing slash)
+--   glob       src/**/*.py           * and ? within a segment, ** across segments, [...] classes
+-- The anchor of a path is the deepest directory that contains everything it can
+-- cover. Two paths can overlap only if one anchor is an ancestor-or-equal of the
+-- other, which makes conflict search an index lookup on anchors (TLA+: the
+-- directory-overlap guard of AcquireLock).
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+CREATE FUNCTION coord_private.path_max_length()
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+AS $fn$ SELECT 1024 $fn$;
+COMMENT ON FUNCTION coord_private.path_max_length() IS 'documented maximum length of a lease path (characters)';
+
+-- One spelling per path: NFC, relative, no '.', '..' or empty segments, no
+-- backslashes or control characters, at most path_max_length() characters.
+CREATE FUNCTION coord_private.normalize_path(p_path text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = ''
+AS $fn$
+DECLARE
+    v text;
+    v_seg text;
+    v_segs text[];
+BEGIN
+    IF p_path IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'path must not be NULL';
+    END IF;
+    IF p_path ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: control character',
+            DETAIL = pg_catalog.format('path %s contains a control character', pg_catalog.quote_literal(pg_catalog.regexp_replace(p_path, '[[:cntrl:]]', '?', 'g'))),
+            HINT = 'paths are relative, /-separated, printable';
+    END IF;
+    v := pg_catalog.normalize(p_path, 'NFC');
+    IF v = '' OR v = '/' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: empty', HINT = 'lock a file (a/b.py), a directory (a/) or a glob (a/**/*.py)';
+    END IF;
+    IF pg_catalog.length(v) > coord_private.path_max_length() THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: too long',
+            DETAIL = pg_catalog.format('%s characters; the maximum is %s', pg_catalog.length(v), coord_private.path_max_length());
+    END IF;
+    IF pg_catalog.left(v, 1) = '/' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: absolute',
+            DETAIL = pg_catalog.format('path %L starts with /', v), HINT = 'paths are relative to the repository root';
+    END IF;
+    IF pg_catalog.strpos(v, E'\\') > 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: backslash',
+            DETAIL = pg_catalog.format('path %L contains \\', v), HINT = 'use / as the separator';
+    END IF;
+    v_segs := pg_catalog.string_to_array(CASE WHEN pg_catalog.right(v, 1) = '/' THEN pg_catalog.left(v, -1) ELSE v END, '/');
+    FOREACH v_seg IN ARRAY v_segs LOOP
+        IF v_seg = '' OR v_seg = '.' OR v_seg = '..' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC003',
+                MESSAGE = pg_catalog.format('invalid path: %s segment', CASE v_seg WHEN '' THEN 'empty' ELSE pg_catalog.quote_literal(v_seg) END),
+                DETAIL = pg_catalog.format('path %L', v), HINT = 'no empty, . or .. segments: one spelling per path';
+        END IF;
+        IF pg_catalog.strpos(v_seg, '**') > 0 AND v_seg <> '**' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: ** must be a whole segment',
+                DETAIL = pg_catalog.format('segment %L of %L', v_seg, v);
+        END IF;
+        IF v_seg ~ '\[' AND v_seg !~ '^([^\[\]]|\[!?\]?[^\]]+\])*$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: unbalanced [ ] class',
+                DETAIL = pg_catalog.format('segment %L of %L', v_seg, v);
+        END IF;
+    END LOOP;
+    IF v ~ '[*?\[]' AND pg_catalog.right(v, 1) = '/' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: a glob cannot end with /',
+            DETAIL = pg_catalog.format('path %L', v), HINT = 'use dir/** for everything beneath dir';
+    END IF;
+    RETURN v;
+END
+$fn$;
+COMMENT ON FUNCTION coord_private.normalize_path(text) IS 'the one spelling of a lease path, or PC001/PC003';
+
+CREATE FUNCTION coord_private.path_kind(p_path text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+AS $fn$
+    SELECT CASE WHEN p_path ~ '[*?\[]' THEN 'glob'
+                WHEN pg_catalog.right(p_path, 1) = '/' THEN 'dir'
+                ELSE 'file' END
+$fn$;
+COMMENT ON FUNCTION coord_private.path_kind(text) IS 'file, dir (trailing /) or glob (*, ?, [...])';
+
+CREATE FUNCTION coord_private.path_anchor(p_path text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+AS $fn$
+    SELECT CASE coord_private.path_kind(p_path)
+        WHEN 'dir'  THEN p_path
+        WHEN 'file' THEN coalesce(pg_catalog.substring(p_path, '^(.*/)'), '')
+        ELSE coalesce(pg_catalog.substring(pg_catalog.substring(p_path, '^[^*?\[]*'), '^(.*/)'), '')
+    END
+$fn$;
+COMMENT ON FUNCTION coord_private.path_anchor(text) IS
+    'the deepest directory containing everything the path can cover ('''' is the root)';
+
+-- '' and every directory prefix of an anchor, shallowest first (the lock order).
+CREATE FUNCTION coord_private.anchor_ancestors(p_anchor text)
+RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+AS $fn$
+    SELECT pg_catalog.array_agg(a ORDER BY pg_catalog.length(a))
+      FROM (SELECT '' AS a
+            UNION
+            SELECT pg_catalog.substr(p_anchor, 1, m.pos)
+              FROM pg_catalog.generate_series(1, pg_catalog.length(coalesce(p_anchor, ''))) AS m(pos)
+             WHERE pg_catalog.substr(p_anchor, m.pos, 1) = '/') s
+$fn$;
+COMMENT ON FUNCTION coord_private.anchor_ancestors(text) IS 'the root and every directory prefix of an anchor, the anchor included';
+
+-- A glob segment as an anchored regex over one segment.
+CREATE FUNCTION coord_private.segment_regex(p_seg text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = ''
+AS $fn$
+DECLARE
+    v text := '';
+    c text;
+    i integer := 1;
+    n integer := pg_catalog.length(p_seg);
+    j integer;
+BEGIN
+    WHILE i <= n LOOP
+        c := pg_catalog.substr(p_seg, i, 1);
+        IF c = '*' THEN
+            v := v || '[^/]*';
+        ELSIF c = '?' THEN
+            v := v || '[^/]';
+        ELSIF c = '[' THEN
+            j := pg_catalog.strpos(pg_catalog.substr(p_seg, i + 2), ']') + i + 1;
+            v := v || '[' || CASE WHEN pg_catalog.substr(p_seg, i + 1, 1) = '!' THEN '^' || pg_catalog.substr(p_seg, i + 2, j - i - 2)
+                                  ELSE pg_catalog.substr(p_seg, i + 1, j - i - 1) END || ']';
+            i := j;
+        ELSE
+            v := v || pg_catalog.regexp_replace(c, '([.^$+(){}|\\\]\[])', '\\\1', 'g');
+        END IF;
+        i := i + 1;
+    END LOOP;
+    RETURN '^' || v || '$';
+END
+$fn$;
+COMMENT ON FUNCTION coord_private.segment_regex(text) IS 'an anchored regular expression matching one glob segment';
+
+CREATE FUNCTION coord_private.glob_regex(p_glob text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+AS $fn$
+    SELECT '^' || pg_catalog.string_agg(
+               CASE WHEN s.seg = '**' THEN CASE WHEN s.ord < s.total THEN '(.*/)?' ELSE '.*' END
+                    ELSE pg_catalog.regexp_replace(pg_catalog.regexp_replace(coord_private.segment_regex(s.seg), '^\^', ''), '\$$', '')
+                         || CASE WHEN s.ord < s.total THEN '/' ELSE '' END END,
+               '' ORDER BY s.ord) || '$'
+      FROM (SELECT u.seg, u.ord, pg_catalog.count(*) OVER () AS total
+              FROM pg_catalog.unnest(pg_catalog.string_to_array(p_glob, '/')) WITH ORDINALITY AS u(seg, ord)) s
+$fn$;
+COMMENT ON FUNCTION coord_private.glob_regex(text) IS 'an anchored regular expression matching the file paths a glob covers';
+
+-- Can two glob segments match a common string? Exact for literals; for two
+-- wildcard segments, their literal prefixes and suffixes must be compatible
+-- (so *.py and *.js never overlap). Errs towards "yes" (a refusal, never a
+-- double grant).
+CREATE FUNCTION coord_private.segments_can_meet(a text, b text)
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = ''
+AS $fn$
+DECLARE
+    a_wild boolean := a ~ '[*?\[]';
+    b_wild boolean := b ~ '[*?\[]';
+    a_pre text; b_pre text; a_suf text; b_suf text;
+BEGIN
+    IF a = '**' OR b = '**' THEN RETURN true; END IF;
+    IF NOT a_wild AND NOT b_wild THEN RETURN a = b; END IF;
+    IF NOT a_wild THEN RETURN a ~ coord_private.segment_regex(b); END IF;
+    IF NOT b_wild THEN RETURN b ~ coord_private.segment_regex(a); END IF;
+    a_pre := pg_catalog.substring(a, '^[^*?\[]*');  b_pre := pg_catalog.substring(b, '^[^*?\[]*');
+    a_suf := pg_catalog.substring(a, '[^*?\]]*$');  b_suf := pg_catalog.substring(b, '[^*?\]]*$');
+    RETURN (pg_catalog.starts_with(a_pre, b_pre) OR pg_catalog.starts_with(b_pre, a_pre))
+       AND (pg_catalog.right(a_suf, pg_catalog.length(b_suf)) = b_suf OR pg_catalog.right(b_suf, pg_catalog.length(a_suf)) = a_suf);
+END
+$fn$;
+COMMENT ON FUNCTION coord_private.segments_can_meet(text, text) IS 'whether two glob segments can match a common segment (conservative)';
+
+-- INV-LOCK-EXCL's overlap relation: can the path sets of a and b share a path?
+CREATE FUNCTION coord_private.paths_overlap(a text, b text)
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = ''
+AS $fn$
+DECLARE
+    ka text := coord_private.path_kind(a);
+    kb text := coord_private.path_kind(b);
+    sa text[]; sb text[];
+    i integer;
+    ga boolean; gb boolean;
+BEGIN
+    IF a = b THEN RETURN true; END IF;
+    IF ka = 'file' AND kb = 'file' THEN RETURN false; END IF;
+    IF ka = 'dir' AND kb IN ('file', 'dir') THEN RETURN pg_catalog.starts_with(b, a) OR (kb = 'dir' AND pg_catalog.starts_with(a, b)); END IF;
+    IF kb = 'dir' AND ka = 'file' THEN RETURN pg_catalog.starts_with(a, b); END IF;
+    IF ka = 'file' THEN RETURN a ~ coord_private.glob_regex(b); END IF;
+    IF kb = 'file' THEN RETURN b ~ coord_private.glob_regex(a); END IF;
+
+    -- At least one glob, and the other a glob or a directory: compare segments.
+    sa := pg_catalog.string_to_array(CASE WHEN ka = 'dir' THEN pg_catalog.left(a, -1) ELSE a END, '/');
+    sb := pg_catalog.string_to_array(CASE WHEN kb = 'dir' THEN pg_catalog.left(b, -1) ELSE b END, '/');
+    ga := '**' = ANY (sa) OR ka = 'dir';   -- a directory behaves like dir/**
+    gb := '**' = ANY (sb) OR kb = 'dir';
+    IF ka = 'dir' THEN sa := sa || '**'::text; END IF;
+    IF kb = 'dir' THEN sb := sb || '**'::text; END IF;
+    IF NOT ga AND NOT gb AND pg_catalog.cardinality(sa) <> pg_catalog.cardinality(sb) THEN
+        RETURN false;     -- fixed depths differ
+    END IF;
+    -- the leading segments up to the first ** of either side must pairwise meet
+    i := 1;
+    WHILE i <= least(pg_catalog.cardinality(sa), pg_catalog.cardinality(sb))
+          AND sa[i] <> '**' AND sb[i] <> '**' LOOP
+        IF NOT coord_private.segments_can_meet(sa[i], sb[i]) THEN RETURN false; END IF;
+        i := i + 1;
+    END LOOP;
+    -- without ** a side has a fixed depth; the other side's minimum depth must not exceed it
+    IF NOT ga AND pg_catalog.cardinality(sa) < pg_catalog.cardinality(pg_catalog.array_remove(sb, '**')) THEN RETURN false; END IF;
+    IF NOT gb AND pg_catalog.cardinality(sb) < pg_catalog.cardinality(pg_catalog.array_remove(sa, '**')) THEN RETURN false; END IF;
+    -- both end in a concrete segment: a common path's last segment must match both
+    IF sa[pg_catalog.cardinality(sa)] <> '**' AND sb[pg_catalog.cardinality(sb)] <> '**' THEN
+        RETURN coord_private.segments_can_meet(sa[pg_catalog.cardinality(sa)], sb[pg_catalog.cardinality(sb)]);
+    END IF;
+    RETURN true;
+END
+$fn$;
+COMMENT ON FUNCTION coord_private.paths_overlap(text, text) IS
+    'INV-LOCK-EXCL: whether two normalised paths (file, dir/, glob) can cover a common file; conservative for glob pairs';
+
+COMMIT;

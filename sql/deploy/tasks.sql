@@ -1,0 +1,570 @@
+-- Deploy pgcoord:tasks
+-- The task queue (TLA+ actions SubmitTask, ClaimTask, Reclaim, RenewClaim,
+-- CompleteTask, FailTask, CancelTask, SettleDependents, ExhaustAttempts; invariants
+-- INV-CLAIM-UNIQ, INV-COMPLETE-OWNER, INV-DEPS, INV-RECLAIM).
+--
+-- Claiming takes the best claimable row with FOR UPDATE SKIP LOCKED, so no claimer
+-- waits on another's row lock and no row is claimed twice. A claim is a lease: past
+-- claim_expires_at it is claimable again with attempts + 1, and the claim token is
+-- the attempt number, so an earlier claimer's token no longer matches. unmet_deps
+-- counts dependencies not yet completed; only rows with unmet_deps = 0 are
+-- claimable (INV-DEPS). Submitting locks the dependency rows FOR SHARE so a
+-- dependency completing concurrently always sees the new dependent.
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+CREATE TABLE coord_private.tasks (
+    task_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    task_type        text NOT NULL,
+    description      text NOT NULL DEFAULT '',
+    input            jsonb NOT NULL DEFAULT '{}',
+    priority         integer NOT NULL DEFAULT 0,
+    status           text NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'claimed', 'completed', 'failed', 'cancelled')),
+    submitter        text NOT NULL REFERENCES coord_private.agents (role_name),
+    idempotency_key  text,
+    max_attempts     integer NOT NULL CHECK (max_attempts BETWEEN 1 AND 100),
+    attempts         integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    unmet_deps       integer NOT NULL DEFAULT 0 CHECK (unmet_deps >= 0),
+    claimed_by       text REFERENCES coord_private.agents (role_name),
+    claim_token      bigint,
+    claim_expires_at timestamptz,
+    result           jsonb,
+    error            text,
+    settle_reason    text REFERENCES coord_private.reason_codes (code),
+    created_at       timestamptz NOT NULL,
+    updated_at       timestamptz NOT NULL,
+    finished_at      timestamptz,
+    UNIQUE (submitter, idempotency_key),
+    CHECK ((status = 'claimed') = (claim_expires_at IS NOT NULL)),
+    CHECK (status <> 'claimed' OR (claimed_by IS NOT NULL AND claim_token = attempts)),
+    CHECK ((status IN ('completed', 'failed', 'cancelled')) = (finished_at IS NOT NULL))
+);
+COMMENT ON TABLE coord_private.tasks IS
+    'the task queue; a claimed row whose claim expired is claimable again (INV-RECLAIM)';
+CREATE INDEX tasks_claimable_idx ON coord_private.tasks (priority DESC, task_id)
+    WHERE status IN ('pending', 'claimed') AND unmet_deps = 0;
+CREATE INDEX tasks_claimer_idx ON coord_private.tasks (claimed_by) WHERE status = 'claimed';
+ALTER TABLE coord_private.tasks ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tasks_readable ON coord_private.tasks FOR SELECT USING (true);
+
+CREATE TABLE coord_private.task_deps (
+    task_id    bigint NOT NULL REFERENCES coord_private.tasks (task_id),
+    depends_on bigint NOT NULL REFERENCES coord_private.tasks (task_id),
+    PRIMARY KEY (task_id, depends_on),
+    CHECK (task_id <> depends_on)
+);
+CREATE INDEX task_deps_depends_on_idx ON coord_private.task_deps (depends_on);
+COMMENT ON TABLE coord_private.task_deps IS 'task dependencies (a DAG: a task can only depend on tasks that already exist)';
+ALTER TABLE coord_private.task_deps ENABLE ROW LEVEL SECURITY;
+CREATE POLICY task_deps_readable ON coord_private.task_deps FOR SELECT USING (true);
+
+INSERT INTO coord_private.operations (name, category, min_trust, description) VALUES
+    ('submit_task',   'agent',  2, 'add a task to the queue'),
+    ('claim_task',    'agent',  2, 'claim the best claimable task'),
+    ('renew_claim',   'agent',  2, 'extend the caller''s current claim'),
+    ('complete_task', 'agent',  2, 'complete the task the caller holds the current claim of'),
+    ('fail_task',     'agent',  2, 'fail (or retry) the task the caller holds the current claim of'),
+    ('cancel_task',   'agent',  2, 'cancel a task (the submitter; others need elevated trust)'),
+    ('settle_task',   'system', 0, 'a task settled as a consequence: dependency failed or attempts exhausted'),
+    ('reap_expired',  'admin',  4, 'tidy expired leases and exhausted claims (correctness never depends on it)');
+
+-- A task's status as every function sees it: an expired claim is claimable again,
+-- or failed when it was the last allowed attempt.
+CREATE FUNCTION coord_private.effective_status(p_status text, p_claim_expires_at timestamptz,
+                                               p_attempts integer, p_max_attempts integer)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $$
+    SELECT CASE
+        WHEN p_status = 'claimed' AND p_claim_expires_at <= coord_private.current_time()
+            THEN CASE WHEN p_attempts >= p_max_attempts THEN 'failed' ELSE 'pending' END
+        ELSE p_status END
+$$;
+COMMENT ON FUNCTION coord_private.effective_status(text, timestamptz, integer, integer) IS
+    'INV-RECLAIM: the status with expired claims applied, no background job needed';
+
+CREATE FUNCTION coord_private.require_task(p_task_id bigint)
+RETURNS coord_private.tasks LANGUAGE plpgsql STABLE SET search_path = ''
+AS $$
+DECLARE
+    t coord_private.tasks;
+BEGIN
+    IF p_task_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'task id must not be NULL';
+    END IF;
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC005', MESSAGE = pg_catalog.format('unknown task %s', p_task_id),
+            HINT = 'task ids come from coord.submit_task';
+    END IF;
+    RETURN t;
+END
+$$;
+COMMENT ON FUNCTION coord_private.require_task(bigint) IS 'the task row, or PC001/PC005';
+
+-- Why the caller may not act on its claim of t (NULL: it may). INV-COMPLETE-OWNER.
+CREATE FUNCTION coord_private.claim_refusal(t coord_private.tasks, p_token bigint)
+RETURNS text LANGUAGE sql STABLE SET search_path = ''
+AS $$
+    SELECT CASE
+        WHEN t.status IN ('completed', 'failed', 'cancelled') THEN 'task_terminal'
+        WHEN t.status <> 'claimed' OR t.claimed_by <> session_user OR t.claim_token <> p_token THEN 'not_claim_owner'
+        WHEN t.claim_expires_at <= coord_private.current_time() THEN 'claim_expired'
+    END
+$$;
+COMMENT ON FUNCTION coord_private.claim_refusal(coord_private.tasks, bigint) IS
+    'INV-COMPLETE-OWNER: task_terminal, not_claim_owner or claim_expired, or NULL when the caller holds the current live claim';
+
+-- Settle every not-yet-terminal transitive dependent of a task that failed or was
+-- cancelled (TLA+ SettleDependents): cancelled with reason dependency_failed, one
+-- audit event each.
+CREATE FUNCTION coord_private.settle_dependents(p_task_id bigint)
+RETURNS integer LANGUAGE plpgsql SET search_path = ''
+AS $$
+DECLARE
+    d bigint;
+    n integer := 0;
+    v coord_private.verdict;
+BEGIN
+    FOR d IN
+        WITH RECURSIVE dep(task_id) AS (
+            SELECT x.task_id FROM coord_private.task_deps x WHERE x.depends_on = p_task_id
+            UNION
+            SELECT x.task_id FROM coord_private.task_deps x JOIN dep ON x.depends_on = dep.task_id
+        )
+        SELECT t.task_id FROM coord_private.tasks t JOIN dep USING (task_id)
+         WHERE t.status IN ('pending', 'claimed')
+         ORDER BY t.task_id
+           FOR UPDATE OF t
+    LOOP
+        v := coord_private.authorize('settle_task', d::text,
+            pg_catalog.jsonb_build_object('settle_reason', 'dependency_failed', 'cause', p_task_id));
+        IF v.proceed THEN
+            UPDATE coord_private.tasks
+               SET status = 'cancelled', settle_reason = 'dependency_failed', claim_expires_at = NULL,
+                   error = pg_catalog.format('dependency %s failed or was cancelled', p_task_id),
+                   updated_at = coord_private.current_time(), finished_at = coord_private.current_time()
+             WHERE task_id = d;
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION coord_private.settle_dependents(bigint) IS
+    'INV-DEPS: cancel (dependency_failed) every pending transitive dependent of a failed or cancelled task, each audited';
+
+CREATE FUNCTION coord.submit_task(p_type text, p_description text DEFAULT '', p_input jsonb DEFAULT '{}',
+    p_priority integer DEFAULT 0, p_depends_on bigint[] DEFAULT '{}', p_idempotency_key text DEFAULT NULL,
+    p_max_attempts integer DEFAULT 3,
+    OUT ok boolean, OUT reason text, OUT task_id bigint, OUT existing boolean, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v coord_private.verdict;
+    v_deps bigint[];
+    v_known integer;
+    v_unmet integer;
+    v_dead bigint;
+    v_now timestamptz := coord_private.current_time();
+BEGIN
+    IF p_type IS NULL OR p_description IS NULL OR p_input IS NULL OR p_priority IS NULL
+       OR p_depends_on IS NULL OR p_max_attempts IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'submit_task: only the idempotency key may be NULL';
+    END IF;
+    IF p_type !~ '^[A-Za-z0-9_.:-]{1,100}$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('invalid task type %L', pg_catalog.left(p_type, 120)),
+            HINT = '1 to 100 characters of A-Z a-z 0-9 _ . : -';
+    END IF;
+    IF pg_catalog.length(p_description) > 10000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'description longer than 10000 characters';
+    END IF;
+    IF pg_catalog.jsonb_typeof(p_input) <> 'object' OR pg_catalog.octet_length(p_input::text) > 1048576 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'input must be a JSON object of at most 1 MiB';
+    END IF;
+    IF p_priority NOT BETWEEN -1000 AND 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('priority %s out of range', p_priority),
+            HINT = 'priority is between -1000 and 1000; higher is claimed first';
+    END IF;
+    IF p_max_attempts NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('max_attempts %s out of range', p_max_attempts),
+            HINT = 'max_attempts is between 1 and 100';
+    END IF;
+    IF p_idempotency_key IS NOT NULL AND pg_catalog.length(p_idempotency_key) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'idempotency key must be 1 to 200 characters';
+    END IF;
+    SELECT pg_catalog.array_agg(DISTINCT d ORDER BY d) INTO v_deps FROM pg_catalog.unnest(p_depends_on) d;
+    IF pg_catalog.cardinality(v_deps) > 100 OR pg_catalog.array_position(v_deps, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'depends_on: at most 100 non-NULL task ids';
+    END IF;
+    PERFORM coord_private.require_read_committed();
+
+    -- Lock the dependencies so none completes or fails unseen by this submit.
+    SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE t.status <> 'completed'),
+           pg_catalog.min(t.task_id) FILTER (WHERE t.status IN ('failed', 'cancelled')
+                                             OR coord_private.effective_status(t.status, t.claim_expires_at, t.attempts, t.max_attempts) = 'failed')
+      INTO v_known, v_unmet, v_dead
+      FROM (SELECT x.* FROM coord_private.tasks x WHERE x.task_id = ANY (v_deps) ORDER BY x.task_id FOR SHARE) t;
+    IF v_known < coalesce(pg_catalog.cardinality(v_deps), 0) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC005', MESSAGE = 'depends_on names an unknown task',
+            DETAIL = pg_catalog.format('%s of %s dependencies exist', v_known, pg_catalog.cardinality(v_deps));
+    END IF;
+
+    IF p_idempotency_key IS NOT NULL THEN
+        SELECT t.task_id INTO task_id FROM coord_private.tasks t
+         WHERE t.submitter = session_user AND t.idempotency_key = p_idempotency_key;
+    END IF;
+    existing := task_id IS NOT NULL;
+
+    v := coord_private.authorize('submit_task', p_type,
+        pg_catalog.jsonb_build_object('priority', p_priority, 'depends_on', coalesce(v_deps, '{}'),
+                                      'idempotency_key', p_idempotency_key, 'existing_task', task_id),
+        CASE WHEN NOT existing AND v_dead IS NOT NULL THEN 'dependency_failed' END);
+    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    IF NOT v.proceed OR existing THEN
+        RETURN;
+    END IF;
+
+    INSERT INTO coord_private.tasks (task_type, description, input, priority, submitter, idempotency_key,
+                                     max_attempts, unmet_deps, created_at, updated_at)
+    VALUES (p_type, p_description, p_input, p_priority, session_user, p_idempotency_key,
+            p_max_attempts, v_unmet, v_now, v_now)
+    ON CONFLICT (submitter, idempotency_key) DO NOTHING
+    RETURNING tasks.task_id INTO task_id;
+    IF task_id IS NULL THEN
+        -- the same key committed concurrently: that task is the answer
+        SELECT t.task_id INTO task_id FROM coord_private.tasks t
+         WHERE t.submitter = session_user AND t.idempotency_key = p_idempotency_key;
+        existing := true;
+        RETURN;
+    END IF;
+    INSERT INTO coord_private.task_deps (task_id, depends_on)
+    SELECT submit_task.task_id, d FROM pg_catalog.unnest(v_deps) d;
+END
+$$;
+COMMENT ON FUNCTION coord.submit_task(text, text, jsonb, integer, bigint[], text, integer) IS
+    'agent: queue a task (TLA+ SubmitTask); the same idempotency key from the same agent returns the existing task; a failed dependency refuses (dependency_failed). Errors PC001, PC002, PC005, PC015';
+
+-- One claim (TLA+ ClaimTask / Reclaim): shared by claim_task and claim_tasks.
+CREATE FUNCTION coord_private.claim_one(p_types text[], p_lease numeric)
+RETURNS TABLE (ok boolean, reason text, task_id bigint, claim_token bigint, claim_expires_at timestamptz,
+               task_type text, description text, input jsonb, priority integer, attempt integer, event_id bigint)
+LANGUAGE plpgsql SET search_path = ''
+AS $$
+DECLARE
+    v coord_private.verdict;
+    t coord_private.tasks;
+    v_now timestamptz := coord_private.current_time();
+    v_claimed integer;
+BEGIN
+    SELECT * INTO t FROM coord_private.tasks x
+     WHERE x.status IN ('pending', 'claimed') AND x.unmet_deps = 0
+       AND (x.status = 'pending' OR (x.claim_expires_at <= v_now AND x.attempts < x.max_attempts))
+       AND (p_types IS NULL OR x.task_type = ANY (p_types))
+     ORDER BY x.priority DESC, x.task_id
+     LIMIT 1
+       FOR UPDATE SKIP LOCKED;
+    SELECT pg_catalog.count(*) INTO v_claimed FROM coord_private.tasks x
+     WHERE x.claimed_by = session_user AND x.status = 'claimed' AND x.claim_expires_at > v_now;
+
+    v := coord_private.authorize('claim_task', t.task_id::text,
+        pg_catalog.jsonb_build_object('types', p_types, 'lease_seconds', p_lease, 'claimed_tasks', v_claimed,
+                                      'attempt', t.attempts + 1, 'reclaim_from',
+                                      CASE WHEN t.status = 'claimed' THEN t.claimed_by END),
+        CASE WHEN t.task_id IS NULL THEN 'task_not_claimable' END);
+    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    IF NOT v.proceed THEN
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    UPDATE coord_private.tasks x
+       SET status = 'claimed', claimed_by = session_user, attempts = x.attempts + 1, claim_token = x.attempts + 1,
+           claim_expires_at = v_now + pg_catalog.make_interval(secs => p_lease), updated_at = v_now
+     WHERE x.task_id = t.task_id
+    RETURNING x.task_id, x.claim_token, x.claim_expires_at, x.task_type, x.description, x.input, x.priority, x.attempts
+         INTO task_id, claim_token, claim_expires_at, task_type, description, input, priority, attempt;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION coord_private.claim_one(text[], numeric) IS
+    'INV-CLAIM-UNIQ / INV-DEPS: claim the best claimable task (SKIP LOCKED), or refuse with task_not_claimable';
+
+CREATE FUNCTION coord_private.require_types(p_types text[])
+RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = ''
+AS $$
+BEGIN
+    IF p_types IS NOT NULL AND (pg_catalog.cardinality(p_types) NOT BETWEEN 1 AND 100
+                                OR pg_catalog.array_position(p_types, NULL) IS NOT NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'types: NULL for any type, or 1 to 100 non-NULL type names';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord_private.require_types(text[]) IS 'raises PC002 for an empty, oversized or NULL-holding type filter';
+
+CREATE FUNCTION coord.claim_task(p_types text[] DEFAULT NULL, p_lease interval DEFAULT '5 minutes')
+RETURNS TABLE (ok boolean, reason text, task_id bigint, claim_token bigint, claim_expires_at timestamptz,
+               task_type text, description text, input jsonb, priority integer, attempt integer, event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_lease numeric := coord_private.require_ttl(p_lease);
+BEGIN
+    PERFORM coord_private.require_types(p_types);
+    PERFORM coord_private.require_read_committed();
+    RETURN QUERY SELECT * FROM coord_private.claim_one(p_types, v_lease);
+END
+$$;
+COMMENT ON FUNCTION coord.claim_task(text[], interval) IS
+    'agent: claim the highest-priority, oldest claimable task of the given types (TLA+ ClaimTask/Reclaim); returns its claim token (the attempt number). INV-CLAIM-UNIQ, INV-DEPS. Errors PC001, PC002, PC004, PC015';
+
+CREATE FUNCTION coord.claim_tasks(p_limit integer, p_types text[] DEFAULT NULL, p_lease interval DEFAULT '5 minutes')
+RETURNS TABLE (ok boolean, reason text, task_id bigint, claim_token bigint, claim_expires_at timestamptz,
+               task_type text, description text, input jsonb, priority integer, attempt integer, event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_lease numeric := coord_private.require_ttl(p_lease);
+    r record;
+    i integer := 0;
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = CASE WHEN p_limit IS NULL THEN 'PC001' ELSE 'PC002' END,
+            MESSAGE = 'limit must be between 1 and 1000';
+    END IF;
+    PERFORM coord_private.require_types(p_types);
+    PERFORM coord_private.require_read_committed();
+    -- Each claim is its own decision with its own audit event; the batch stops at
+    -- the first refusal (nothing left, or a limit).
+    WHILE i < p_limit LOOP
+        SELECT * INTO r FROM coord_private.claim_one(p_types, v_lease);
+        EXIT WHEN NOT r.ok;
+        ok := r.ok; reason := r.reason; task_id := r.task_id; claim_token := r.claim_token;
+        claim_expires_at := r.claim_expires_at; task_type := r.task_type; description := r.description;
+        input := r.input; priority := r.priority; attempt := r.attempt; event_id := r.event_id;
+        RETURN NEXT;
+        i := i + 1;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION coord.claim_tasks(integer, text[], interval) IS
+    'agent: claim up to limit tasks at once, one audited claim each (stops at the first refusal). Errors PC001, PC002, PC004, PC015';
+
+CREATE FUNCTION coord.renew_claim(p_task_id bigint, p_claim_token bigint, p_lease interval DEFAULT '5 minutes',
+    OUT ok boolean, OUT reason text, OUT claim_expires_at timestamptz, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v coord_private.verdict;
+    v_lease numeric := coord_private.require_ttl(p_lease);
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+BEGIN
+    IF p_claim_token IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token must not be NULL';
+    END IF;
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    v := coord_private.authorize('renew_claim', p_task_id::text,
+        pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'lease_seconds', v_lease),
+        coord_private.claim_refusal(t, p_claim_token));
+    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    IF v.proceed THEN
+        UPDATE coord_private.tasks x
+           SET claim_expires_at = coord_private.current_time() + pg_catalog.make_interval(secs => v_lease),
+               updated_at = coord_private.current_time()
+         WHERE x.task_id = p_task_id
+        RETURNING x.claim_expires_at INTO claim_expires_at;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord.renew_claim(bigint, bigint, interval) IS
+    'agent: extend the caller''s current live claim (TLA+ RenewClaim); stale token: not_claim_owner; expired: claim_expired. Errors PC001, PC004, PC005';
+
+CREATE FUNCTION coord.complete_task(p_task_id bigint, p_claim_token bigint, p_result jsonb DEFAULT '{}',
+    OUT ok boolean, OUT reason text, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v coord_private.verdict;
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+    v_now timestamptz := coord_private.current_time();
+BEGIN
+    IF p_claim_token IS NULL OR p_result IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token and result must not be NULL';
+    END IF;
+    IF pg_catalog.octet_length(p_result::text) > 1048576 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'result larger than 1 MiB';
+    END IF;
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    v := coord_private.authorize('complete_task', p_task_id::text,
+        pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'current_token', t.claim_token,
+                                      'claimed_by', t.claimed_by),
+        coord_private.claim_refusal(t, p_claim_token));
+    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    IF NOT v.proceed THEN
+        RETURN;
+    END IF;
+    UPDATE coord_private.tasks x
+       SET status = 'completed', result = p_result, claim_expires_at = NULL, updated_at = v_now, finished_at = v_now
+     WHERE x.task_id = p_task_id;
+    -- INV-DEPS: one dependency fewer for every dependent
+    UPDATE coord_private.tasks x SET unmet_deps = x.unmet_deps - 1
+      FROM coord_private.task_deps d
+     WHERE d.depends_on = p_task_id AND x.task_id = d.task_id;
+END
+$$;
+COMMENT ON FUNCTION coord.complete_task(bigint, bigint, jsonb) IS
+    'agent: complete the task whose current live claim the caller holds (TLA+ CompleteTask; INV-COMPLETE-OWNER); terminal tasks never change. Errors PC001, PC002, PC005';
+
+CREATE FUNCTION coord.fail_task(p_task_id bigint, p_claim_token bigint, p_error text, p_retryable boolean DEFAULT false,
+    OUT ok boolean, OUT reason text, OUT status text, OUT settled integer, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v coord_private.verdict;
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+    v_now timestamptz := coord_private.current_time();
+BEGIN
+    IF p_claim_token IS NULL OR p_error IS NULL OR p_retryable IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token, error and retryable must not be NULL';
+    END IF;
+    IF pg_catalog.length(p_error) > 10000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'error longer than 10000 characters';
+    END IF;
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    status := CASE WHEN p_retryable AND t.attempts < t.max_attempts THEN 'pending' ELSE 'failed' END;
+    v := coord_private.authorize('fail_task', p_task_id::text,
+        pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'retryable', p_retryable, 'next_status', status),
+        coord_private.claim_refusal(t, p_claim_token));
+    ok := v.proceed; reason := v.reason; event_id := v.event_id; settled := 0;
+    IF NOT v.proceed THEN
+        status := t.status;
+        RETURN;
+    END IF;
+    IF status = 'pending' THEN
+        UPDATE coord_private.tasks x
+           SET status = 'pending', claimed_by = NULL, claim_expires_at = NULL, error = p_error, updated_at = v_now
+         WHERE x.task_id = p_task_id;
+    ELSE
+        UPDATE coord_private.tasks x
+           SET status = 'failed', claim_expires_at = NULL, error = p_error, updated_at = v_now, finished_at = v_now
+         WHERE x.task_id = p_task_id;
+        settled := coord_private.settle_dependents(p_task_id);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord.fail_task(bigint, bigint, text, boolean) IS
+    'agent: fail the task whose current live claim the caller holds (TLA+ FailTask); retryable with attempts left: back to pending; else failed and its dependents settled (dependency_failed). Errors PC001, PC002, PC005';
+
+CREATE FUNCTION coord.cancel_task(p_task_id bigint, p_reason text,
+    OUT ok boolean, OUT reason text, OUT settled integer, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v coord_private.verdict;
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+    v_now timestamptz := coord_private.current_time();
+BEGIN
+    IF p_reason IS NULL OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 OR pg_catalog.length(p_reason) > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = CASE WHEN p_reason IS NULL THEN 'PC001' ELSE 'PC002' END,
+            MESSAGE = 'a cancellation needs a reason of 1 to 1000 characters';
+    END IF;
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    v := coord_private.authorize('cancel_task', p_task_id::text,
+        pg_catalog.jsonb_build_object('why', p_reason, 'elevated', t.submitter <> session_user),
+        CASE WHEN t.status IN ('completed', 'failed', 'cancelled') THEN 'task_terminal' END);
+    ok := v.proceed; reason := v.reason; event_id := v.event_id; settled := 0;
+    IF v.proceed THEN
+        UPDATE coord_private.tasks x
+           SET status = 'cancelled', claim_expires_at = NULL, error = p_reason, updated_at = v_now, finished_at = v_now
+         WHERE x.task_id = p_task_id;
+        settled := coord_private.settle_dependents(p_task_id);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord.cancel_task(bigint, text) IS
+    'agent: cancel a task (TLA+ CancelTask): its submitter, or an elevated agent (trust >= 3); dependents are settled (dependency_failed). Errors PC001, PC002, PC005';
+
+CREATE VIEW coord.tasks AS
+    SELECT t.task_id, t.task_type, t.description, t.input, t.priority,
+           coord_private.effective_status(t.status, t.claim_expires_at, t.attempts, t.max_attempts) AS status,
+           t.submitter, t.idempotency_key, t.max_attempts, t.attempts, t.unmet_deps,
+           CASE WHEN t.status = 'claimed' AND t.claim_expires_at > coord_private.current_time() THEN t.claimed_by END AS claimed_by,
+           t.claim_token, t.claim_expires_at, t.result, t.error, t.settle_reason,
+           t.created_at, t.updated_at, t.finished_at,
+           ARRAY(SELECT d.depends_on FROM coord_private.task_deps d WHERE d.task_id = t.task_id ORDER BY 1) AS depends_on
+      FROM coord_private.tasks t;
+COMMENT ON VIEW coord.tasks IS 'the queue with effective statuses (expired claims shown as pending again, or failed when exhausted)';
+
+CREATE FUNCTION coord.get_task(p_task_id bigint)
+RETURNS SETOF coord.tasks
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM coord_private.require_task(p_task_id);
+    RETURN QUERY SELECT * FROM coord.tasks t WHERE t.task_id = p_task_id;
+END
+$$;
+COMMENT ON FUNCTION coord.get_task(bigint) IS 'agent: one task with its effective status. Errors PC001, PC005';
+
+CREATE FUNCTION coord.reap_expired(
+    OUT ok boolean, OUT reason text, OUT expired_locks integer, OUT exhausted_tasks integer,
+    OUT settled_tasks integer, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v coord_private.verdict;
+    v_now timestamptz := coord_private.current_time();
+    t bigint;
+    vs coord_private.verdict;
+BEGIN
+    v := coord_private.authorize('reap_expired', NULL, '{}'::jsonb);
+    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    expired_locks := 0; exhausted_tasks := 0; settled_tasks := 0;
+    IF NOT v.proceed THEN
+        RETURN;
+    END IF;
+    DELETE FROM coord_private.locks l WHERE l.expires_at <= v_now;
+    GET DIAGNOSTICS expired_locks = ROW_COUNT;
+    -- TLA+ ExhaustAttempts: a claim that expired on its last attempt fails the task.
+    FOR t IN SELECT x.task_id FROM coord_private.tasks x
+              WHERE x.status = 'claimed' AND x.claim_expires_at <= v_now AND x.attempts >= x.max_attempts
+              ORDER BY x.task_id FOR UPDATE SKIP LOCKED
+    LOOP
+        vs := coord_private.authorize('settle_task', t::text, pg_catalog.jsonb_build_object('settle_reason', 'attempts_exhausted'));
+        IF vs.proceed THEN
+            UPDATE coord_private.tasks x
+               SET status = 'failed', settle_reason = 'attempts_exhausted', claim_expires_at = NULL,
+                   error = 'claim expired on the last allowed attempt', updated_at = v_now, finished_at = v_now
+             WHERE x.task_id = t;
+            exhausted_tasks := exhausted_tasks + 1;
+            settled_tasks := settled_tasks + coord_private.settle_dependents(t);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION coord.reap_expired() IS
+    'coord_admin: tidy only — delete expired leases, fail tasks whose last attempt expired (attempts_exhausted) and settle their dependents; correctness never depends on it running';
+
+REVOKE ALL ON FUNCTION coord.submit_task(text, text, jsonb, integer, bigint[], text, integer),
+    coord.claim_task(text[], interval), coord.claim_tasks(integer, text[], interval),
+    coord.renew_claim(bigint, bigint, interval), coord.complete_task(bigint, bigint, jsonb),
+    coord.fail_task(bigint, bigint, text, boolean), coord.cancel_task(bigint, text), coord.get_task(bigint),
+    coord.reap_expired() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION coord.submit_task(text, text, jsonb, integer, bigint[], text, integer),
+    coord.claim_task(text[], interval), coord.claim_tasks(integer, text[], interval),
+    coord.renew_claim(bigint, bigint, interval), coord.complete_task(bigint, bigint, jsonb),
+    coord.fail_task(bigint, bigint, text, boolean), coord.cancel_task(bigint, text), coord.get_task(bigint)
+    TO coord_agent;
+GRANT EXECUTE ON FUNCTION coord.get_task(bigint) TO coord_admin, coord_auditor;
+GRANT EXECUTE ON FUNCTION coord.reap_expired() TO coord_admin;
+GRANT SELECT ON coord.tasks TO coord_agent, coord_admin, coord_auditor;
+
+COMMIT;
