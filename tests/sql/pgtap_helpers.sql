@@ -450,9 +450,9 @@ LANGUAGE plpgsql STABLE
 SET search_path = 'pg_catalog'
 AS $$
 DECLARE
-    f record;
+    r_fn record;
     v_relid oid;
-    e record;
+    r_err record;
 BEGIN
     RETURN QUERY
     WITH w AS (SELECT * FROM tests.writer_functions())
@@ -559,22 +559,22 @@ BEGIN
        AND coalesce(btrim(obj_description(p.oid, 'pg_proc')), '') = '';
 
     -- plpgsql_check: every plpgsql function (trigger functions against each table they are attached to).
-    FOR f IN SELECT g.fn, g.role, g.trigger_relids FROM tests.gate_functions() g WHERE g.lang = 'plpgsql' LOOP
-        IF f.role = 'trigger' AND cardinality(f.trigger_relids) = 0 THEN
+    FOR r_fn IN SELECT g.fn, g.role, g.trigger_relids FROM tests.gate_functions() g WHERE g.lang = 'plpgsql' LOOP
+        IF r_fn.role = 'trigger' AND cardinality(r_fn.trigger_relids) = 0 THEN
             CONTINUE;   -- a trigger function attached nowhere cannot run
         END IF;
-        FOR v_relid IN SELECT unnest(CASE WHEN f.role = 'trigger' THEN f.trigger_relids ELSE ARRAY[0::oid] END) LOOP
+        FOR v_relid IN SELECT unnest(CASE WHEN r_fn.role = 'trigger' THEN r_fn.trigger_relids ELSE ARRAY[0::oid] END) LOOP
             BEGIN
-                FOR e IN SELECT c.* FROM public.plpgsql_check_function_tb(f.fn::regprocedure, v_relid::regclass) c
+                FOR r_err IN SELECT c.* FROM public.plpgsql_check_function_tb(r_fn.fn::regprocedure, v_relid::regclass) c
                           WHERE c.level = 'error' LOOP
-                    function := f.fn::regprocedure; kind := 'plpgsql_check_error';
-                    detail := format('%s%s: %s (%s)', coalesce('line ' || e.lineno, ''),
+                    function := r_fn.fn::regprocedure; kind := 'plpgsql_check_error';
+                    detail := format('%s%s: %s (%s)', coalesce('line ' || r_err.lineno, ''),
                                      CASE WHEN v_relid <> 0 THEN ' on ' || v_relid::regclass::text ELSE '' END,
-                                     e.message, e.sqlstate);
+                                     r_err.message, r_err.sqlstate);
                     RETURN NEXT;
                 END LOOP;
             EXCEPTION WHEN OTHERS THEN
-                function := f.fn::regprocedure; kind := 'plpgsql_check_error';
+                function := r_fn.fn::regprocedure; kind := 'plpgsql_check_error';
                 detail := 'plpgsql_check failed: ' || SQLERRM;
                 RETURN NEXT;
             END;
