@@ -112,9 +112,14 @@ class Cluster:
     # -- running the server binaries as the right OS user -----------------
     def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
         user = _server_user()
+        # Drop root's groups too: a directory whose group is root would otherwise
+        # be judged by its (closed) group bits instead of its 'other' bits.
+        ids = {}
+        if user:
+            ids = {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
         proc = subprocess.run(
             [str(a) for a in args],
-            user=user,
+            **ids,
             capture_output=True,
             text=True,
             cwd="/",

@@ -458,10 +458,11 @@ BEGIN
     WITH w AS (SELECT * FROM tests.writer_functions())
     SELECT w.fn,
            CASE WHEN w.hook_pos IS NULL THEN 'missing_hook' ELSE 'hook_after_write' END,
-           format('first write at %s (%s%s), hook %s', w.first_write_pos,
-                  array_to_string(w.targets, ', '),
-                  CASE WHEN cardinality(w.write_helpers) > 0
-                       THEN ' via ' || array_to_string(w.write_helpers::text[], ', ') ELSE '' END,
+           format('first write at %s (%s), hook %s', w.first_write_pos,
+                  array_to_string(w.targets
+                      || CASE WHEN cardinality(w.write_helpers) > 0
+                              THEN ARRAY['via ' || array_to_string(w.write_helpers::text[], ', ')] ELSE '{}'::text[] END,
+                      ', '),
                   coalesce('at ' || w.hook_pos, 'never called'))
       FROM w
      WHERE w.schema = 'coord'

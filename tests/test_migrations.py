@@ -1,0 +1,106 @@
+"""Sqitch migrations: deploy, verify, revert, redeploy, and the schema they produce."""
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pgcoord import migrations, testing
+from pgcoord.cluster import with_dbname
+
+from .catalog import describe
+
+# The public API, exactly: adding or removing a coord function or view is a
+# deliberate change of this list (procrastinate's "migrations produce exactly the
+# intended schema", applied to the API surface).
+EXPECTED_COORD_FUNCTIONS = {
+    "acquire_lock", "audit_digest", "cancel_task", "check_fence", "check_locks", "claim_task", "claim_tasks",
+    "complete_task", "end_session", "fail_task", "force_release_lock", "get_task", "purge_audit",
+    "reap_expired", "register_agent", "register_session", "release_lock", "renew_claim", "renew_lock",
+    "set_agent_profile", "set_agent_status", "set_enforcement_mode", "submit_task", "verify_audit",
+    "verify_audit_digest", "whoami",
+}
+EXPECTED_COORD_VIEWS = {
+    "agents", "audit_trail", "enforcement", "error_codes", "live_locks", "my_audit_events", "my_sessions",
+    "operations", "profiles", "reason_codes", "tasks",
+}
+
+
+@pytest.fixture
+def empty_db(admin_dsn):
+    name = testing.create_database(admin_dsn, "pgcoord_mig")
+    yield with_dbname(admin_dsn, name)
+    testing.drop_database(admin_dsn, name)
+
+
+def plan_tags() -> list[str]:
+    from pgcoord.cluster import project_root
+    return [line.split()[0] for line in (project_root() / "sqitch.plan").read_text().splitlines()
+            if line.startswith("@")]
+
+
+def test_deploy_verify_revert_deploy(empty_db):
+    migrations.deploy(empty_db)
+    assert "Verify successful" in migrations.verify(empty_db)
+    fresh = describe(empty_db)
+    migrations.revert(empty_db)
+    with psycopg.connect(empty_db) as conn:
+        left = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'coord%'").fetchall()
+    assert left == [], "a full revert leaves no pgcoord schema behind"
+    migrations.deploy(empty_db)
+    assert describe(empty_db) == fresh
+
+
+def test_plan_has_tags():
+    assert "@v0.1.0" in plan_tags() and len(plan_tags()) >= 2
+
+
+@pytest.mark.parametrize("tag", plan_tags()[:-1] or ["@v0.1.0"])
+def test_revert_to_tag_and_redeploy_equals_fresh_deploy(admin_dsn, empty_db, tag):
+    """Reverting to a tag and deploying again yields exactly a fresh deploy's catalog."""
+    migrations.deploy(empty_db)
+    migrations.revert(empty_db, to=tag)
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_proc WHERE proname = 'submit_task'").fetchone()[0] == 0, \
+            "revert to the foundation tag removes the coordination core"
+    migrations.deploy(empty_db)
+    other = testing.create_database(admin_dsn, "pgcoord_mig")
+    try:
+        other_dsn = with_dbname(admin_dsn, other)
+        migrations.deploy(other_dsn)
+        a, b = describe(empty_db), describe(other_dsn)
+        for section in a:
+            assert a[section] == b[section], f"catalog section {section} differs after revert to {tag}"
+    finally:
+        testing.drop_database(admin_dsn, other)
+
+
+def test_catalog_comparison_can_fail(empty_db):
+    """The comparison above is not vacuous: a one-object change shows up."""
+    migrations.deploy(empty_db)
+    before = describe(empty_db)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        conn.execute("COMMENT ON FUNCTION coord.whoami() IS 'changed'")
+    assert describe(empty_db)["functions"] != before["functions"]
+
+
+def test_api_surface_is_exactly_the_intended_one(empty_db):
+    migrations.deploy(empty_db)
+    with psycopg.connect(empty_db) as conn:
+        funcs = {r[0] for r in conn.execute(
+            "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'coord'::regnamespace").fetchall()}
+        views = {r[0] for r in conn.execute(
+            "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'coord'::regnamespace AND c.relkind = 'v'").fetchall()}
+        others = conn.execute(
+            "SELECT c.relname, c.relkind FROM pg_class c WHERE c.relnamespace = 'coord'::regnamespace "
+            "AND c.relkind <> 'v'").fetchall()
+    assert funcs == EXPECTED_COORD_FUNCTIONS
+    assert views == EXPECTED_COORD_VIEWS
+    assert others == [], "coord holds functions and views only"
+
+
+def test_deploy_failure_is_a_clear_error(admin_dsn):
+    bad = with_dbname(admin_dsn, "pgcoord_no_such_database_xyz")
+    with pytest.raises(migrations.MigrationError) as err:
+        migrations.deploy(bad)
+    assert "sqitch deploy failed" in str(err.value)
+    assert "does not exist" in str(err.value)
