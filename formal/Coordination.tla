@@ -74,18 +74,20 @@ VARIABLES
     attempt,    \* [Tasks -> 0..MaxAttempts]: claims granted so far
     claimTok,   \* [Tasks -> Nat]: token of the current claim (= its attempt)
     claimExp,   \* [Tasks -> 0..MaxTime]: expiry of the current claim
+    claimedAt,  \* [Tasks -> 0..MaxTime]: when the current claim was granted
     reason,     \* [Tasks -> Reasons]: why a task ended failed/cancelled
     holding,    \* [Agents -> [Tasks -> 0..MaxTime]]: the expiry of the claim
                 \*   each agent believes it holds (its own view; 0 = none).
-                \*   Agents are not told when their claim is reclaimed.
+                \*   Agents are not told when their claim is reclaimed; they
+                \*   only see their own lease run out.
     \* ---- ghost / history variables (no SQL counterpart) ----
-    grants,     \* Seq of lock grants [path, agent, token], in order
+    grants,     \* Seq of lock grants [path, token], in grant order
     done,       \* set of CompleteTask/FailTask steps with the claim they saw
     ended       \* [Tasks -> "none" \cup TaskStatus]: first terminal status
 
 lockVars  == <<lock, fence, grants>>
-taskVars  == <<status, claimer, attempt, claimTok, claimExp, reason, holding,
-               done, ended>>
+claimVars == <<claimer, attempt, claimTok, claimExp, claimedAt>>
+taskVars  == <<status, claimVars, reason, holding, done, ended>>
 vars      == <<now, lockVars, taskVars>>
 
 -----------------------------------------------------------------------------
@@ -98,6 +100,7 @@ Reasons    == {"none", "completed", "failed", "attempts_exhausted",
                "cancelled", "dependency_failed"}
 
 Time       == 0..MaxTime
+ClaimTokens == 1..MaxAttempts
 Tokens     == 0..MaxGrants
 NoLock     == [holder |-> NoAgent, token |-> 0, expires |-> 0]
 LockRow    == [holder : Agents \cup {NoAgent}, token : Tokens, expires : Time]
@@ -169,6 +172,7 @@ Init ==
     /\ attempt  = [t \in Tasks |-> 0]
     /\ claimTok = [t \in Tasks |-> 0]
     /\ claimExp = [t \in Tasks |-> 0]
+    /\ claimedAt = [t \in Tasks |-> 0]
     /\ reason   = [t \in Tasks |-> "none"]
     /\ holding  = [a \in Agents |-> [t \in Tasks |-> 0]]
     /\ done     = {}
@@ -178,11 +182,15 @@ Init ==
 (* Clock *)
 
 \* Time passes.  Expiry needs no action of its own: once now reaches a row's
-\* expiry the row is ignored (INV-LOCK-EXPIRY).
+\* expiry the row is ignored (INV-LOCK-EXPIRY); expired lock rows and claims
+\* stay in place.  Each agent's own view of its claims (holding) forgets the
+\* claims whose lease it has seen end (the agent's clock is the same clock).
 Tick ==
     /\ now < MaxTime
     /\ now' = now + 1
-    /\ UNCHANGED <<lockVars, taskVars>>
+    /\ holding' = [a \in Agents |-> [t \in Tasks |->
+                     IF holding[a][t] > now + 1 THEN holding[a][t] ELSE 0]]
+    /\ UNCHANGED <<lockVars, status, claimVars, reason, done, ended>>
 
 -----------------------------------------------------------------------------
 (* Locks *)
@@ -196,7 +204,7 @@ AcquireLock(a, p) ==
          /\ lock'   = [lock EXCEPT ![p] = [holder |-> a, token |-> tok,
                                            expires |-> LeaseEnd]]
          /\ fence'  = Max(fence, tok)
-         /\ grants' = Append(grants, [path |-> p, agent |-> a, token |-> tok])
+         /\ grants' = Append(grants, [path |-> p, token |-> tok])
     /\ UNCHANGED <<now, taskVars>>
 
 \* RenewLock: only the holder of a live lock; an expired lock can't be revived.
@@ -224,6 +232,7 @@ GrantClaim(a, t) ==
     /\ attempt'  = [attempt  EXCEPT ![t] = @ + 1]
     /\ claimTok' = [claimTok EXCEPT ![t] = attempt[t] + 1]
     /\ claimExp' = [claimExp EXCEPT ![t] = LeaseEnd]
+    /\ claimedAt' = [claimedAt EXCEPT ![t] = now]
     /\ holding'  = [holding  EXCEPT ![a][t] = LeaseEnd]
     /\ UNCHANGED <<reason, done, ended>>
 
@@ -252,19 +261,19 @@ ExhaustAttempts(t) ==
     /\ status' = [status EXCEPT ![t] = "failed"]
     /\ reason' = [reason EXCEPT ![t] = "attempts_exhausted"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "failed" ELSE @]
-    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimExp,
-                   holding, done>>
+    /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
 
 \* The holder of the current, live claim extends it.
 RenewClaim(a, t, tok) ==
+    /\ tok <= attempt[t]
     /\ status[t] = "claimed"
     /\ claimer[t] = a
     /\ claimTok[t] = tok
     /\ ClaimLive(t)
     /\ claimExp' = [claimExp EXCEPT ![t] = LeaseEnd]
     /\ holding'  = [holding  EXCEPT ![a][t] = LeaseEnd]
-    /\ UNCHANGED <<now, lockVars, status, claimer, attempt, claimTok, reason,
-                   done, ended>>
+    /\ UNCHANGED <<now, lockVars, status, claimer, attempt, claimTok,
+                   claimedAt, reason, done, ended>>
 
 \* Complete or fail t: the step is recorded in the ghost `done` together with
 \* the claim it acted on, so INV_COMPLETE_OWNER can judge it afterwards.
@@ -276,12 +285,14 @@ Finish(a, t, tok, s) ==
                               from |-> status[t], owner |-> claimer[t],
                               current |-> claimTok[t], live |-> ClaimLive(t)]}
     /\ ended'   = [ended EXCEPT ![t] = IF @ = "none" THEN s ELSE @]
-    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimExp>>
+    /\ UNCHANGED <<now, lockVars, claimVars>>
 
-\* tok ranges over every token ever issued for t: an agent may present a
-\* stale token (remembered from an earlier attempt, possibly another agent's),
-\* so a stale completion after reclaim is an attempt the guard must refuse.
+\* tok ranges over every token ever issued for t (1..attempt[t]): an agent may
+\* present a stale token (remembered from an earlier attempt, possibly another
+\* agent's), so a stale completion after reclaim is an attempt that the guard
+\* must refuse.
 CompleteTask(a, t, tok) ==
+    /\ tok <= attempt[t]                  \* a token issued for t (any attempt)
     /\ status[t] = "claimed"
     /\ OwnerCheck(a, t)
     /\ TokenCheck(t, tok)
@@ -289,6 +300,7 @@ CompleteTask(a, t, tok) ==
     /\ Finish(a, t, tok, "completed")
 
 FailTask(a, t, tok) ==
+    /\ tok <= attempt[t]                  \* a token issued for t (any attempt)
     /\ status[t] = "claimed"
     /\ OwnerCheck(a, t)
     /\ TokenCheck(t, tok)
@@ -301,8 +313,7 @@ CancelTask(t) ==
     /\ status' = [status EXCEPT ![t] = "cancelled"]
     /\ reason' = [reason EXCEPT ![t] = "cancelled"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "cancelled" ELSE @]
-    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimExp,
-                   holding, done>>
+    /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
 
 \* A failed or cancelled dependency settles a pending dependent as cancelled,
 \* with the reason recorded (INV-DEPS).
@@ -312,12 +323,9 @@ SettleDependents(t) ==
     /\ status' = [status EXCEPT ![t] = "cancelled"]
     /\ reason' = [reason EXCEPT ![t] = "dependency_failed"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "cancelled" ELSE @]
-    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimExp,
-                   holding, done>>
+    /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
 
 -----------------------------------------------------------------------------
-IssuedTokens(t) == 1..attempt[t]
-
 Next ==
     \/ Tick
     \/ \E a \in Agents, p \in Paths : AcquireLock(a, p)
@@ -326,9 +334,9 @@ Next ==
     \/ \E a \in Agents, t \in Tasks : ClaimTask(a, t)
     \/ \E a \in Agents, t \in Tasks : Reclaim(a, t)
     \/ \E t \in Tasks : ExhaustAttempts(t)
-    \/ \E a \in Agents, t \in Tasks : \E tok \in IssuedTokens(t) : RenewClaim(a, t, tok)
-    \/ \E a \in Agents, t \in Tasks : \E tok \in IssuedTokens(t) : CompleteTask(a, t, tok)
-    \/ \E a \in Agents, t \in Tasks : \E tok \in IssuedTokens(t) : FailTask(a, t, tok)
+    \/ \E a \in Agents, t \in Tasks, tok \in ClaimTokens : RenewClaim(a, t, tok)
+    \/ \E a \in Agents, t \in Tasks, tok \in ClaimTokens : CompleteTask(a, t, tok)
+    \/ \E a \in Agents, t \in Tasks, tok \in ClaimTokens : FailTask(a, t, tok)
     \/ \E t \in Tasks : CancelTask(t)
     \/ \E t \in Tasks : SettleDependents(t)
 
@@ -336,11 +344,15 @@ Next ==
 \* is eventually taken over or failed (WF of claiming), and dependents of a
 \* dead task are eventually settled (WF of SettleDependents).  Nothing forces an
 \* agent to renew, release, complete or fail: holders may stop at any time.
+\* The steps that take an expired claim over or settle a task.
+Settling(t) ==
+    \/ \E a \in Agents : Reclaim(a, t)
+    \/ ExhaustAttempts(t)
+    \/ SettleDependents(t)
+
 Fairness ==
     /\ WF_vars(Tick)
-    /\ \A t \in Tasks : WF_vars(\E a \in Agents : Reclaim(a, t))
-    /\ \A t \in Tasks : WF_vars(ExhaustAttempts(t))
-    /\ \A t \in Tasks : WF_vars(SettleDependents(t))
+    /\ \A t \in Tasks : WF_vars(Settling(t))
 
 Spec == Init /\ [][Next]_vars /\ Fairness
 
@@ -351,12 +363,13 @@ TypeOK ==
     /\ now \in Time
     /\ lock \in [Paths -> LockRow]
     /\ fence \in Tokens
-    /\ grants \in Seq([path : Paths, agent : Agents, token : Tokens])
+    /\ grants \in Seq([path : Paths, token : Tokens])
     /\ status \in [Tasks -> TaskStatus]
     /\ claimer \in [Tasks -> Agents \cup {NoAgent}]
     /\ attempt \in [Tasks -> 0..MaxAttempts]
     /\ claimTok \in [Tasks -> 0..MaxAttempts]
     /\ claimExp \in [Tasks -> Time]
+    /\ claimedAt \in [Tasks -> Time]
     /\ reason \in [Tasks -> Reasons]
     /\ holding \in [Agents -> [Tasks -> Time]]
     /\ ended \in [Tasks -> {"none"} \cup TaskStatus]
@@ -437,25 +450,29 @@ Safety ==
 -----------------------------------------------------------------------------
 (* Liveness *)
 
-\* The lock at p held by a no longer blocks any other agent.
-LockReclaimable(a, p) ==
-    \A b \in Agents \ {a}, q \in Paths : ~AcqBlocks(b, q, p)
+\* The row at p blocks no agent from acquiring any path.
+LockReclaimable(p) ==
+    \A b \in Agents, q \in Paths : ~AcqBlocks(b, q, p)
 
 \* INV-RECLAIM: a claim or lock whose holder stops renewing becomes
 \* reclaimable after its TTL.  Renewal is bounded by the clock's horizon, so
 \* every holder eventually stops renewing; then
-\*   - a held lock eventually blocks nobody (it expired or was released),
+\*   - a live lock eventually blocks nobody (it expired or was released),
 \*   - a claimed task's claim eventually expires (or the task ends), and
-\*   - an expired claim is eventually taken over by a new attempt (Reclaim)
-\*     or the task is settled (ExhaustAttempts, CancelTask).
-INV_RECLAIM ==
-    /\ \A a \in Agents, p \in Paths :
-          (lock[p].holder = a /\ LockLive(p)) ~> LockReclaimable(a, p)
+\*   - an expired claim is eventually taken over by a new, live claim
+\*     (Reclaim) or the task is settled (ExhaustAttempts, CancelTask).
+\* (One leads-to per path and per task: TLC checks one tableau branch each.)
+INV_RECLAIM_LOCK ==    \* INV-RECLAIM, locks
+    \A p \in Paths : LockLive(p) ~> LockReclaimable(p)
+
+INV_RECLAIM_CLAIM ==   \* INV-RECLAIM, claims
     /\ \A t \in Tasks :
           (status[t] = "claimed") ~> (status[t] # "claimed" \/ ~ClaimLive(t))
-    /\ \A t \in Tasks, k \in 1..MaxAttempts :
-          (status[t] = "claimed" /\ ~ClaimLive(t) /\ attempt[t] = k)
-             ~> (status[t] # "claimed" \/ attempt[t] > k)
+    /\ \A t \in Tasks :
+          (status[t] = "claimed" /\ ~ClaimLive(t))
+             ~> (status[t] # "claimed" \/ ClaimLive(t))
+
+INV_RECLAIM == INV_RECLAIM_LOCK /\ INV_RECLAIM_CLAIM
 
 \* INV-DEPS (liveness part): a pending task with a failed or cancelled
 \* dependency is eventually settled as cancelled.

@@ -11,7 +11,9 @@ EXTENDS Coordination, TLC
 
 \* Paths: a directory "src" with two files beneath it.  "src/a" and "src/b"
 \* don't overlap each other; both overlap "src".
-MC_Paths  == {"src", "src/a", "src/b"}
+MC_Paths  == {"src", "src/a"}
+MC_NoPaths == {}
+MC_NoTasks == {}
 MC_Parent == [p \in MC_Paths |-> IF p = "src" THEN NoPath ELSE "src"]
 
 \* Tasks: "build" depends on "gen".

@@ -7,11 +7,14 @@
 BEGIN;
 SELECT plan(27);
 
--- FLOOR: the number of coord functions that write (register_agent, set_agent_profile,
--- set_agent_status, set_enforcement_mode, register_session, end_session, purge_audit).
--- RAISE IT whenever the plan adds a mutation function, so the gate can never pass
--- on fewer writers than the plan defines.
-\set min_coord_writers 7
+-- FLOOR: the number of coord functions that write. RAISE IT whenever the plan adds a
+-- mutation function, so the gate can never pass on fewer writers than the plan defines.
+--   v0.1.0 (7): register_agent, set_agent_profile, set_agent_status, set_enforcement_mode,
+--               register_session, end_session, purge_audit
+--   v0.2.0 (+12): acquire_lock, renew_lock, release_lock, force_release_lock, submit_task,
+--               claim_task, claim_tasks, renew_claim, complete_task, fail_task, cancel_task,
+--               reap_expired
+\set min_coord_writers 19
 
 -- ---------------------------------------------------------------- the deployed schema
 SELECT is_empty($$ SELECT function::text, kind, detail FROM tests.boundary_offenders() $$,
@@ -25,7 +28,14 @@ SELECT set_has($$ SELECT fn::text FROM tests.writer_functions() WHERE schema = '
     $$ VALUES ('coord.register_agent(text,text)'), ('coord.set_agent_profile(text,text)'),
               ('coord.set_agent_status(text,text)'), ('coord.set_enforcement_mode(text,text)'),
               ('coord.register_session(text,jsonb)'), ('coord.end_session(uuid)'),
-              ('coord.purge_audit(timestamp with time zone,text)') $$,
+              ('coord.purge_audit(timestamp with time zone,text)'),
+              ('coord.acquire_lock(text,interval,text,text)'), ('coord.renew_lock(text,interval)'),
+              ('coord.release_lock(text)'), ('coord.force_release_lock(text,text)'),
+              ('coord.submit_task(text,text,jsonb,integer,bigint[],text,integer)'),
+              ('coord.claim_task(text[],interval)'), ('coord.claim_tasks(integer,text[],interval)'),
+              ('coord.renew_claim(bigint,bigint,interval)'), ('coord.complete_task(bigint,bigint,jsonb)'),
+              ('coord.fail_task(bigint,bigint,text,boolean)'), ('coord.cancel_task(bigint,text)'),
+              ('coord.reap_expired()') $$,
     'INV-BOUNDARY: the derived writers include every mutation function of the plan (the analysis sees their writes)');
 
 SELECT is_empty($$
@@ -37,7 +47,7 @@ SELECT is_empty($$
     SELECT o.name FROM coord_private.operations o
     EXCEPT
     SELECT h.operation FROM tests.hooked_operations() h
-$$, 'INV-BOUNDARY: every operation of coord_private.operations is authorized by name (authorize(''<op>'', ...)) in at least one coord writer');
+$$, 'INV-BOUNDARY: every operation of coord_private.operations is authorized by name (authorize(''<op>'', ...)) in a coord writer or its one private helper');
 
 SELECT is_empty($$
     SELECT h.operation FROM tests.hooked_operations() h

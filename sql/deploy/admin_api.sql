@@ -7,7 +7,6 @@ SET LOCAL ROLE coord_owner;
 CREATE FUNCTION coord_private.require_profile(p_profile text)
 RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = ''
 AS $$
 BEGIN
     IF p_profile IS NULL THEN
@@ -25,7 +24,6 @@ COMMENT ON FUNCTION coord_private.require_profile(text) IS 'raises PC001/PC006 u
 CREATE FUNCTION coord_private.require_agent(p_role text)
 RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = ''
 AS $$
 BEGIN
     IF p_role IS NULL THEN
@@ -52,11 +50,11 @@ BEGIN
     END IF;
     PERFORM coord_private.require_profile(p_profile);
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.rolname = p_role AND r.rolcanlogin
+                    WHERE r.rolname = p_role AND r.rolcanlogin AND NOT r.rolsuper
                       AND pg_catalog.pg_has_role(r.oid, 'coord_agent'::regrole, 'MEMBER')) THEN
         RAISE EXCEPTION USING ERRCODE = 'PC010',
             MESSAGE = pg_catalog.format('role %L cannot be an agent', p_role),
-            DETAIL = 'an agent is an existing LOGIN role that is a member of coord_agent',
+            DETAIL = 'an agent is an existing LOGIN role, not a superuser, that is a member of coord_agent',
             HINT = pg_catalog.format('CREATE ROLE %I LOGIN IN ROLE coord_agent', p_role);
     END IF;
 

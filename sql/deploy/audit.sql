@@ -57,7 +57,6 @@ ALTER TABLE coord_private.audit_anchors ENABLE ROW LEVEL SECURITY;
 CREATE FUNCTION coord_private.audit_genesis(p_chain_id integer)
 RETURNS bytea
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = ''
 AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to('pgcoord-audit-genesis:' || p_chain_id::text, 'UTF8')) $$;
 COMMENT ON FUNCTION coord_private.audit_genesis(integer) IS 'the prev_hash of the first event of a chain';
 
@@ -69,7 +68,6 @@ CREATE FUNCTION coord_private.audit_event_hash(
     p_reason text, p_engine text, p_mode text, p_context jsonb)
 RETURNS bytea
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = ''
 AS $$
     SELECT pg_catalog.sha256(p_prev_hash || pg_catalog.convert_to(pg_catalog.jsonb_build_array(
         p_chain_id, p_seq,
@@ -86,7 +84,6 @@ CREATE FUNCTION coord_private.append_audit_event(
     p_reason text, p_engine text, p_mode text, p_context jsonb)
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = ''
 AS $$
 DECLARE
     v_chain integer := pg_catalog.pg_backend_pid();
@@ -96,26 +93,28 @@ DECLARE
     v_hash bytea;
     v_id bigint;
 BEGIN
-    SELECT h.seq, h.head_hash INTO v_seq, v_prev
-      FROM coord_private.audit_chain_heads h
-     WHERE h.chain_id = v_chain
-       FOR UPDATE;
+    -- Advance this backend's head in one statement; the FROM reads the previous
+    -- head (no other backend ever touches this row).
+    UPDATE coord_private.audit_chain_heads h
+       SET seq = h.seq + 1,
+           head_hash = coord_private.audit_event_hash(h.head_hash, v_chain, h.seq + 1, v_at, session_user,
+               p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context)
+      FROM coord_private.audit_chain_heads prev
+     WHERE h.chain_id = v_chain AND prev.chain_id = v_chain
+    RETURNING h.seq, h.head_hash, prev.head_hash INTO v_seq, v_hash, v_prev;
     IF NOT FOUND THEN
-        v_seq := 0;
+        v_seq := 1;
         v_prev := coord_private.audit_genesis(v_chain);
-        INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash)
-        VALUES (v_chain, 0, v_prev);
+        v_hash := coord_private.audit_event_hash(v_prev, v_chain, v_seq, v_at, session_user,
+            p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context);
+        INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash) VALUES (v_chain, v_seq, v_hash);
     END IF;
-    v_seq := v_seq + 1;
-    v_hash := coord_private.audit_event_hash(v_prev, v_chain, v_seq, v_at, session_user,
-        p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context);
     INSERT INTO coord_private.audit_events
         (chain_id, seq, occurred_at, actor, operation, resource, allowed, proceeded,
          reason, engine, mode, context, prev_hash, hash)
     VALUES (v_chain, v_seq, v_at, session_user, p_operation, p_resource, p_allowed, p_proceeded,
             p_reason, p_engine, p_mode, p_context, v_prev, v_hash)
     RETURNING event_id INTO v_id;
-    UPDATE coord_private.audit_chain_heads SET seq = v_seq, head_hash = v_hash WHERE chain_id = v_chain;
     RETURN v_id;
 END
 $$;
@@ -129,7 +128,6 @@ COMMENT ON FUNCTION coord_private.append_audit_event(text, text, boolean, boolea
 CREATE FUNCTION coord_private.audit_events_immutable()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
 AS $$
 BEGIN
     IF TG_OP = 'DELETE'

@@ -23,7 +23,6 @@ COMMENT ON VIEW coord.my_audit_events IS 'agent: the calling agent''s own audit 
 CREATE FUNCTION coord_private.audit_problems()
 RETURNS TABLE (event_id bigint, chain_id integer, seq bigint, problem text)
 LANGUAGE sql STABLE
-SET search_path = ''
 AS $$
     WITH ev AS (
         SELECT e.*,
@@ -91,7 +90,6 @@ COMMENT ON FUNCTION coord.verify_audit() IS
 CREATE FUNCTION coord_private.digest_of_chains(p_chains jsonb)
 RETURNS text
 LANGUAGE sql IMMUTABLE
-SET search_path = ''
 AS $$ SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to('pgcoord-audit-digest-v1:' || p_chains::text, 'UTF8')), 'hex') $$;
 COMMENT ON FUNCTION coord_private.digest_of_chains(jsonb) IS 'the self-check hash of an exported digest''s chain list';
 
@@ -148,6 +146,12 @@ BEGIN
     chains_checked := 0;
     FOR v_chain, v_head IN SELECT * FROM pg_catalog.jsonb_each(p_digest->'chains') ORDER BY 1 LOOP
         chains_checked := chains_checked + 1;
+        IF v_chain !~ '^[0-9]{1,10}$' OR pg_catalog.jsonb_typeof(v_head) IS DISTINCT FROM 'object'
+           OR (v_head->>'seq') !~ '^[1-9][0-9]{0,17}$' OR (v_head->>'hash') !~ '^[0-9a-f]{64}$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC014', MESSAGE = 'malformed chain entry in the audit digest',
+                DETAIL = pg_catalog.format('chain %s: %s', pg_catalog.left(v_chain, 20), pg_catalog.left(v_head::text, 200)),
+                HINT = 'pass the JSON that coord.audit_digest() returned, unchanged';
+        END IF;
         v_seq := (v_head->>'seq')::bigint;
         SELECT e.hash INTO v_hash FROM coord_private.audit_events e
          WHERE e.chain_id = v_chain::integer AND e.seq = v_seq;

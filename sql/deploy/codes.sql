@@ -40,6 +40,9 @@ CREATE TABLE coord_private.reason_codes (
 COMMENT ON TABLE coord_private.reason_codes IS
     'Stable reason codes of policy decisions: allow, deny (policy; subject to the enforcement mode) or refuse (a coordination invariant; refused in every mode)';
 
+ALTER TABLE coord_private.error_codes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE coord_private.reason_codes ENABLE ROW LEVEL SECURITY;
+
 INSERT INTO coord_private.reason_codes (code, outcome, description) VALUES
     ('allowed',                'allow',  'the policy engine allowed the mutation'),
     ('agent_not_registered',   'refuse', 'the session user is not a registered pgcoord agent'),

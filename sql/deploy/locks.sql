@@ -32,7 +32,7 @@ CREATE TABLE coord_private.locks (
 );
 COMMENT ON TABLE coord_private.locks IS
     'current lease grants; a row past expires_at is treated as absent (INV-LOCK-EXPIRY) and replaced or reaped';
--- Conflict search: equality on ancestor anchors and prefix LIKE on descendant anchors.
+-- Conflict search: equality on ancestor anchors and a byte-order range on descendant anchors.
 CREATE INDEX locks_anchor_idx ON coord_private.locks (anchor text_pattern_ops, expires_at);
 CREATE INDEX locks_holder_idx ON coord_private.locks (holder, expires_at);
 ALTER TABLE coord_private.locks ENABLE ROW LEVEL SECURITY;
@@ -45,7 +45,7 @@ INSERT INTO coord_private.operations (name, category, min_trust, description) VA
     ('force_release_lock', 'agent', 3, 'elevated: release every live lease on a path, whoever holds it');
 
 CREATE FUNCTION coord_private.require_read_committed()
-RETURNS void LANGUAGE plpgsql STABLE SET search_path = ''
+RETURNS void LANGUAGE plpgsql STABLE 
 AS $$
 BEGIN
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -59,7 +59,7 @@ $$;
 COMMENT ON FUNCTION coord_private.require_read_committed() IS 'raises PC015 unless the transaction is READ COMMITTED';
 
 CREATE FUNCTION coord_private.require_ttl(p_ttl interval)
-RETURNS numeric LANGUAGE plpgsql IMMUTABLE SET search_path = ''
+RETURNS numeric LANGUAGE plpgsql IMMUTABLE 
 AS $$
 DECLARE
     v numeric;
@@ -79,7 +79,7 @@ COMMENT ON FUNCTION coord_private.require_ttl(interval) IS 'the TTL in seconds, 
 
 -- Take the advisory locks that serialise requests on one root-to-leaf line.
 CREATE FUNCTION coord_private.lock_anchor_line(p_anchor text)
-RETURNS void LANGUAGE plpgsql SET search_path = ''
+RETURNS void LANGUAGE plpgsql 
 AS $$
 DECLARE
     a text;
@@ -99,21 +99,31 @@ COMMENT ON FUNCTION coord_private.lock_anchor_line(text) IS
 -- Live locks whose path sets can overlap p_path: an index lookup on anchors, then
 -- the exact overlap test on the few candidates.
 CREATE FUNCTION coord_private.overlapping_live_locks(p_path text)
-RETURNS SETOF coord_private.locks LANGUAGE sql STABLE SET search_path = ''
+RETURNS SETOF coord_private.locks LANGUAGE plpgsql STABLE
 AS $$
+DECLARE
+    v_anchor text := coord_private.path_anchor(p_path);
+    v_file boolean := coord_private.path_kind(p_path) = 'file';
+    -- Anchors below v_anchor form the byte-order range [v_anchor, v_anchor with its
+    -- final '/' replaced by '0'), searchable with a generic (cached) plan, unlike
+    -- LIKE with a parameter. Only dirs and globs reach below their anchor.
+    v_hi text := CASE WHEN v_anchor = '' THEN pg_catalog.chr(1114111)
+                      ELSE pg_catalog.left(v_anchor, -1) || '0' END;
+BEGIN
+    -- PL/pgSQL rather than SQL: the statement's plan is cached per session.
+    RETURN QUERY
     SELECT l.*
       FROM coord_private.locks l
-     WHERE (l.anchor = ANY (coord_private.anchor_ancestors(coord_private.path_anchor(p_path)))
-            OR (coord_private.path_kind(p_path) <> 'file'   -- only dirs and globs reach below their anchor
-                AND l.anchor LIKE pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-                   coord_private.path_anchor(p_path), '\', '\\'), '%', '\%'), '_', '\_') || '_%'))
+     WHERE (l.anchor = ANY (coord_private.anchor_ancestors(v_anchor))
+            OR (NOT v_file AND l.anchor OPERATOR(pg_catalog.~>~) v_anchor AND l.anchor OPERATOR(pg_catalog.~<~) v_hi))
        AND l.expires_at > coord_private.current_time()
-       AND coord_private.paths_overlap(l.path, p_path)
+       AND coord_private.paths_overlap(l.path, p_path);
+END
 $$;
 COMMENT ON FUNCTION coord_private.overlapping_live_locks(text) IS 'INV-LOCK-EXCL / INV-LOCK-EXPIRY: live locks that can overlap a path';
 
 CREATE FUNCTION coord_private.holders_json(p_locks coord_private.locks[])
-RETURNS jsonb LANGUAGE sql IMMUTABLE SET search_path = ''
+RETURNS jsonb LANGUAGE sql IMMUTABLE 
 AS $$
     SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                'holder', l.holder, 'path', l.path, 'mode', l.mode, 'expires_at', l.expires_at) ORDER BY l.expires_at), '[]')
@@ -155,10 +165,13 @@ BEGIN
     SELECT pg_catalog.count(*) INTO v_live
       FROM coord_private.locks l
      WHERE l.holder = session_user AND l.expires_at > v_now AND l.path <> v_path;
+    -- The token is drawn after the anchor-line locks (so a later overlapping grant
+    -- draws a larger one) and before the hook so that the audit event records it.
+    -- A sequence draw changes no state any rule reads: a refused request leaves a
+    -- gap, which INV-LOCK-FENCE allows (strictly greater, not consecutive).
     IF v_conflicts IS NULL THEN
         token := pg_catalog.nextval('coord_private.fencing_tokens');
     END IF;
-
     v := coord_private.authorize('acquire_lock', v_path,
         pg_catalog.jsonb_build_object('mode', p_mode, 'ttl_seconds', v_ttl, 'lease_seconds', v_ttl,
                                       'live_locks', v_live, 'token', token,
@@ -195,6 +208,7 @@ DECLARE
     v_lock coord_private.locks;
     v_now timestamptz := coord_private.current_time();
 BEGIN
+    PERFORM coord_private.require_read_committed();
     SELECT * INTO v_lock FROM coord_private.locks l
      WHERE l.path = v_path AND l.holder = session_user AND l.expires_at > v_now
        FOR UPDATE;
@@ -222,6 +236,7 @@ DECLARE
     v_path text := coord_private.normalize_path(p_path);
     v_lock coord_private.locks;
 BEGIN
+    PERFORM coord_private.require_read_committed();
     SELECT * INTO v_lock FROM coord_private.locks l
      WHERE l.path = v_path AND l.holder = session_user AND l.expires_at > coord_private.current_time()
        FOR UPDATE;
@@ -245,6 +260,7 @@ DECLARE
     v_path text := coord_private.normalize_path(p_path);
     v_locks coord_private.locks[];
 BEGIN
+    PERFORM coord_private.require_read_committed();
     IF p_reason IS NULL OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = CASE WHEN p_reason IS NULL THEN 'PC001' ELSE 'PC002' END,
             MESSAGE = 'a forced release needs a reason', HINT = 'it is recorded in the audit trail';
@@ -307,8 +323,8 @@ COMMENT ON FUNCTION coord.check_fence(text, bigint) IS
 
 CREATE VIEW coord.live_locks AS
     SELECT l.path, l.kind, l.mode, l.holder, l.token, l.granted_at, l.expires_at, l.reason
-      FROM coord_private.locks l
-     WHERE l.expires_at > coord_private.current_time();
+      FROM coord_private.locks l, (SELECT coord.now() AS now) c
+     WHERE l.expires_at > c.now;
 COMMENT ON VIEW coord.live_locks IS 'every live lease (expired ones are absent: INV-LOCK-EXPIRY)';
 
 REVOKE ALL ON FUNCTION coord.acquire_lock(text, interval, text, text), coord.renew_lock(text, interval),

@@ -12,7 +12,7 @@ BEGIN;
 SET LOCAL ROLE coord_owner;
 
 CREATE FUNCTION coord_private.path_max_length()
-RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE 
 AS $fn$ SELECT 1024 $fn$;
 COMMENT ON FUNCTION coord_private.path_max_length() IS 'documented maximum length of a lease path (characters)';
 
@@ -21,7 +21,6 @@ COMMENT ON FUNCTION coord_private.path_max_length() IS 'documented maximum lengt
 CREATE FUNCTION coord_private.normalize_path(p_path text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = ''
 AS $fn$
 DECLARE
     v text;
@@ -68,6 +67,15 @@ BEGIN
                 DETAIL = pg_catalog.format('segment %L of %L', v_seg, v);
         END IF;
     END LOOP;
+    IF v ~ '\[' THEN
+        -- a class must compile (e.g. no reversed range [z-a])
+        BEGIN
+            PERFORM '' ~ coord_private.glob_regex(v);
+        EXCEPTION WHEN invalid_regular_expression THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: bad [ ] class',
+                DETAIL = pg_catalog.format('path %L: %s', v, SQLERRM);
+        END;
+    END IF;
     IF v ~ '[*?\[]' AND pg_catalog.right(v, 1) = '/' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: a glob cannot end with /',
             DETAIL = pg_catalog.format('path %L', v), HINT = 'use dir/** for everything beneath dir';
@@ -78,7 +86,7 @@ $fn$;
 COMMENT ON FUNCTION coord_private.normalize_path(text) IS 'the one spelling of a lease path, or PC001/PC003';
 
 CREATE FUNCTION coord_private.path_kind(p_path text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE 
 AS $fn$
     SELECT CASE WHEN p_path ~ '[*?\[]' THEN 'glob'
                 WHEN pg_catalog.right(p_path, 1) = '/' THEN 'dir'
@@ -87,7 +95,7 @@ $fn$;
 COMMENT ON FUNCTION coord_private.path_kind(text) IS 'file, dir (trailing /) or glob (*, ?, [...])';
 
 CREATE FUNCTION coord_private.path_anchor(p_path text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE 
 AS $fn$
     SELECT CASE coord_private.path_kind(p_path)
         WHEN 'dir'  THEN p_path
@@ -100,7 +108,7 @@ COMMENT ON FUNCTION coord_private.path_anchor(text) IS
 
 -- '' and every directory prefix of an anchor, shallowest first (the lock order).
 CREATE FUNCTION coord_private.anchor_ancestors(p_anchor text)
-RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE 
 AS $fn$
     SELECT pg_catalog.array_agg(a ORDER BY pg_catalog.length(a))
       FROM (SELECT '' AS a
@@ -113,7 +121,7 @@ COMMENT ON FUNCTION coord_private.anchor_ancestors(text) IS 'the root and every 
 
 -- A glob segment as an anchored regex over one segment.
 CREATE FUNCTION coord_private.segment_regex(p_seg text)
-RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = ''
+RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE 
 AS $fn$
 DECLARE
     v text := '';
@@ -121,6 +129,8 @@ DECLARE
     i integer := 1;
     n integer := pg_catalog.length(p_seg);
     j integer;
+    k integer;
+    cls text;
 BEGIN
     WHILE i <= n LOOP
         c := pg_catalog.substr(p_seg, i, 1);
@@ -129,9 +139,14 @@ BEGIN
         ELSIF c = '?' THEN
             v := v || '[^/]';
         ELSIF c = '[' THEN
-            j := pg_catalog.strpos(pg_catalog.substr(p_seg, i + 2), ']') + i + 1;
-            v := v || '[' || CASE WHEN pg_catalog.substr(p_seg, i + 1, 1) = '!' THEN '^' || pg_catalog.substr(p_seg, i + 2, j - i - 2)
-                                  ELSE pg_catalog.substr(p_seg, i + 1, j - i - 1) END || ']';
+            -- [...] / [!...]: the first character after [ or [! belongs to the
+            -- class even when it is ]; a leading ^ is a literal, not a negation.
+            k := i + 1;
+            IF pg_catalog.substr(p_seg, k, 1) = '!' THEN k := k + 1; END IF;
+            j := pg_catalog.strpos(pg_catalog.substr(p_seg, k + 1), ']') + k;
+            cls := pg_catalog.substr(p_seg, k, j - k);
+            IF pg_catalog.left(cls, 1) = '^' THEN cls := '\^' || pg_catalog.substr(cls, 2); END IF;
+            v := v || '[' || CASE WHEN k > i + 1 THEN '^' ELSE '' END || cls || ']';
             i := j;
         ELSE
             v := v || pg_catalog.regexp_replace(c, '([.^$+(){}|\\\]\[])', '\\\1', 'g');
@@ -144,7 +159,7 @@ $fn$;
 COMMENT ON FUNCTION coord_private.segment_regex(text) IS 'an anchored regular expression matching one glob segment';
 
 CREATE FUNCTION coord_private.glob_regex(p_glob text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = ''
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE 
 AS $fn$
     SELECT '^' || pg_catalog.string_agg(
                CASE WHEN s.seg = '**' THEN CASE WHEN s.ord < s.total THEN '(.*/)?' ELSE '.*' END
@@ -161,7 +176,7 @@ COMMENT ON FUNCTION coord_private.glob_regex(text) IS 'an anchored regular expre
 -- (so *.py and *.js never overlap). Errs towards "yes" (a refusal, never a
 -- double grant).
 CREATE FUNCTION coord_private.segments_can_meet(a text, b text)
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = ''
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE 
 AS $fn$
 DECLARE
     a_wild boolean := a ~ '[*?\[]';
@@ -182,7 +197,7 @@ COMMENT ON FUNCTION coord_private.segments_can_meet(text, text) IS 'whether two 
 
 -- INV-LOCK-EXCL's overlap relation: can the path sets of a and b share a path?
 CREATE FUNCTION coord_private.paths_overlap(a text, b text)
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = ''
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE 
 AS $fn$
 DECLARE
     ka text := coord_private.path_kind(a);

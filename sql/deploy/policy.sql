@@ -34,7 +34,6 @@ COMMENT ON TYPE coord_private.verdict IS 'the decision after the enforcement mod
 CREATE FUNCTION coord_private.native_decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
 RETURNS coord_private.decision
 LANGUAGE plpgsql STABLE
-SET search_path = ''
 AS $$
 DECLARE
     v_op coord_private.operations;
@@ -101,6 +100,23 @@ BEGIN
         RETURN ROW(false, 'limit_exceeded', 'native',
                    v_ctx || pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v_profile.max_lease_seconds))::coord_private.decision;
     END IF;
+    IF (p_context ? 'files_modified') AND (p_context->>'files_modified')::integer > v_profile.max_file_modifications THEN
+        RETURN ROW(false, 'limit_exceeded', 'native',
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_file_modifications', 'max', v_profile.max_file_modifications))::coord_private.decision;
+    END IF;
+    -- Guardrails: the API function scanned its text and passed every match; a match
+    -- of severity block applies below its exempt trust level, or at every level
+    -- when the pattern's category always applies (credentials, keys).
+    IF (p_context ? 'guardrail_matches') AND EXISTS (
+           SELECT 1 FROM pg_catalog.jsonb_array_elements(p_context->'guardrail_matches') m
+            WHERE m->>'severity' = 'block'
+              AND ((m->>'always')::boolean OR v_profile.trust_level < (m->>'exempt_trust')::integer)) THEN
+        RETURN ROW(false, 'guardrail_blocked', 'native', v_ctx)::coord_private.decision;
+    END IF;
+    -- Network policy: the API function resolved the domain against the rules.
+    IF p_context->>'network_verdict' IS NOT NULL AND p_context->>'network_verdict' <> 'allow' THEN
+        RETURN ROW(false, 'domain_denied', 'native', v_ctx)::coord_private.decision;
+    END IF;
     IF (p_context ? 'elevated') AND (p_context->>'elevated')::boolean AND v_profile.trust_level < 3 THEN
         RETURN ROW(false, 'trust_too_low', 'native', v_ctx || pg_catalog.jsonb_build_object('elevated', true))::coord_private.decision;
     END IF;
@@ -114,7 +130,6 @@ COMMENT ON FUNCTION coord_private.native_decide(text, text, text, jsonb) IS
 CREATE FUNCTION coord_private.decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
 RETURNS coord_private.decision
 LANGUAGE plpgsql STABLE
-SET search_path = ''
 AS $$
 DECLARE
     v_engine text;
@@ -139,7 +154,6 @@ CREATE FUNCTION coord_private.authorize(
     p_operation text, p_resource text, p_context jsonb DEFAULT '{}', p_refusal text DEFAULT NULL)
 RETURNS coord_private.verdict
 LANGUAGE plpgsql
-SET search_path = ''
 AS $$
 DECLARE
     v_mode text;

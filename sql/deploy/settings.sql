@@ -21,8 +21,18 @@ ALTER TABLE coord_private.settings ENABLE ROW LEVEL SECURITY;
 CREATE FUNCTION coord_private.current_time()
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = ''
 AS $$ SELECT pg_catalog.now() $$;
 COMMENT ON FUNCTION coord_private.current_time() IS 'the database clock used for every lease and expiry decision (INV-LOCK-EXPIRY)';
+
+-- The same clock for readers of the coord views (which run their function calls
+-- with the caller's privileges, so they cannot call coord_private directly).
+CREATE FUNCTION coord.now()
+RETURNS timestamptz
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = ''
+AS $$ SELECT coord_private.current_time() $$;
+COMMENT ON FUNCTION coord.now() IS 'the database clock pgcoord judges every lease and claim expiry by (INV-LOCK-EXPIRY)';
+REVOKE ALL ON FUNCTION coord.now() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION coord.now() TO coord_agent, coord_admin, coord_auditor;
 
 COMMIT;

@@ -69,22 +69,8 @@ INSERT INTO coord_private.operations (name, category, min_trust, description) VA
     ('settle_task',   'system', 0, 'a task settled as a consequence: dependency failed or attempts exhausted'),
     ('reap_expired',  'admin',  4, 'tidy expired leases and exhausted claims (correctness never depends on it)');
 
--- A task's status as every function sees it: an expired claim is claimable again,
--- or failed when it was the last allowed attempt.
-CREATE FUNCTION coord_private.effective_status(p_status text, p_claim_expires_at timestamptz,
-                                               p_attempts integer, p_max_attempts integer)
-RETURNS text LANGUAGE sql STABLE SET search_path = ''
-AS $$
-    SELECT CASE
-        WHEN p_status = 'claimed' AND p_claim_expires_at <= coord_private.current_time()
-            THEN CASE WHEN p_attempts >= p_max_attempts THEN 'failed' ELSE 'pending' END
-        ELSE p_status END
-$$;
-COMMENT ON FUNCTION coord_private.effective_status(text, timestamptz, integer, integer) IS
-    'INV-RECLAIM: the status with expired claims applied, no background job needed';
-
 CREATE FUNCTION coord_private.require_task(p_task_id bigint)
-RETURNS coord_private.tasks LANGUAGE plpgsql STABLE SET search_path = ''
+RETURNS coord_private.tasks LANGUAGE plpgsql STABLE 
 AS $$
 DECLARE
     t coord_private.tasks;
@@ -104,7 +90,7 @@ COMMENT ON FUNCTION coord_private.require_task(bigint) IS 'the task row, or PC00
 
 -- Why the caller may not act on its claim of t (NULL: it may). INV-COMPLETE-OWNER.
 CREATE FUNCTION coord_private.claim_refusal(t coord_private.tasks, p_token bigint)
-RETURNS text LANGUAGE sql STABLE SET search_path = ''
+RETURNS text LANGUAGE sql STABLE 
 AS $$
     SELECT CASE
         WHEN t.status IN ('completed', 'failed', 'cancelled') THEN 'task_terminal'
@@ -119,7 +105,7 @@ COMMENT ON FUNCTION coord_private.claim_refusal(coord_private.tasks, bigint) IS
 -- cancelled (TLA+ SettleDependents): cancelled with reason dependency_failed, one
 -- audit event each.
 CREATE FUNCTION coord_private.settle_dependents(p_task_id bigint)
-RETURNS integer LANGUAGE plpgsql SET search_path = ''
+RETURNS integer LANGUAGE plpgsql 
 AS $$
 DECLARE
     d bigint;
@@ -201,11 +187,11 @@ BEGIN
     PERFORM coord_private.require_read_committed();
 
     -- Lock the dependencies so none completes or fails unseen by this submit.
-    SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE t.status <> 'completed'),
-           pg_catalog.min(t.task_id) FILTER (WHERE t.status IN ('failed', 'cancelled')
-                                             OR coord_private.effective_status(t.status, t.claim_expires_at, t.attempts, t.max_attempts) = 'failed')
-      INTO v_known, v_unmet, v_dead
+    SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE t.status <> 'completed')
+      INTO v_known, v_unmet
       FROM (SELECT x.* FROM coord_private.tasks x WHERE x.task_id = ANY (v_deps) ORDER BY x.task_id FOR SHARE) t;
+    SELECT pg_catalog.min(s.task_id) INTO v_dead
+      FROM coord.tasks s WHERE s.task_id = ANY (v_deps) AND s.status IN ('failed', 'cancelled');
     IF v_known < coalesce(pg_catalog.cardinality(v_deps), 0) THEN
         RAISE EXCEPTION USING ERRCODE = 'PC005', MESSAGE = 'depends_on names an unknown task',
             DETAIL = pg_catalog.format('%s of %s dependencies exist', v_known, pg_catalog.cardinality(v_deps));
@@ -250,7 +236,7 @@ COMMENT ON FUNCTION coord.submit_task(text, text, jsonb, integer, bigint[], text
 CREATE FUNCTION coord_private.claim_one(p_types text[], p_lease numeric)
 RETURNS TABLE (ok boolean, reason text, task_id bigint, claim_token bigint, claim_expires_at timestamptz,
                task_type text, description text, input jsonb, priority integer, attempt integer, event_id bigint)
-LANGUAGE plpgsql SET search_path = ''
+LANGUAGE plpgsql 
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -291,7 +277,7 @@ COMMENT ON FUNCTION coord_private.claim_one(text[], numeric) IS
     'INV-CLAIM-UNIQ / INV-DEPS: claim the best claimable task (SKIP LOCKED), or refuse with task_not_claimable';
 
 CREATE FUNCTION coord_private.require_types(p_types text[])
-RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = ''
+RETURNS void LANGUAGE plpgsql IMMUTABLE 
 AS $$
 BEGIN
     IF p_types IS NOT NULL AND (pg_catalog.cardinality(p_types) NOT BETWEEN 1 AND 100
@@ -365,6 +351,7 @@ BEGIN
     IF p_claim_token IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token must not be NULL';
     END IF;
+    PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
     v := coord_private.authorize('renew_claim', p_task_id::text,
         pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'lease_seconds', v_lease),
@@ -398,6 +385,7 @@ BEGIN
     IF pg_catalog.octet_length(p_result::text) > 1048576 THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'result larger than 1 MiB';
     END IF;
+    PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
     v := coord_private.authorize('complete_task', p_task_id::text,
         pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'current_token', t.claim_token,
@@ -435,6 +423,7 @@ BEGIN
     IF pg_catalog.length(p_error) > 10000 THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'error longer than 10000 characters';
     END IF;
+    PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
     status := CASE WHEN p_retryable AND t.attempts < t.max_attempts THEN 'pending' ELSE 'failed' END;
     v := coord_private.authorize('fail_task', p_task_id::text,
@@ -469,15 +458,18 @@ DECLARE
     v coord_private.verdict;
     t coord_private.tasks := coord_private.require_task(p_task_id);
     v_now timestamptz := coord_private.current_time();
+    v_status text;
 BEGIN
     IF p_reason IS NULL OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 OR pg_catalog.length(p_reason) > 1000 THEN
         RAISE EXCEPTION USING ERRCODE = CASE WHEN p_reason IS NULL THEN 'PC001' ELSE 'PC002' END,
             MESSAGE = 'a cancellation needs a reason of 1 to 1000 characters';
     END IF;
+    PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    SELECT s.status INTO v_status FROM coord.tasks s WHERE s.task_id = p_task_id;
     v := coord_private.authorize('cancel_task', p_task_id::text,
         pg_catalog.jsonb_build_object('why', p_reason, 'elevated', t.submitter <> session_user),
-        CASE WHEN t.status IN ('completed', 'failed', 'cancelled') THEN 'task_terminal' END);
+        CASE WHEN v_status IN ('completed', 'failed', 'cancelled') THEN 'task_terminal' END);
     ok := v.proceed; reason := v.reason; event_id := v.event_id; settled := 0;
     IF v.proceed THEN
         UPDATE coord_private.tasks x
@@ -490,15 +482,20 @@ $$;
 COMMENT ON FUNCTION coord.cancel_task(bigint, text) IS
     'agent: cancel a task (TLA+ CancelTask): its submitter, or an elevated agent (trust >= 3); dependents are settled (dependency_failed). Errors PC001, PC002, PC005';
 
+-- The one definition of a task's effective status (INV-RECLAIM, no background
+-- job): a claim past its expiry is claimable again (pending), or failed when it
+-- was the last allowed attempt. Internal functions read statuses through it too.
 CREATE VIEW coord.tasks AS
     SELECT t.task_id, t.task_type, t.description, t.input, t.priority,
-           coord_private.effective_status(t.status, t.claim_expires_at, t.attempts, t.max_attempts) AS status,
+           CASE WHEN t.status = 'claimed' AND t.claim_expires_at <= c.now
+                THEN CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'pending' END
+                ELSE t.status END AS status,
            t.submitter, t.idempotency_key, t.max_attempts, t.attempts, t.unmet_deps,
-           CASE WHEN t.status = 'claimed' AND t.claim_expires_at > coord_private.current_time() THEN t.claimed_by END AS claimed_by,
+           CASE WHEN t.status = 'claimed' AND t.claim_expires_at > c.now THEN t.claimed_by END AS claimed_by,
            t.claim_token, t.claim_expires_at, t.result, t.error, t.settle_reason,
            t.created_at, t.updated_at, t.finished_at,
            ARRAY(SELECT d.depends_on FROM coord_private.task_deps d WHERE d.task_id = t.task_id ORDER BY 1) AS depends_on
-      FROM coord_private.tasks t;
+      FROM coord_private.tasks t, (SELECT coord.now() AS now) c;
 COMMENT ON VIEW coord.tasks IS 'the queue with effective statuses (expired claims shown as pending again, or failed when exhausted)';
 
 CREATE FUNCTION coord.get_task(p_task_id bigint)
@@ -525,6 +522,7 @@ DECLARE
     t bigint;
     vs coord_private.verdict;
 BEGIN
+    PERFORM coord_private.require_read_committed();
     v := coord_private.authorize('reap_expired', NULL, '{}'::jsonb);
     ok := v.proceed; reason := v.reason; event_id := v.event_id;
     expired_locks := 0; exhausted_tasks := 0; settled_tasks := 0;

@@ -15,7 +15,6 @@ DROP FUNCTION coord.submit_task(text, text, jsonb, integer, bigint[], text, inte
 DROP FUNCTION coord_private.settle_dependents(bigint);
 DROP FUNCTION coord_private.claim_refusal(coord_private.tasks, bigint);
 DROP FUNCTION coord_private.require_task(bigint);
-DROP FUNCTION coord_private.effective_status(text, timestamptz, integer, integer);
 DELETE FROM coord_private.operations
  WHERE name IN ('submit_task', 'claim_task', 'renew_claim', 'complete_task', 'fail_task', 'cancel_task', 'settle_task', 'reap_expired');
 DROP TABLE coord_private.task_deps;

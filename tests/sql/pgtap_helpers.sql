@@ -402,15 +402,22 @@ $$;
 COMMENT ON FUNCTION tests.writer_functions() IS
     'TEST ONLY (catalog gate): functions of coord/coord_private that write a coord_private relation, directly or through one helper';
 
--- The operations a coord writer names in a call authorize('<op>', ...).
+-- The operations named in a call authorize('<op>', ...) by a coord writer, or by a
+-- coord_private function such a writer calls (the one helper hop of the gate).
 CREATE OR REPLACE FUNCTION tests.hooked_operations()
 RETURNS TABLE (fn regprocedure, operation text)
 LANGUAGE sql STABLE
 SET search_path = 'pg_catalog'
 AS $$
-    SELECT f.fn::regprocedure, f.name
-      FROM tests.gate_facts() f
-      JOIN tests.writer_functions() w ON w.fn = f.fn::regprocedure AND w.schema = 'coord'
+    WITH facts AS (SELECT * FROM tests.gate_facts()),
+    coord_writers AS (SELECT w.fn::oid AS fn FROM tests.writer_functions() w WHERE w.schema = 'coord'),
+    reach AS (
+        SELECT cw.fn FROM coord_writers cw
+        UNION
+        SELECT f.ref FROM facts f JOIN coord_writers cw ON cw.fn = f.fn WHERE f.item = 'call'
+    )
+    SELECT DISTINCT f.fn::regprocedure, f.name
+      FROM facts f JOIN reach r ON r.fn = f.fn
      WHERE f.item = 'hook_op'
 $$;
 

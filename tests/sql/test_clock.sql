@@ -18,14 +18,12 @@ GRANT SELECT ON tests.clock_offset TO coord_owner;
 CREATE OR REPLACE FUNCTION coord_private.current_time()
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = ''
 AS $$ SELECT pg_catalog.now() + (SELECT c.shift FROM tests.clock_offset c) $$;
 COMMENT ON FUNCTION coord_private.current_time() IS 'TEST CLOCK: the database clock plus tests.clock_offset (INV-LOCK-EXPIRY tests)';
 
 CREATE OR REPLACE FUNCTION tests.advance_clock(p_by interval)
 RETURNS timestamptz
 LANGUAGE sql
-SET search_path = ''
 AS $$
     UPDATE tests.clock_offset SET shift = shift + p_by;
     SELECT coord_private.current_time();
@@ -35,6 +33,5 @@ COMMENT ON FUNCTION tests.advance_clock(interval) IS 'TEST ONLY: move pgcoord''s
 CREATE OR REPLACE FUNCTION tests.reset_clock()
 RETURNS void
 LANGUAGE sql
-SET search_path = ''
 AS $$ UPDATE tests.clock_offset SET shift = '0' $$;
 COMMIT;

@@ -1,0 +1,243 @@
+"""`make bench`: pgcoord's full path against floors measured in the same run.
+
+Every figure is operations per second from one run against the embedded
+database, printed beside a floor measured on the same server with the same client
+library (psycopg 3, one statement per round trip, autocommit):
+  * lease:  acquire_lock + release_lock (enforce mode, audit on)
+            vs. a bare INSERT ... ON CONFLICT DO NOTHING + DELETE on a one-table lock;
+  * queue:  submit_task + claim_task + complete_task
+            vs. a bare INSERT + SKIP LOCKED claim UPDATE + UPDATE on a one-table queue;
+  * history: acquire+release with 10^6 rows of history (expired locks, audit
+            events, finished tasks) vs. the same on an empty database;
+  * audit chain design: per-backend chain heads vs. one global chain head at 8 clients.
+Ratios are printed; nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import psycopg
+
+from pgcoord import migrations
+from pgcoord.cli import DEFAULT_DB
+from pgcoord.cluster import default_cluster, with_dbname
+
+DURATION = float(os.environ.get("PGCOORD_BENCH_SECONDS", "4"))
+# Both sides of every ratio run with the same commit durability. 'off' (the default)
+# measures what pgcoord itself costs; 'on' measures mostly this disk's fsync.
+SYNC = os.environ.get("PGCOORD_BENCH_SYNC_COMMIT", "off")
+
+
+def rate(connect: Callable[[], psycopg.Connection], setup: Callable[[psycopg.Connection, int], object],
+         op: Callable[[psycopg.Connection, object, int], None], clients: int, duration: float = DURATION) -> float:
+    """Operations per second of `op`, each of `clients` threads on its own connection."""
+    conns = [connect() for _ in range(clients)]
+    states = [setup(c, i) for i, c in enumerate(conns)]
+    counts = [0] * clients
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def worker(i: int) -> None:
+        c, s, n = conns[i], states[i], 0
+        start.wait()
+        while time.perf_counter() < stop_at[0]:
+            op(c, s, n)
+            n += 1
+        counts[i] = n
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + duration
+    t0 = time.perf_counter()
+    start.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    for c in conns:
+        c.close()
+    return sum(counts) / elapsed
+
+
+class Bench:
+    def __init__(self, admin_dsn: str):
+        self.admin_dsn = admin_dsn
+        self.db = f"pgcoord_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(admin_dsn, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{self.db}"')
+        self.dsn = with_dbname(admin_dsn, self.db)
+        migrations.deploy(self.dsn)
+        self.su = psycopg.connect(self.dsn, autocommit=True)
+        self.su.execute("INSERT INTO coord_private.profiles (name, trust_level, max_locks, max_claimed_tasks, "
+                        "max_lease_seconds) VALUES ('bench', 2, 100000, 100000, 3600)")
+        self.su.execute("""
+            CREATE SCHEMA bench_floor;
+            CREATE TABLE bench_floor.locks (path text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);
+            CREATE TABLE bench_floor.queue (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, status text NOT NULL,
+                                            payload jsonb NOT NULL, claimed_by text, result jsonb);
+            CREATE INDEX ON bench_floor.queue (id) WHERE status = 'pending';
+            CREATE TABLE bench_floor.chain_heads (chain integer PRIMARY KEY, seq bigint NOT NULL, hash bytea NOT NULL);
+            CREATE TABLE bench_floor.events (id bigint GENERATED ALWAYS AS IDENTITY, chain integer, seq bigint,
+                                             payload text, hash bytea);
+        """)
+        self.roles: list[str] = []
+
+    def agent(self) -> str:
+        role = f"bench_{uuid.uuid4().hex[:8]}"
+        self.su.execute(f'CREATE ROLE "{role}" LOGIN IN ROLE coord_agent')
+        self.su.execute("SELECT coord.register_agent(%s, 'bench')", (role,))
+        self.roles.append(role)
+        return role
+
+    def _connect(self, dsn: str) -> psycopg.Connection:
+        c = psycopg.connect(dsn, autocommit=True)
+        c.execute(f"SET synchronous_commit = {SYNC}")
+        return c
+
+    def as_agent(self) -> Callable[[], psycopg.Connection]:
+        return lambda: self._connect(self.dsn.replace("postgres@", f"{self.agent()}@", 1))
+
+    def as_super(self) -> Callable[[], psycopg.Connection]:
+        return lambda: self._connect(self.dsn)
+
+    # -- workloads -------------------------------------------------------------
+    def lease_full(self, clients: int) -> float:
+        def op(c, i, n):
+            p = f"src/w{i}/f{n % 64}.py"
+            c.execute("SELECT ok FROM coord.acquire_lock(%s, interval '60 s')", (p,), prepare=True)
+            c.execute("SELECT ok FROM coord.release_lock(%s)", (p,), prepare=True)
+        return rate(self.as_agent(), lambda c, i: i, op, clients)
+
+    def lease_floor(self, clients: int) -> float:
+        def op(c, i, n):
+            p = f"src/w{i}/f{n % 64}.py"
+            c.execute("INSERT INTO bench_floor.locks VALUES (%s, 'x', now() + interval '60 s') ON CONFLICT DO NOTHING",
+                      (p,), prepare=True)
+            c.execute("DELETE FROM bench_floor.locks WHERE path = %s AND holder = 'x'", (p,), prepare=True)
+        return rate(self.as_super(), lambda c, i: i, op, clients)
+
+    def queue_full(self, clients: int) -> float:
+        def op(c, i, n):
+            c.execute("SELECT ok FROM coord.submit_task('bench', '', '{\"n\": 1}'::jsonb)", prepare=True)
+            row = c.execute("SELECT task_id, claim_token FROM coord.claim_task(NULL, interval '60 s')",
+                            prepare=True).fetchone()
+            if row[0] is not None:
+                c.execute("SELECT ok FROM coord.complete_task(%s, %s, '{\"done\": true}'::jsonb)", row, prepare=True)
+        return rate(self.as_agent(), lambda c, i: i, op, clients)
+
+    def queue_floor(self, clients: int) -> float:
+        def op(c, i, n):
+            c.execute("INSERT INTO bench_floor.queue (status, payload) VALUES ('pending', '{\"n\": 1}')", prepare=True)
+            row = c.execute("UPDATE bench_floor.queue SET status = 'claimed', claimed_by = 'x' WHERE id = "
+                            "(SELECT id FROM bench_floor.queue WHERE status = 'pending' ORDER BY id "
+                            "FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING id", prepare=True).fetchone()
+            if row:
+                c.execute("UPDATE bench_floor.queue SET status = 'done', result = '{\"done\": true}' WHERE id = %s",
+                          row, prepare=True)
+        return rate(self.as_super(), lambda c, i: i, op, clients)
+
+    def chain(self, clients: int, global_head: bool) -> float:
+        """One hash-chained append per transaction: a global head row vs. a head per backend."""
+        key = "0" if global_head else "pg_backend_pid()"
+        stmt = f"""
+            WITH h AS (INSERT INTO bench_floor.chain_heads AS ch VALUES ({key}, 1, '\\x00')
+                       ON CONFLICT (chain) DO UPDATE SET seq = ch.seq + 1,
+                           hash = sha256(ch.hash || convert_to(%s, 'UTF8'))
+                       RETURNING chain, seq, hash)
+            INSERT INTO bench_floor.events (chain, seq, payload, hash) SELECT chain, seq, %s, hash FROM h"""
+
+        def op(c, i, n):
+            with c.transaction():
+                c.execute(stmt, (f"e{n}", f"e{n}"), prepare=True)
+                # the mutation the event belongs to, so the head is held for a realistic span
+                c.execute("INSERT INTO bench_floor.locks VALUES (%s, 'x', now()) ON CONFLICT DO NOTHING",
+                          (f"c{i}/{n}",), prepare=True)
+        return rate(self.as_super(), lambda c, i: i, op, clients)
+
+    def add_history(self, rows: int = 1_000_000) -> None:
+        """10^6 rows of history: expired locks, audit events, finished tasks."""
+        locks, events, tasks = rows * 35 // 100, rows * 35 // 100, rows * 30 // 100
+        holder = self.agent()
+        self.su.execute(f"""
+            INSERT INTO coord_private.locks (path, kind, anchor, mode, holder, token, reason, granted_at, expires_at)
+            SELECT 'src/w' || (g %% 4) || '/old' || g || '.py', 'file', 'src/w' || (g %% 4) || '/', 'exclusive', %s,
+                   nextval('coord_private.fencing_tokens'), '', now() - interval '2 hours', now() - interval '1 hour'
+              FROM generate_series(1, {locks}) g""", (holder,))
+        self.su.execute(f"""
+            INSERT INTO coord_private.tasks (task_type, status, submitter, max_attempts, attempts, claimed_by,
+                                             claim_token, result, created_at, updated_at, finished_at)
+            SELECT 'bench', 'completed', %s, 3, 1, %s, 1, '{{}}', now() - interval '1 day', now(), now()
+              FROM generate_series(1, {tasks}) g""", (holder, holder))
+        # Each history event is a one-event chain of its own (negative ids, never a
+        # backend pid), so the history loads set-wise and still verifies.
+        self.su.execute(f"""
+            WITH ev AS (
+                SELECT -g AS chain_id, now() - interval '1 day' + g * interval '1 ms' AS at,
+                       coord_private.audit_genesis(-g) AS prev, 'hist/' || g AS resource
+                  FROM generate_series(1, {events}) g)
+            INSERT INTO coord_private.audit_events (chain_id, seq, occurred_at, actor, operation, resource, allowed,
+                                                    proceeded, reason, engine, mode, context, prev_hash, hash)
+            SELECT chain_id, 1, at, %s, 'acquire_lock', resource, true, true, 'allowed', 'native', 'enforce', '{{}}',
+                   prev, coord_private.audit_event_hash(prev, chain_id, 1, at, %s, 'acquire_lock', resource, true,
+                                                        true, 'allowed', 'native', 'enforce', '{{}}')
+              FROM ev""", (holder, holder))
+        self.su.execute("""
+            INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash)
+            SELECT chain_id, seq, hash FROM coord_private.audit_events WHERE chain_id < 0""")
+        self.su.execute("VACUUM ANALYZE")
+
+    def close(self) -> None:
+        self.su.close()
+        with psycopg.connect(self.admin_dsn, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+            for r in self.roles:
+                c.execute(f'DROP ROLE IF EXISTS "{r}"')
+
+
+def line(name: str, full: float, floor: float, target: float) -> str:
+    ratio = full / floor if floor else float("nan")
+    verdict = "meets" if ratio >= target else "BELOW"
+    return f"{name:<46} {full:>9.0f} ops/s  floor {floor:>9.0f} ops/s  ratio {ratio:5.2f}  (target >= {target:.2f}: {verdict})"
+
+
+def main() -> int:
+    cluster = default_cluster()
+    if not os.environ.get("PGCOORD_BENCH_DSN") and not cluster.running():
+        print("bench: start the embedded database first (`make bench` does)", file=sys.stderr)
+        return 1
+    admin_dsn = os.environ.get("PGCOORD_BENCH_DSN") or cluster.dsn("postgres")
+    b = Bench(admin_dsn)
+    try:
+        with psycopg.connect(admin_dsn) as c:
+            settings = dict(c.execute("SELECT name, setting FROM pg_settings WHERE name IN "
+                                      "('fsync', 'server_version')").fetchall())
+        print(f"pgcoord bench: PostgreSQL {settings['server_version']}, fsync={settings['fsync']}, "
+              f"session synchronous_commit={SYNC}, {DURATION:.0f} s per figure, "
+              f"{os.cpu_count()} cores, psycopg {psycopg.__version__}")
+        for clients in (1, 4):
+            print(line(f"lease acquire+release, {clients} conn", b.lease_full(clients), b.lease_floor(clients), 0.8))
+        for clients in (1, 4):
+            print(line(f"task submit+claim+complete, {clients} conn", b.queue_full(clients), b.queue_floor(clients), 0.8))
+        g8 = b.chain(8, global_head=True)
+        p8 = b.chain(8, global_head=False)
+        print(f"{'audit chain, 8 conn: per-backend vs global head':<46} {p8:>9.0f} ops/s  global {g8:>9.0f} ops/s  "
+              f"ratio {p8 / g8:5.2f}")
+        empty = b.lease_full(1)
+        print("loading 10^6 rows of history (expired locks, audit events, finished tasks)…", flush=True)
+        t0 = time.perf_counter()
+        b.add_history()
+        print(f"  loaded in {time.perf_counter() - t0:.0f} s")
+        print(line("lease acquire+release with 10^6 history rows", b.lease_full(1), empty, 0.9)
+              .replace("floor", "empty"))
+    finally:
+        b.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
