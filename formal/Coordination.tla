@@ -2,44 +2,45 @@
 (***************************************************************************)
 (* pgcoord: the lock / claim / lease state machine.                        *)
 (*                                                                         *)
-(* This module is the abstract model of the coordination core that the     *)
-(* PL/pgSQL functions of schema `coord` implement.  Every action below     *)
-(* corresponds to one API function (or to one branch of one), and keeps   *)
-(* its name so SQL comments, pgTAP tests and the hypothesis state machine  *)
-(* can cite it:                                                            *)
+(* The abstract model of the coordination core that the PL/pgSQL          *)
+(* functions of schema `coord` implement.  Each action below corresponds   *)
+(* to one API function (or one branch of one) and keeps its name, so SQL  *)
+(* comments, pgTAP tests and the hypothesis state machine can cite it:    *)
 (*                                                                         *)
 (*   Tick                      the clock advances (abstract now)           *)
-(*   AcquireLock(a, p)         coord.acquire_lock                          *)
-(*   RenewLock(a, p)           coord.renew_lock                            *)
-(*   ReleaseLock(a, p)         coord.release_lock                          *)
-(*   ClaimTask(a, t)           coord.claim_task on a pending task          *)
-(*   Reclaim(a, t)             coord.claim_task on an expired claim        *)
+(*   AcquireLock(a, p)         acquire (or re-acquire) an exclusive lock   *)
+(*   RenewLock(a, p)           extend one's own live lock                  *)
+(*   ReleaseLock(a, p)         release one's own lock                      *)
+(*   ClaimTask(a, t)           claim a pending task                        *)
+(*   Reclaim(a, t)             claim a task whose claim expired            *)
 (*   ExhaustAttempts(t)        an expired claim with no attempts left      *)
 (*                             fails the task                              *)
-(*   RenewClaim(a, t, tok)     coord.renew_claim                           *)
-(*   CompleteTask(a, t, tok)   coord.complete_task                         *)
-(*   FailTask(a, t, tok)       coord.fail_task                             *)
-(*   CancelTask(t)             coord.cancel_task (admin)                   *)
-(*   SettleDependents(t)       a failed/cancelled dependency cancels its   *)
-(*                             pending dependents (with a reason)          *)
+(*   RenewClaim(a, t, tok)     extend one's own live claim                 *)
+(*   CompleteTask(a, t, tok)   complete a claimed task                     *)
+(*   FailTask(a, t, tok)       fail a claimed task                         *)
+(*   CancelTask(t)             cancel a task that has not ended (admin)    *)
+(*   SettleDependents(t)       a failed/cancelled dependency cancels a     *)
+(*                             pending dependent, with a reason            *)
 (*                                                                         *)
-(* The guards that the SQL must keep are named operators (AcqOverlap,      *)
-(* AcqLive, GrantToken, OwnerCheck, TokenCheck, DepsCheck, ReclaimExpired) *)
-(* so that the mutation variants in formal/mutations/ can replace exactly  *)
-(* one of them (TLC definition override, `Op <- MutOp` in the .cfg) and    *)
-(* show that the invariant guarding it can fail.                          *)
+(* The guards the SQL must keep are named operators -- AcqOverlap,        *)
+(* AcqLive, GrantToken, OwnerCheck, TokenCheck, DepsCheck, ReclaimExpired  *)
+(* -- so that each variant in formal/mutations/ replaces exactly one of   *)
+(* them (a TLC definition override, `Op <- MutOp` in its .cfg) and shows   *)
+(* that the invariant which depends on that guard can fail.               *)
 (*                                                                         *)
-(* Invariant IDs are those of DESIGN.md ("Invariants"):                    *)
+(* Invariants, by the IDs of DESIGN.md:                                   *)
 (*   INV-LOCK-EXCL       INV_LOCK_EXCL                                     *)
 (*   INV-LOCK-FENCE      INV_LOCK_FENCE                                    *)
 (*   INV-LOCK-EXPIRY     INV_LOCK_EXPIRY                                   *)
 (*   INV-CLAIM-UNIQ      INV_CLAIM_UNIQ                                    *)
 (*   INV-COMPLETE-OWNER  INV_COMPLETE_OWNER                                *)
 (*   INV-DEPS            INV_DEPS (safety), INV_DEPS_SETTLE (liveness)     *)
-(*   INV-RECLAIM         INV_RECLAIM (liveness, under Fairness)            *)
-(* INV-BOUNDARY, INV-AUDIT-*, INV-TRUST, INV-POLICY-EQ and INV-RLS are     *)
-(* properties of the database layer (privileges, audit chain, policy       *)
-(* engines, RLS) and are not modelled here.                                *)
+(*   INV-RECLAIM         INV_RECLAIM = INV_RECLAIM_LOCK /\                 *)
+(*                       INV_RECLAIM_CLAIM (liveness, under Fairness)      *)
+(* INV-BOUNDARY, INV-AUDIT-COMPLETE, INV-AUDIT-IMMUTABLE, INV-TRUST,       *)
+(* INV-POLICY-EQ and INV-RLS are properties of the database layer          *)
+(* (privileges, the audit chain, the policy engines, RLS); they are not    *)
+(* modelled here.  Modelled: exclusive locks only (no shared mode).        *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
@@ -47,14 +48,14 @@ CONSTANTS
     Agents,       \* agent identities (session_user of a coord_agent member)
     Paths,        \* files and directories that can be locked
     Parent,       \* [Paths -> Paths \cup {NoPath}]: the directory holding a path
-    NoPath,       \* model value: parent of a top-level path
+    NoPath,       \* model value: the parent of a top-level path
     Tasks,        \* task ids
     Deps,         \* [Tasks -> SUBSET Tasks]: a fixed DAG of dependencies
     NoAgent,      \* model value: nobody
-    TTL,          \* lease length (locks and claims), in clock ticks
+    TTL,          \* lease length of locks and claims, in clock ticks
     MaxTime,      \* the modelled horizon of the abstract clock
-    MaxGrants,    \* bound on the number of lock grants (model bound)
-    MaxAttempts   \* attempts per task before ExhaustAttempts fails it
+    MaxGrants,    \* bound on the number of lock grants (model bound only)
+    MaxAttempts   \* attempts per task; then ExhaustAttempts fails it
 
 ASSUME /\ TTL \in Nat \ {0}
        /\ MaxTime \in Nat \ {0}
@@ -67,23 +68,27 @@ ASSUME /\ TTL \in Nat \ {0}
 
 VARIABLES
     now,        \* the abstract clock, 0..MaxTime
+    \* ---- locks ----
     lock,       \* [Paths -> lock row]: holder, fencing token, expiry
     fence,      \* the global fencing-token counter
+    \* ---- tasks ----
     status,     \* [Tasks -> TaskStatus]
-    claimer,    \* [Tasks -> Agents \cup {NoAgent}]: the current (or last) claimer
+    claimer,    \* [Tasks -> Agents \cup {NoAgent}]: current (or last) claimer
     attempt,    \* [Tasks -> 0..MaxAttempts]: claims granted so far
-    claimTok,   \* [Tasks -> Nat]: token of the current claim (= its attempt)
-    claimExp,   \* [Tasks -> 0..MaxTime]: expiry of the current claim
-    claimedAt,  \* [Tasks -> 0..MaxTime]: when the current claim was granted
-    reason,     \* [Tasks -> Reasons]: why a task ended failed/cancelled
-    holding,    \* [Agents -> [Tasks -> 0..MaxTime]]: the expiry of the claim
-                \*   each agent believes it holds (its own view; 0 = none).
-                \*   Agents are not told when their claim is reclaimed; they
-                \*   only see their own lease run out.
+    claimTok,   \* [Tasks -> 0..MaxAttempts]: token of the current claim
+                \*   (= its attempt number)
+    claimExp,   \* [Tasks -> Time]: expiry of the current claim
+    claimedAt,  \* [Tasks -> Time]: when the current claim was granted
+                \*   (claimed_at; a renewed claim keeps it)
+    reason,     \* [Tasks -> Reasons]: why a task ended
+    holding,    \* [Agents -> [Tasks -> Time]]: the expiry of the claim each
+                \*   agent believes it holds (0 = none).  An agent is not told
+                \*   when its claim is taken over; it only sees its own lease
+                \*   run out.
     \* ---- ghost / history variables (no SQL counterpart) ----
     grants,     \* Seq of lock grants [path, token], in grant order
     done,       \* set of CompleteTask/FailTask steps with the claim they saw
-    ended       \* [Tasks -> "none" \cup TaskStatus]: first terminal status
+    ended       \* [Tasks -> {"none"} \cup TaskStatus]: first terminal status
 
 lockVars  == <<lock, fence, grants>>
 claimVars == <<claimer, attempt, claimTok, claimExp, claimedAt>>
@@ -93,41 +98,41 @@ vars      == <<now, lockVars, taskVars>>
 -----------------------------------------------------------------------------
 (* Types and helpers *)
 
-TaskStatus == {"pending", "claimed", "completed", "failed", "cancelled"}
-Terminal   == {"completed", "failed", "cancelled"}
-Dead       == {"failed", "cancelled"}   \* dependency outcomes that settle dependents
-Reasons    == {"none", "completed", "failed", "attempts_exhausted",
-               "cancelled", "dependency_failed"}
+TaskStatus  == {"pending", "claimed", "completed", "failed", "cancelled"}
+Terminal    == {"completed", "failed", "cancelled"}
+Dead        == {"failed", "cancelled"}  \* outcomes that settle dependents
+Reasons     == {"none", "completed", "failed", "attempts_exhausted",
+                "cancelled", "dependency_failed"}
 
-Time       == 0..MaxTime
+Time        == 0..MaxTime
+Tokens      == 0..MaxGrants
 ClaimTokens == 1..MaxAttempts
-Tokens     == 0..MaxGrants
-NoLock     == [holder |-> NoAgent, token |-> 0, expires |-> 0]
-LockRow    == [holder : Agents \cup {NoAgent}, token : Tokens, expires : Time]
+NoLock      == [holder |-> NoAgent, token |-> 0, expires |-> 0]
+LockRow     == [holder : Agents \cup {NoAgent}, token : Tokens, expires : Time]
 
-Max(x, y)  == IF x >= y THEN x ELSE y
+Max(x, y)   == IF x >= y THEN x ELSE y
 
-\* Leases end TTL ticks from now.  The clock is bounded (MaxTime), so a lease
-\* granted near the horizon is truncated to it: that is the same as a client
+\* A lease ends TTL ticks from now.  The clock is bounded (MaxTime), so a
+\* lease granted near the horizon is truncated to it -- the same as a client
 \* asking for a shorter TTL, which the SQL accepts, so no behaviour is added.
-LeaseEnd   == IF now + TTL <= MaxTime THEN now + TTL ELSE MaxTime
+LeaseEnd    == IF now + TTL <= MaxTime THEN now + TTL ELSE MaxTime
 
 RECURSIVE AncestorsOf(_)
 AncestorsOf(p) == IF Parent[p] = NoPath THEN {}
                   ELSE {Parent[p]} \cup AncestorsOf(Parent[p])
 
-\* Two paths overlap when they are equal or one is a directory above the other:
-\* a lock on a directory covers every path beneath it.  (Constant-level: TLC
-\* computes the relation once.)
+\* Two paths overlap when they are equal or one is a directory above the
+\* other: a lock on a directory covers every path beneath it.  (A constant:
+\* TLC computes the relation once.)
 OverlapRel == {pq \in Paths \X Paths :
-                 \/ pq[1] = pq[2]
-                 \/ pq[1] \in AncestorsOf(pq[2])
-                 \/ pq[2] \in AncestorsOf(pq[1])}
+                  \/ pq[1] = pq[2]
+                  \/ pq[1] \in AncestorsOf(pq[2])
+                  \/ pq[2] \in AncestorsOf(pq[1])}
 Overlap(p, q) == <<p, q>> \in OverlapRel
 
 \* A lock row is live while it has a holder and has not reached its expiry.
-\* INV-LOCK-EXPIRY: nothing ever deletes an expired row; every function just
-\* treats it as absent.
+\* Nothing ever deletes an expired row; every function just treats it as
+\* absent (INV-LOCK-EXPIRY).
 LockLive(p)  == lock[p].holder # NoAgent /\ lock[p].expires > now
 ClaimLive(t) == claimExp[t] > now
 
@@ -137,7 +142,7 @@ ClaimLive(t) == claimExp[t] > now
 \* AcquireLock: the directory-overlap check.
 AcqOverlap(p, q) == Overlap(p, q)
 
-\* AcquireLock: the expiry check -- only a live row can block (INV-LOCK-EXPIRY).
+\* AcquireLock: the expiry check -- only a live row blocks (INV-LOCK-EXPIRY).
 AcqLive(q) == lock[q].expires > now
 
 \* The row at q blocks agent a from acquiring p.
@@ -146,13 +151,16 @@ AcqBlocks(a, p, q) ==
     /\ AcqOverlap(p, q)
     /\ AcqLive(q)
 
-\* The fencing token of a new grant: the global counter + 1, so strictly
-\* greater than every earlier grant (re-acquiring gets a new token too).
+\* The fencing token of a grant: the global counter + 1, strictly greater than
+\* every earlier grant (a re-acquire by the holder gets a new token too).
 GrantToken(a, p) == fence + 1
+
+\* RenewLock: only the holder, and only while the lock is live.
+RenewLockGuard(a, p) == lock[p].holder = a /\ LockLive(p)
 
 \* CompleteTask / FailTask: the caller is the current claimer ...
 OwnerCheck(a, t) == claimer[t] = a
-\* ... presenting the token of the current claim (not one of an earlier attempt).
+\* ... and presents the token of the current claim, not an earlier attempt's.
 TokenCheck(t, tok) == claimTok[t] = tok
 
 \* ClaimTask / Reclaim: every dependency has completed.
@@ -163,28 +171,27 @@ ReclaimExpired(t) == claimExp[t] <= now
 
 -----------------------------------------------------------------------------
 Init ==
-    /\ now      = 0
-    /\ lock     = [p \in Paths |-> NoLock]
-    /\ fence    = 0
-    /\ grants   = << >>
-    /\ status   = [t \in Tasks |-> "pending"]
-    /\ claimer  = [t \in Tasks |-> NoAgent]
-    /\ attempt  = [t \in Tasks |-> 0]
-    /\ claimTok = [t \in Tasks |-> 0]
-    /\ claimExp = [t \in Tasks |-> 0]
+    /\ now       = 0
+    /\ lock      = [p \in Paths |-> NoLock]
+    /\ fence     = 0
+    /\ grants    = << >>
+    /\ status    = [t \in Tasks |-> "pending"]
+    /\ claimer   = [t \in Tasks |-> NoAgent]
+    /\ attempt   = [t \in Tasks |-> 0]
+    /\ claimTok  = [t \in Tasks |-> 0]
+    /\ claimExp  = [t \in Tasks |-> 0]
     /\ claimedAt = [t \in Tasks |-> 0]
-    /\ reason   = [t \in Tasks |-> "none"]
-    /\ holding  = [a \in Agents |-> [t \in Tasks |-> 0]]
-    /\ done     = {}
-    /\ ended    = [t \in Tasks |-> "none"]
+    /\ reason    = [t \in Tasks |-> "none"]
+    /\ holding   = [a \in Agents |-> [t \in Tasks |-> 0]]
+    /\ done      = {}
+    /\ ended     = [t \in Tasks |-> "none"]
 
 -----------------------------------------------------------------------------
 (* Clock *)
 
-\* Time passes.  Expiry needs no action of its own: once now reaches a row's
-\* expiry the row is ignored (INV-LOCK-EXPIRY); expired lock rows and claims
-\* stay in place.  Each agent's own view of its claims (holding) forgets the
-\* claims whose lease it has seen end (the agent's clock is the same clock).
+\* Time passes.  Expiry is no action: once now reaches a row's expiry the row
+\* is ignored (INV-LOCK-EXPIRY); expired lock rows and claims stay in place.
+\* An agent's own view (holding) drops the claims whose lease it saw run out.
 Tick ==
     /\ now < MaxTime
     /\ now' = now + 1
@@ -195,10 +202,10 @@ Tick ==
 -----------------------------------------------------------------------------
 (* Locks *)
 
-\* Granted only if no live lock held by another agent overlaps p (expired rows
-\* are absent).  The grant replaces p's row, with a fresh fencing token.
+\* Granted only if no live lock held by another agent overlaps p (expired
+\* rows are absent).  The grant replaces p's row, with a new fencing token.
 AcquireLock(a, p) ==
-    /\ Len(grants) < MaxGrants                         \* model bound only
+    /\ Len(grants) < MaxGrants                        \* model bound only
     /\ \A q \in Paths : ~AcqBlocks(a, p, q)
     /\ LET tok == GrantToken(a, p) IN
          /\ lock'   = [lock EXCEPT ![p] = [holder |-> a, token |-> tok,
@@ -207,16 +214,14 @@ AcquireLock(a, p) ==
          /\ grants' = Append(grants, [path |-> p, token |-> tok])
     /\ UNCHANGED <<now, taskVars>>
 
-\* RenewLock: only the holder of a live lock; an expired lock can't be revived.
-RenewLockGuard(a, p) == lock[p].holder = a /\ LockLive(p)
-
+\* Only the holder of a live lock extends it; an expired lock can't be revived.
 RenewLock(a, p) ==
     /\ RenewLockGuard(a, p)
     /\ lock' = [lock EXCEPT ![p].expires = LeaseEnd]
     /\ UNCHANGED <<now, fence, grants, taskVars>>
 
-\* Only the holder releases (its own row; if the row was taken over after
-\* expiry, the holder is someone else and the release is refused).
+\* Only the holder releases.  (Once an expired row was taken over, its holder
+\* is someone else, so the earlier holder's release is refused.)
 ReleaseLock(a, p) ==
     /\ lock[p].holder = a
     /\ lock' = [lock EXCEPT ![p] = NoLock]
@@ -227,31 +232,29 @@ ReleaseLock(a, p) ==
 
 \* A new claim of t by a: next attempt, claim token = attempt, lease from now.
 GrantClaim(a, t) ==
-    /\ status'   = [status   EXCEPT ![t] = "claimed"]
-    /\ claimer'  = [claimer  EXCEPT ![t] = a]
-    /\ attempt'  = [attempt  EXCEPT ![t] = @ + 1]
-    /\ claimTok' = [claimTok EXCEPT ![t] = attempt[t] + 1]
-    /\ claimExp' = [claimExp EXCEPT ![t] = LeaseEnd]
+    /\ status'    = [status    EXCEPT ![t] = "claimed"]
+    /\ claimer'   = [claimer   EXCEPT ![t] = a]
+    /\ attempt'   = [attempt   EXCEPT ![t] = @ + 1]
+    /\ claimTok'  = [claimTok  EXCEPT ![t] = attempt[t] + 1]
+    /\ claimExp'  = [claimExp  EXCEPT ![t] = LeaseEnd]
     /\ claimedAt' = [claimedAt EXCEPT ![t] = now]
-    /\ holding'  = [holding  EXCEPT ![a][t] = LeaseEnd]
-    /\ UNCHANGED <<reason, done, ended>>
+    /\ holding'   = [holding   EXCEPT ![a][t] = LeaseEnd]
+    /\ UNCHANGED <<now, lockVars, reason, done, ended>>
 
 ClaimTask(a, t) ==
     /\ status[t] = "pending"
     /\ DepsCheck(t)
     /\ attempt[t] < MaxAttempts
     /\ GrantClaim(a, t)
-    /\ UNCHANGED <<now, lockVars>>
 
-\* claim_task on a task whose claim expired: any agent (the earlier claimer
-\* included) takes it over with a new attempt and a new token.
+\* A task whose claim expired is taken over by any agent (the earlier
+\* claimer included) with a new attempt and a new token.
 Reclaim(a, t) ==
     /\ status[t] = "claimed"
     /\ ReclaimExpired(t)
     /\ DepsCheck(t)
     /\ attempt[t] < MaxAttempts
     /\ GrantClaim(a, t)
-    /\ UNCHANGED <<now, lockVars>>
 
 \* The current claim expired and no attempts are left: the task fails.
 ExhaustAttempts(t) ==
@@ -262,6 +265,11 @@ ExhaustAttempts(t) ==
     /\ reason' = [reason EXCEPT ![t] = "attempts_exhausted"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "failed" ELSE @]
     /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
+
+\* tok ranges over the tokens issued for t so far (1..attempt[t]): an agent
+\* may present a stale token -- remembered from an earlier attempt, its own or
+\* another agent's -- so a stale renewal or completion after a reclaim is an
+\* attempt that the guards must refuse.
 
 \* The holder of the current, live claim extends it.
 RenewClaim(a, t, tok) ==
@@ -275,7 +283,7 @@ RenewClaim(a, t, tok) ==
     /\ UNCHANGED <<now, lockVars, status, claimer, attempt, claimTok,
                    claimedAt, reason, done, ended>>
 
-\* Complete or fail t: the step is recorded in the ghost `done` together with
+\* Complete or fail t.  The step is recorded in the ghost `done` together with
 \* the claim it acted on, so INV_COMPLETE_OWNER can judge it afterwards.
 Finish(a, t, tok, s) ==
     /\ status'  = [status  EXCEPT ![t] = s]
@@ -287,12 +295,8 @@ Finish(a, t, tok, s) ==
     /\ ended'   = [ended EXCEPT ![t] = IF @ = "none" THEN s ELSE @]
     /\ UNCHANGED <<now, lockVars, claimVars>>
 
-\* tok ranges over every token ever issued for t (1..attempt[t]): an agent may
-\* present a stale token (remembered from an earlier attempt, possibly another
-\* agent's), so a stale completion after reclaim is an attempt that the guard
-\* must refuse.
 CompleteTask(a, t, tok) ==
-    /\ tok <= attempt[t]                  \* a token issued for t (any attempt)
+    /\ tok <= attempt[t]
     /\ status[t] = "claimed"
     /\ OwnerCheck(a, t)
     /\ TokenCheck(t, tok)
@@ -300,7 +304,7 @@ CompleteTask(a, t, tok) ==
     /\ Finish(a, t, tok, "completed")
 
 FailTask(a, t, tok) ==
-    /\ tok <= attempt[t]                  \* a token issued for t (any attempt)
+    /\ tok <= attempt[t]
     /\ status[t] = "claimed"
     /\ OwnerCheck(a, t)
     /\ TokenCheck(t, tok)
@@ -315,8 +319,8 @@ CancelTask(t) ==
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "cancelled" ELSE @]
     /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
 
-\* A failed or cancelled dependency settles a pending dependent as cancelled,
-\* with the reason recorded (INV-DEPS).
+\* A failed or cancelled dependency settles a pending dependent: cancelled,
+\* with reason "dependency_failed" (INV-DEPS).
 SettleDependents(t) ==
     /\ status[t] = "pending"
     /\ \E d \in Deps[t] : status[d] \in Dead
@@ -326,11 +330,15 @@ SettleDependents(t) ==
     /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
 
 -----------------------------------------------------------------------------
-Next ==
-    \/ Tick
+(* The next-state relation.  The lock and task halves share only the clock:  *)
+(* no action reads or writes both (MCCoordination relies on this).          *)
+
+LockNext ==
     \/ \E a \in Agents, p \in Paths : AcquireLock(a, p)
     \/ \E a \in Agents, p \in Paths : RenewLock(a, p)
     \/ \E a \in Agents, p \in Paths : ReleaseLock(a, p)
+
+TaskNext ==
     \/ \E a \in Agents, t \in Tasks : ClaimTask(a, t)
     \/ \E a \in Agents, t \in Tasks : Reclaim(a, t)
     \/ \E t \in Tasks : ExhaustAttempts(t)
@@ -340,16 +348,19 @@ Next ==
     \/ \E t \in Tasks : CancelTask(t)
     \/ \E t \in Tasks : SettleDependents(t)
 
-\* INV-RECLAIM needs: time keeps passing (WF of Tick: expiry), an expired claim
-\* is eventually taken over or failed (WF of claiming), and dependents of a
-\* dead task are eventually settled (WF of SettleDependents).  Nothing forces an
-\* agent to renew, release, complete or fail: holders may stop at any time.
+Next == Tick \/ LockNext \/ TaskNext
+
 \* The steps that take an expired claim over or settle a task.
 Settling(t) ==
     \/ \E a \in Agents : Reclaim(a, t)
     \/ ExhaustAttempts(t)
     \/ SettleDependents(t)
 
+\* Explicit fairness for INV-RECLAIM and INV-DEPS: time keeps passing (weak
+\* fairness of Tick: that is expiry), and a task whose claim expired, or whose
+\* dependency died, is eventually taken over or settled (weak fairness of
+\* claiming).  Nothing forces an agent to renew, release, complete or fail:
+\* a holder may stop at any moment.
 Fairness ==
     /\ WF_vars(Tick)
     /\ \A t \in Tasks : WF_vars(Settling(t))
@@ -364,6 +375,7 @@ TypeOK ==
     /\ lock \in [Paths -> LockRow]
     /\ fence \in Tokens
     /\ grants \in Seq([path : Paths, token : Tokens])
+    /\ Len(grants) <= MaxGrants
     /\ status \in [Tasks -> TaskStatus]
     /\ claimer \in [Tasks -> Agents \cup {NoAgent}]
     /\ attempt \in [Tasks -> 0..MaxAttempts]
@@ -372,33 +384,35 @@ TypeOK ==
     /\ claimedAt \in [Tasks -> Time]
     /\ reason \in [Tasks -> Reasons]
     /\ holding \in [Agents -> [Tasks -> Time]]
-    /\ ended \in [Tasks -> {"none"} \cup TaskStatus]
+    /\ \A r \in done : r.task \in Tasks /\ r.agent \in Agents
+                       /\ r.to \in Terminal
+    /\ ended \in [Tasks -> {"none"} \cup Terminal]
     /\ \A t \in Tasks : status[t] = "claimed" => claimer[t] \in Agents
 
 \* INV-LOCK-EXCL: no two live exclusive locks held by different agents cover
-\* the same path (a directory lock covers everything beneath it).  Nested
-\* locks of one agent do not conflict with each other.
+\* a common path (a directory lock covers everything beneath it).  An agent's
+\* own nested locks do not conflict with each other.
 INV_LOCK_EXCL ==
     \A p, q \in Paths :
         (LockLive(p) /\ LockLive(q) /\ Overlap(p, q))
             => lock[p].holder = lock[q].holder
 
 \* INV-LOCK-FENCE: every grant's fencing token is strictly greater than that
-\* of every earlier grant of the same path (or of an overlapping path), and a
-\* held row carries the token of the grant that created it.
+\* of every earlier grant of the same path (indeed of any overlapping path),
+\* and a held row carries the token of the latest grant of its path.
 INV_LOCK_FENCE ==
     /\ \A i, j \in 1..Len(grants) :
-         (i < j /\ Overlap(grants[i].path, grants[j].path))
-            => grants[i].token < grants[j].token
+          (i < j /\ Overlap(grants[i].path, grants[j].path))
+             => grants[i].token < grants[j].token
     /\ \A p \in Paths :
-         lock[p].holder # NoAgent =>
-            \E i \in 1..Len(grants) :
-               /\ grants[i].path = p
-               /\ grants[i].token = lock[p].token
-               /\ \A j \in i+1..Len(grants) : grants[j].path # p
+          lock[p].holder # NoAgent =>
+             \E i \in 1..Len(grants) :
+                /\ grants[i].path = p
+                /\ grants[i].token = lock[p].token
+                /\ \A j \in (i + 1)..Len(grants) : grants[j].path # p
 
 \* INV-LOCK-EXPIRY: a lock past its expiry is treated as absent -- it blocks
-\* no acquisition and cannot be renewed -- with no action needed to remove it.
+\* no acquisition and can't be renewed -- with no action needed to remove it.
 INV_LOCK_EXPIRY ==
     \A q \in Paths :
         lock[q].expires <= now =>
@@ -406,8 +420,8 @@ INV_LOCK_EXPIRY ==
             /\ \A a \in Agents : ~RenewLockGuard(a, q)
 
 \* INV-CLAIM-UNIQ: a task is claimed by at most one agent at a time -- no two
-\* agents both hold an unexpired claim of it, and whoever holds an unexpired
-\* claim of a claimed task is its recorded claimer.
+\* agents both hold an unexpired claim of it, and an agent that holds an
+\* unexpired claim of a claimed task is its recorded claimer.
 INV_CLAIM_UNIQ ==
     \A t \in Tasks :
         /\ \A a, b \in Agents :
@@ -415,9 +429,9 @@ INV_CLAIM_UNIQ ==
         /\ \A a \in Agents :
               (status[t] = "claimed" /\ holding[a][t] > now) => claimer[t] = a
 
-\* INV-COMPLETE-OWNER: only the current claimer, holding the current claim
-\* (its token) while it is live, completes or fails a task -- so an earlier
-\* claimer cannot complete a reclaimed task -- and a terminal task never
+\* INV-COMPLETE-OWNER: only the current claimer, presenting the current claim
+\* token while the claim is live, completes or fails a task (so an earlier
+\* claimer can't complete a reclaimed task), and a terminal task never
 \* changes state again.
 INV_COMPLETE_OWNER ==
     /\ \A r \in done :
@@ -427,9 +441,9 @@ INV_COMPLETE_OWNER ==
           /\ r.live
     /\ \A t \in Tasks : ended[t] # "none" => status[t] = ended[t]
 
-\* INV-DEPS: a task is never claimed (hence never completed or failed) before
-\* all its dependencies completed; a task cancelled for a dependency has a
-\* failed or cancelled dependency, with that reason recorded.
+\* INV-DEPS: a task is never claimed (so never completed or failed through a
+\* claim) before all its dependencies completed; a task settled for a
+\* dependency has a failed or cancelled dependency, and says so.
 INV_DEPS ==
     \A t \in Tasks :
         /\ status[t] \in {"claimed", "completed", "failed"}
@@ -456,16 +470,16 @@ LockReclaimable(p) ==
 
 \* INV-RECLAIM: a claim or lock whose holder stops renewing becomes
 \* reclaimable after its TTL.  Renewal is bounded by the clock's horizon, so
-\* every holder eventually stops renewing; then
-\*   - a live lock eventually blocks nobody (it expired or was released),
-\*   - a claimed task's claim eventually expires (or the task ends), and
-\*   - an expired claim is eventually taken over by a new, live claim
-\*     (Reclaim) or the task is settled (ExhaustAttempts, CancelTask).
-\* (One leads-to per path and per task: TLC checks one tableau branch each.)
-INV_RECLAIM_LOCK ==    \* INV-RECLAIM, locks
+\* every holder eventually stops renewing; then, under Fairness,
+\*   - a live lock eventually blocks nobody (it expired or was released);
+\*   - a claimed task's claim eventually expires (or the task ends);
+\*   - an expired claim is eventually taken over by a new live claim
+\*     (Reclaim), or the task is settled (ExhaustAttempts, CancelTask).
+\* (One leads-to per path and per task: TLC checks a tableau branch for each.)
+INV_RECLAIM_LOCK ==      \* INV-RECLAIM, locks
     \A p \in Paths : LockLive(p) ~> LockReclaimable(p)
 
-INV_RECLAIM_CLAIM ==   \* INV-RECLAIM, claims
+INV_RECLAIM_CLAIM ==     \* INV-RECLAIM, claims
     /\ \A t \in Tasks :
           (status[t] = "claimed") ~> (status[t] # "claimed" \/ ~ClaimLive(t))
     /\ \A t \in Tasks :
@@ -474,8 +488,8 @@ INV_RECLAIM_CLAIM ==   \* INV-RECLAIM, claims
 
 INV_RECLAIM == INV_RECLAIM_LOCK /\ INV_RECLAIM_CLAIM
 
-\* INV-DEPS (liveness part): a pending task with a failed or cancelled
-\* dependency is eventually settled as cancelled.
+\* INV-DEPS (liveness): a pending task with a failed or cancelled dependency
+\* is eventually settled as cancelled.
 INV_DEPS_SETTLE ==
     \A t \in Tasks :
         (status[t] = "pending" /\ \E d \in Deps[t] : status[d] \in Dead)

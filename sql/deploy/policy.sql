@@ -127,6 +127,22 @@ $$;
 COMMENT ON FUNCTION coord_private.native_decide(text, text, text, jsonb) IS
     'the native policy engine: registration, suspension, profile (fail closed), allow/block lists, trust, limits';
 
+-- The Cedar engine is not part of the spine: until the cedar_engine change replaces
+-- this function with its PL/Python evaluator, asking for Cedar is an error (and
+-- coord.set_policy_engine, which comes with that change, is the only way to ask).
+CREATE FUNCTION coord_private.cedar_decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
+RETURNS coord_private.decision
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'PC011', MESSAGE = 'the Cedar policy engine is not installed in this database',
+        DETAIL = pg_catalog.format('cannot decide %s by %s', p_operation, p_actor),
+        HINT = 'deploy the cedar_engine change (PL/Python and cedarpy), or set the engine back to native';
+END
+$$;
+COMMENT ON FUNCTION coord_private.cedar_decide(text, text, text, jsonb) IS
+    'the Cedar engine: unavailable until the cedar_engine change installs the PL/Python evaluator (PC011)';
+
 CREATE FUNCTION coord_private.decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
 RETURNS coord_private.decision
 LANGUAGE plpgsql STABLE
@@ -135,10 +151,13 @@ DECLARE
     v_engine text;
 BEGIN
     SELECT s.policy_engine INTO v_engine FROM coord_private.settings s;
-    -- Only the native engine exists at this point of the plan; an unknown engine
-    -- setting fails closed rather than allowing.
     IF v_engine = 'native' THEN
         RETURN coord_private.native_decide(p_actor, p_operation, p_resource, p_context);
+    END IF;
+    -- coord_private.cedar_decide comes with the cedar_engine change, which is also
+    -- the only way to select 'cedar'; any other setting fails closed.
+    IF v_engine = 'cedar' THEN
+        RETURN coord_private.cedar_decide(p_actor, p_operation, p_resource, p_context);
     END IF;
     RETURN ROW(false, 'unknown_operation', coalesce(v_engine, 'none'),
                pg_catalog.jsonb_build_object('error', 'engine not available'))::coord_private.decision;
@@ -169,8 +188,11 @@ BEGIN
 
     IF NOT v_decision.allowed THEN
         SELECT rc.outcome INTO v_outcome FROM coord_private.reason_codes rc WHERE rc.code = v_decision.reason;
-        v_reason := v_decision.reason;
         v_proceed := v_mode <> 'enforce' AND v_outcome IS DISTINCT FROM 'refuse' AND p_refusal IS NULL;
+        -- The reason is what actually stopped the mutation: outside enforce mode a
+        -- policy denial does not, so a coordination refusal is named instead.
+        v_reason := CASE WHEN v_mode <> 'enforce' AND v_outcome IS DISTINCT FROM 'refuse' AND p_refusal IS NOT NULL
+                         THEN p_refusal ELSE v_decision.reason END;
     ELSIF p_refusal IS NOT NULL THEN
         v_reason := p_refusal;
         v_proceed := false;

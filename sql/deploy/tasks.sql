@@ -143,7 +143,8 @@ COMMENT ON FUNCTION coord_private.settle_dependents(bigint) IS
 CREATE FUNCTION coord.submit_task(p_type text, p_description text DEFAULT '', p_input jsonb DEFAULT '{}',
     p_priority integer DEFAULT 0, p_depends_on bigint[] DEFAULT '{}', p_idempotency_key text DEFAULT NULL,
     p_max_attempts integer DEFAULT 3,
-    OUT ok boolean, OUT reason text, OUT task_id bigint, OUT existing boolean, OUT event_id bigint)
+    OUT ok boolean, OUT reason text, OUT task_id bigint, OUT existing boolean, OUT guardrails jsonb,
+    OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 AS $$
@@ -153,6 +154,7 @@ DECLARE
     v_known integer;
     v_unmet integer;
     v_dead bigint;
+    v_matches jsonb;
     v_now timestamptz := coord_private.current_time();
 BEGIN
     IF p_type IS NULL OR p_description IS NULL OR p_input IS NULL OR p_priority IS NULL
@@ -203,11 +205,14 @@ BEGIN
     END IF;
     existing := task_id IS NOT NULL;
 
+    v_matches := coord_private.guardrail_matches(p_description || ' ' || p_input::text);
     v := coord_private.authorize('submit_task', p_type,
         pg_catalog.jsonb_build_object('priority', p_priority, 'depends_on', coalesce(v_deps, '{}'),
-                                      'idempotency_key', p_idempotency_key, 'existing_task', task_id),
+                                      'idempotency_key', p_idempotency_key, 'existing_task', task_id,
+                                      'guardrail_matches', v_matches),
         CASE WHEN NOT existing AND v_dead IS NOT NULL THEN 'dependency_failed' END);
-    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    ok := v.proceed; reason := v.reason; event_id := v.event_id; guardrails := v_matches;
+    PERFORM coord_private.record_guardrail_hits(v.event_id, v_matches, 'description/input');
     IF NOT v.proceed OR existing THEN
         RETURN;
     END IF;
@@ -370,13 +375,14 @@ COMMENT ON FUNCTION coord.renew_claim(bigint, bigint, interval) IS
     'agent: extend the caller''s current live claim (TLA+ RenewClaim); stale token: not_claim_owner; expired: claim_expired. Errors PC001, PC004, PC005';
 
 CREATE FUNCTION coord.complete_task(p_task_id bigint, p_claim_token bigint, p_result jsonb DEFAULT '{}',
-    OUT ok boolean, OUT reason text, OUT event_id bigint)
+    OUT ok boolean, OUT reason text, OUT guardrails jsonb, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
     v coord_private.verdict;
     t coord_private.tasks := coord_private.require_task(p_task_id);
+    v_matches jsonb;
     v_now timestamptz := coord_private.current_time();
 BEGIN
     IF p_claim_token IS NULL OR p_result IS NULL THEN
@@ -387,11 +393,15 @@ BEGIN
     END IF;
     PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    v_matches := coord_private.guardrail_matches(p_result::text);
     v := coord_private.authorize('complete_task', p_task_id::text,
         pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'current_token', t.claim_token,
-                                      'claimed_by', t.claimed_by),
+                                      'claimed_by', t.claimed_by, 'guardrail_matches', v_matches,
+                                      'files_modified', CASE WHEN pg_catalog.jsonb_typeof(p_result->'files_modified') = 'array'
+                                                             THEN pg_catalog.jsonb_array_length(p_result->'files_modified') END),
         coord_private.claim_refusal(t, p_claim_token));
-    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    ok := v.proceed; reason := v.reason; event_id := v.event_id; guardrails := v_matches;
+    PERFORM coord_private.record_guardrail_hits(v.event_id, v_matches, 'result');
     IF NOT v.proceed THEN
         RETURN;
     END IF;

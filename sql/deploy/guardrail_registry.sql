@@ -1,0 +1,65 @@
+-- Deploy pgcoord:guardrail_registry
+-- The guardrail pattern registry and the scan every guarded mutation runs
+-- (submit_task on description and input, complete_task on its result). The scan
+-- only reports matches; the policy engine decides with the agent's effective
+-- trust (INV-TRUST): a 'block' match refuses below the pattern's exempt trust,
+-- or at every trust level when the pattern always applies (credentials, keys).
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+CREATE TABLE coord_private.guardrail_patterns (
+    name           text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    category       text NOT NULL CHECK (category ~ '^[a-z][a-z0-9_]{0,30}$'),
+    regex          text NOT NULL CHECK (pg_catalog.length(regex) BETWEEN 1 AND 1000),
+    applies_to     text NOT NULL DEFAULT 'text' CHECK (applies_to IN ('text', 'path', 'both')),
+    severity       text NOT NULL CHECK (severity IN ('block', 'warn')),
+    exempt_trust   integer NOT NULL DEFAULT 5 CHECK (exempt_trust BETWEEN 1 AND 5),  -- 5: no trust level is exempt
+    always_applies boolean NOT NULL DEFAULT false,
+    description    text NOT NULL DEFAULT '',
+    created_by     text NOT NULL DEFAULT session_user,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE coord_private.guardrail_patterns IS
+    'destructive-operation patterns (case-insensitive regular expressions) checked by the database';
+ALTER TABLE coord_private.guardrail_patterns ENABLE ROW LEVEL SECURITY;
+
+CREATE TABLE coord_private.guardrail_hits (
+    event_id   bigint NOT NULL,
+    pattern    text NOT NULL,
+    category   text NOT NULL,
+    severity   text NOT NULL,
+    field      text NOT NULL,
+    PRIMARY KEY (event_id, pattern, field)
+);
+COMMENT ON TABLE coord_private.guardrail_hits IS 'every guardrail match, keyed by the audit event of the decision it fed';
+ALTER TABLE coord_private.guardrail_hits ENABLE ROW LEVEL SECURITY;
+
+-- Every pattern matching p_text (text patterns) or one of p_paths (path patterns),
+-- as the jsonb array the policy engine reads from context.guardrail_matches.
+CREATE FUNCTION coord_private.guardrail_matches(p_text text, p_paths text[] DEFAULT '{}')
+RETURNS jsonb LANGUAGE sql STABLE
+AS $$
+    SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'name', g.name, 'category', g.category, 'severity', g.severity,
+               'exempt_trust', g.exempt_trust, 'always', g.always_applies) ORDER BY g.name), '[]')
+      FROM coord_private.guardrail_patterns g
+     WHERE (g.applies_to IN ('text', 'both') AND p_text ~* g.regex)
+        OR (g.applies_to IN ('path', 'both')
+            AND EXISTS (SELECT 1 FROM pg_catalog.unnest(p_paths) p WHERE p ~* g.regex))
+$$;
+COMMENT ON FUNCTION coord_private.guardrail_matches(text, text[]) IS
+    'the guardrail patterns matching a text or any of some paths (jsonb for the policy engine)';
+
+-- Persist the matches of one decision (called after the policy hook).
+CREATE FUNCTION coord_private.record_guardrail_hits(p_event_id bigint, p_matches jsonb, p_field text)
+RETURNS void LANGUAGE sql
+AS $$
+    INSERT INTO coord_private.guardrail_hits (event_id, pattern, category, severity, field)
+    SELECT p_event_id, m->>'name', m->>'category', m->>'severity', p_field
+      FROM pg_catalog.jsonb_array_elements(p_matches) m
+    ON CONFLICT DO NOTHING
+$$;
+COMMENT ON FUNCTION coord_private.record_guardrail_hits(bigint, jsonb, text) IS
+    'persist the guardrail matches of one audited decision';
+
+COMMIT;
