@@ -17,7 +17,7 @@ EXPECTED_COORD_FUNCTIONS = {
     "complete_task", "end_session", "fail_task", "force_release_lock", "get_task", "purge_audit",
     "reap_expired", "register_agent", "register_session", "release_lock", "renew_claim", "renew_lock",
     "set_agent_profile", "set_agent_status", "set_enforcement_mode", "submit_task", "verify_audit",
-    "verify_audit_digest", "whoami", "now",
+    "verify_audit_digest", "whoami", "now", "set_profile", "drop_profile", "get_my_profile",
 }
 EXPECTED_COORD_VIEWS = {
     "agents", "audit_trail", "enforcement", "error_codes", "live_locks", "my_audit_events", "my_sessions",
