@@ -11,7 +11,8 @@ AS $$
 BEGIN
     IF p_profile IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'profile must not be NULL',
-            HINT = 'name one of the profiles in coord.profiles';
+            HINT = 'name one of the profiles in coord.profiles',
+            DETAIL = 'a required argument was NULL; nothing was changed';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM coord_private.profiles p WHERE p.name = p_profile) THEN
         RAISE EXCEPTION USING ERRCODE = 'PC006', MESSAGE = pg_catalog.format('unknown profile %L', p_profile),
@@ -27,11 +28,14 @@ LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
     IF p_role IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'agent role must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'agent role must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'registered agents: SELECT role_name FROM coord.agents';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM coord_private.agents a WHERE a.role_name = p_role) THEN
         RAISE EXCEPTION USING ERRCODE = 'PC007', MESSAGE = pg_catalog.format('role %I is not a registered agent', p_role),
-            HINT = 'register it first with coord.register_agent(role, profile)';
+            HINT = 'register it first with coord.register_agent(role, profile)',
+            DETAIL = 'the role is not a registered agent; nothing was changed';
     END IF;
 END
 $$;
@@ -46,7 +50,9 @@ DECLARE
     v coord_private.verdict;
 BEGIN
     IF p_role IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'role must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'role must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.register_agent';
     END IF;
     PERFORM coord_private.require_profile(p_profile);
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
@@ -102,7 +108,8 @@ BEGIN
     IF p_status IS NULL OR p_status NOT IN ('active', 'suspended') THEN
         RAISE EXCEPTION USING ERRCODE = CASE WHEN p_status IS NULL THEN 'PC001' ELSE 'PC002' END,
             MESSAGE = pg_catalog.format('invalid agent status %L', p_status),
-            HINT = 'status is active or suspended';
+            HINT = 'status is active or suspended',
+            DETAIL = 'nothing was changed';
     END IF;
     v := coord_private.authorize('set_agent_status', p_role, pg_catalog.jsonb_build_object('status', p_status));
     IF v.proceed THEN
@@ -125,15 +132,18 @@ DECLARE
 BEGIN
     IF p_mode IS NULL OR p_reason IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'mode and reason must not be NULL',
-            HINT = 'every mode change states why, e.g. set_enforcement_mode(''shadow'', ''rollout of profile X'')';
+            HINT = 'every mode change states why, e.g. set_enforcement_mode(''shadow'', ''rollout of profile X'')',
+            DETAIL = 'a required argument was NULL; nothing was changed';
     END IF;
     IF p_mode NOT IN ('off', 'shadow', 'enforce') THEN
         RAISE EXCEPTION USING ERRCODE = 'PC008', MESSAGE = pg_catalog.format('invalid enforcement mode %L', p_mode),
-            HINT = 'the modes are off, shadow and enforce';
+            HINT = 'the modes are off, shadow and enforce',
+            DETAIL = 'nothing was changed';
     END IF;
     IF pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 OR pg_catalog.length(p_reason) > 1000 THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'reason must be 1 to 1000 characters',
-            DETAIL = 'a mode change is audited with its reason';
+            DETAIL = 'a mode change is audited with its reason',
+            HINT = 'see the function documentation: \df+ coord.set_enforcement_mode';
     END IF;
     SELECT s.enforcement_mode INTO v_old FROM coord_private.settings s;
     v := coord_private.authorize('set_enforcement_mode', p_mode,

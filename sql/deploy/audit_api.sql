@@ -130,17 +130,21 @@ DECLARE
     v_verify record;
 BEGIN
     IF p_digest IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'digest must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'digest must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.verify_audit_digest';
     END IF;
     IF pg_catalog.jsonb_typeof(p_digest) <> 'object'
        OR p_digest->>'format' IS DISTINCT FROM 'pgcoord-audit-digest-v1'
        OR pg_catalog.jsonb_typeof(p_digest->'chains') IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC014', MESSAGE = 'not a pgcoord audit digest',
-            HINT = 'pass the JSON that coord.audit_digest() returned';
+            HINT = 'pass the JSON that coord.audit_digest() returned',
+            DETAIL = 'the digest cannot be checked';
     END IF;
     IF coord_private.digest_of_chains(p_digest->'chains') IS DISTINCT FROM p_digest->>'digest' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC014', MESSAGE = 'the digest was altered after export',
-            DETAIL = 'its chain list does not match its own digest field';
+            DETAIL = 'its chain list does not match its own digest field',
+            HINT = 'see the function documentation: \df+ coord.verify_audit_digest';
     END IF;
 
     chains_checked := 0;
@@ -196,11 +200,14 @@ DECLARE
     v coord_private.verdict;
 BEGIN
     IF p_before IS NULL OR p_reason IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'before and reason must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'before and reason must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.purge_audit';
     END IF;
     IF p_before > pg_catalog.now() OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'purge boundary must not be in the future and a reason is required',
-            DETAIL = pg_catalog.format('before = %s', p_before);
+            DETAIL = pg_catalog.format('before = %s', p_before),
+            HINT = 'see the function documentation: \df+ coord.purge_audit';
     END IF;
     v := coord_private.authorize('purge_audit', p_before::text,
         pg_catalog.jsonb_build_object('before', p_before, 'why', p_reason));

@@ -51,7 +51,7 @@ BEGIN
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC015',
             MESSAGE = pg_catalog.format('pgcoord mutations need READ COMMITTED, not %s', pg_catalog.current_setting('transaction_isolation')),
-            DETAIL = 'conflicts are checked after taking coordination locks; an older snapshot could miss a grant that just committed',
+            DETAIL = 'conflicts are checked after taking coordination locks: an older snapshot could miss a grant that just committed',
             HINT = 'call pgcoord in autocommit or in a READ COMMITTED transaction';
     END IF;
 END
@@ -65,7 +65,9 @@ DECLARE
     v numeric;
 BEGIN
     IF p_ttl IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'ttl must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'ttl must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'a lease lasts from 1 second to 24 hours';
     END IF;
     v := pg_catalog.date_part('epoch', p_ttl);
     IF v < 1 OR v > 86400 THEN
@@ -146,14 +148,19 @@ DECLARE
     v_now timestamptz;
 BEGIN
     IF p_mode IS NULL OR p_reason IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'mode and reason must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'mode and reason must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.acquire_lock';
     END IF;
     IF p_mode NOT IN ('exclusive', 'shared') THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('invalid lock mode %L', p_mode),
-            HINT = 'exclusive or shared';
+            HINT = 'exclusive or shared',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed';
     END IF;
     IF pg_catalog.length(p_reason) > 500 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'lock reason longer than 500 characters';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'lock reason longer than 500 characters',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.acquire_lock';
     END IF;
     PERFORM coord_private.require_read_committed();
     PERFORM coord_private.lock_anchor_line(coord_private.path_anchor(v_path));
@@ -263,7 +270,8 @@ BEGIN
     PERFORM coord_private.require_read_committed();
     IF p_reason IS NULL OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = CASE WHEN p_reason IS NULL THEN 'PC001' ELSE 'PC002' END,
-            MESSAGE = 'a forced release needs a reason', HINT = 'it is recorded in the audit trail';
+            MESSAGE = 'a forced release needs a reason', HINT = 'it is recorded in the audit trail',
+            DETAIL = 'nothing was changed';
     END IF;
     SELECT pg_catalog.array_agg(l) INTO v_locks FROM coord_private.locks l
      WHERE l.path = v_path AND l.expires_at > coord_private.current_time();
@@ -289,10 +297,14 @@ DECLARE
     p text;
 BEGIN
     IF p_paths IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'paths must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'paths must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.check_locks';
     END IF;
     IF pg_catalog.cardinality(p_paths) > 1000 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'at most 1000 paths per check';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'at most 1000 paths per check',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.check_locks';
     END IF;
     FOREACH p IN ARRAY p_paths LOOP
         requested := coord_private.normalize_path(p);

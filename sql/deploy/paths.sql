@@ -28,7 +28,9 @@ DECLARE
     v_segs text[];
 BEGIN
     IF p_path IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'path must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'path must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'paths are relative and /-separated: a/b.py, a/ or a/**/*.py';
     END IF;
     IF p_path ~ '[[:cntrl:]]' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: control character',
@@ -37,11 +39,13 @@ BEGIN
     END IF;
     v := pg_catalog.normalize(p_path, 'NFC');
     IF v = '' OR v = '/' THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: empty', HINT = 'lock a file (a/b.py), a directory (a/) or a glob (a/**/*.py)';
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: empty', HINT = 'lock a file (a/b.py), a directory (a/) or a glob (a/**/*.py)',
+            DETAIL = 'the path was refused; nothing was changed';
     END IF;
     IF pg_catalog.length(v) > coord_private.path_max_length() THEN
         RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: too long',
-            DETAIL = pg_catalog.format('%s characters; the maximum is %s', pg_catalog.length(v), coord_private.path_max_length());
+            DETAIL = pg_catalog.format('%s characters (the maximum is %s)', pg_catalog.length(v), coord_private.path_max_length()),
+            HINT = 'lock a directory (a/) or a glob instead of a very long path';
     END IF;
     IF pg_catalog.left(v, 1) = '/' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: absolute',
@@ -60,11 +64,13 @@ BEGIN
         END IF;
         IF pg_catalog.strpos(v_seg, '**') > 0 AND v_seg <> '**' THEN
             RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: ** must be a whole segment',
-                DETAIL = pg_catalog.format('segment %L of %L', v_seg, v);
+                DETAIL = pg_catalog.format('segment %L of %L', v_seg, v),
+                HINT = 'paths are relative and /-separated: a/b.py, a/ or a/**/*.py';
         END IF;
         IF v_seg ~ '\[' AND v_seg !~ '^([^\[\]]|\[!?\]?[^\]]+\])*$' THEN
             RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: unbalanced [ ] class',
-                DETAIL = pg_catalog.format('segment %L of %L', v_seg, v);
+                DETAIL = pg_catalog.format('segment %L of %L', v_seg, v),
+                HINT = 'paths are relative and /-separated: a/b.py, a/ or a/**/*.py';
         END IF;
     END LOOP;
     IF v ~ '\[' THEN
@@ -73,7 +79,8 @@ BEGIN
             PERFORM '' ~ coord_private.glob_regex(v);
         EXCEPTION WHEN invalid_regular_expression THEN
             RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: bad [ ] class',
-                DETAIL = pg_catalog.format('path %L: %s', v, SQLERRM);
+                DETAIL = pg_catalog.format('path %L: %s', v, SQLERRM),
+                HINT = 'paths are relative and /-separated: a/b.py, a/ or a/**/*.py';
         END;
     END IF;
     IF v ~ '[*?\[]' AND pg_catalog.right(v, 1) = '/' THEN

@@ -25,20 +25,24 @@ BEGIN
        OR p_max_locks IS NULL OR p_max_claimed_tasks IS NULL OR p_max_lease_seconds IS NULL
        OR p_max_file_modifications IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'set_profile: only allowed_operations may be NULL',
-            HINT = 'allowed_operations NULL means: every operation the trust level permits';
+            HINT = 'allowed_operations NULL means: every operation the trust level permits',
+            DETAIL = 'a required argument was NULL; nothing was changed';
     END IF;
     IF p_name !~ '^[a-z][a-z0-9_]{0,62}$' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('invalid profile name %L', pg_catalog.left(p_name, 80)),
-            HINT = 'lower case letters, digits and _, starting with a letter, at most 63 characters';
+            HINT = 'lower case letters, digits and _, starting with a letter, at most 63 characters',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed';
     END IF;
     IF p_trust_level NOT BETWEEN 0 AND 4 THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('trust level %s out of range', p_trust_level),
-            HINT = '0 untrusted, 1 reads, 2 writes, 3 elevated, 4 admin';
+            HINT = '0 untrusted, 1 reads, 2 writes, 3 elevated, 4 admin',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed';
     END IF;
     IF least(p_max_locks, p_max_claimed_tasks, p_max_file_modifications) < 0
        OR p_max_lease_seconds NOT BETWEEN 1 AND 86400 OR pg_catalog.length(p_description) > 1000 THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'profile limits out of range',
-            DETAIL = 'limits are >= 0; max_lease_seconds is 1 .. 86400; description at most 1000 characters';
+            DETAIL = 'limits are >= 0, max_lease_seconds is 1 .. 86400, the description at most 1000 characters',
+            HINT = 'see the function documentation: \df+ coord.set_profile';
     END IF;
     SELECT pg_catalog.array_agg(o) INTO v_unknown
       FROM pg_catalog.unnest(coalesce(p_allowed_operations, '{}') || p_blocked_operations) o
@@ -82,7 +86,8 @@ BEGIN
     PERFORM coord_private.require_profile(p_name);
     IF p_reason IS NULL OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 THEN
         RAISE EXCEPTION USING ERRCODE = CASE WHEN p_reason IS NULL THEN 'PC001' ELSE 'PC002' END,
-            MESSAGE = 'dropping a profile needs a reason', HINT = 'it is recorded in the audit trail';
+            MESSAGE = 'dropping a profile needs a reason', HINT = 'it is recorded in the audit trail',
+            DETAIL = 'nothing was changed';
     END IF;
     SELECT pg_catalog.count(*) INTO agents_affected FROM coord_private.agents a WHERE a.profile = p_name;
     v := coord_private.authorize('drop_profile', p_name,

@@ -13,7 +13,8 @@ DECLARE
 BEGIN
     IF p_label IS NULL OR p_client_info IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'label and client_info must not be NULL',
-            HINT = 'omit them to use the defaults ('''' and {})';
+            HINT = 'omit them to use the defaults ('''' and {})',
+            DETAIL = 'a required argument was NULL; nothing was changed';
     END IF;
     IF pg_catalog.length(p_label) > 200 OR p_label ~ '[[:cntrl:]]' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'invalid session label',
@@ -21,7 +22,9 @@ BEGIN
             HINT = 'a label is at most 200 printable characters';
     END IF;
     IF pg_catalog.jsonb_typeof(p_client_info) <> 'object' OR pg_catalog.length(p_client_info::text) > 8192 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'client_info must be a JSON object of at most 8 KiB';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'client_info must be a JSON object of at most 8 KiB',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.register_session';
     END IF;
 
     v := coord_private.authorize('register_session', p_label, pg_catalog.jsonb_build_object('label', p_label));
@@ -46,12 +49,15 @@ DECLARE
     v_owner text;
 BEGIN
     IF p_session_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'session id must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'session id must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.end_session';
     END IF;
     SELECT s.agent INTO v_owner FROM coord_private.sessions s WHERE s.session_id = p_session_id AND s.ended_at IS NULL;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'PC013', MESSAGE = pg_catalog.format('unknown or ended session %s', p_session_id),
-            HINT = 'list open sessions with SELECT * FROM coord.my_sessions';
+            HINT = 'list open sessions with SELECT * FROM coord.my_sessions',
+            DETAIL = 'nothing was changed';
     END IF;
     v := coord_private.authorize('end_session', p_session_id::text, '{}'::jsonb,
         CASE WHEN v_owner <> session_user THEN 'session_not_owned' END);

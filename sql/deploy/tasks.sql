@@ -76,12 +76,15 @@ DECLARE
     t coord_private.tasks;
 BEGIN
     IF p_task_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'task id must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'task id must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'task ids come from coord.submit_task';
     END IF;
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'PC005', MESSAGE = pg_catalog.format('unknown task %s', p_task_id),
-            HINT = 'task ids come from coord.submit_task';
+            HINT = 'task ids come from coord.submit_task',
+            DETAIL = 'no task has this id; nothing was changed';
     END IF;
     RETURN t;
 END
@@ -159,32 +162,45 @@ DECLARE
 BEGIN
     IF p_type IS NULL OR p_description IS NULL OR p_input IS NULL OR p_priority IS NULL
        OR p_depends_on IS NULL OR p_max_attempts IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'submit_task: only the idempotency key may be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'submit_task: only the idempotency key may be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.submit_task';
     END IF;
     IF p_type !~ '^[A-Za-z0-9_.:-]{1,100}$' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('invalid task type %L', pg_catalog.left(p_type, 120)),
-            HINT = '1 to 100 characters of A-Z a-z 0-9 _ . : -';
+            HINT = '1 to 100 characters of A-Z a-z 0-9 _ . : -',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed';
     END IF;
     IF pg_catalog.length(p_description) > 10000 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'description longer than 10000 characters';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'description longer than 10000 characters',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.submit_task';
     END IF;
     IF pg_catalog.jsonb_typeof(p_input) <> 'object' OR pg_catalog.octet_length(p_input::text) > 1048576 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'input must be a JSON object of at most 1 MiB';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'input must be a JSON object of at most 1 MiB',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.submit_task';
     END IF;
     IF p_priority NOT BETWEEN -1000 AND 1000 THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('priority %s out of range', p_priority),
-            HINT = 'priority is between -1000 and 1000; higher is claimed first';
+            HINT = 'priority is between -1000 and 1000 (higher is claimed first)',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed';
     END IF;
     IF p_max_attempts NOT BETWEEN 1 AND 100 THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = pg_catalog.format('max_attempts %s out of range', p_max_attempts),
-            HINT = 'max_attempts is between 1 and 100';
+            HINT = 'max_attempts is between 1 and 100',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed';
     END IF;
     IF p_idempotency_key IS NOT NULL AND pg_catalog.length(p_idempotency_key) NOT BETWEEN 1 AND 200 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'idempotency key must be 1 to 200 characters';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'idempotency key must be 1 to 200 characters',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.submit_task';
     END IF;
     SELECT pg_catalog.array_agg(DISTINCT d ORDER BY d) INTO v_deps FROM pg_catalog.unnest(p_depends_on) d;
     IF pg_catalog.cardinality(v_deps) > 100 OR pg_catalog.array_position(v_deps, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'depends_on: at most 100 non-NULL task ids';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'depends_on: at most 100 non-NULL task ids',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.submit_task';
     END IF;
     PERFORM coord_private.require_read_committed();
 
@@ -196,7 +212,8 @@ BEGIN
       FROM coord.tasks s WHERE s.task_id = ANY (v_deps) AND s.status IN ('failed', 'cancelled');
     IF v_known < coalesce(pg_catalog.cardinality(v_deps), 0) THEN
         RAISE EXCEPTION USING ERRCODE = 'PC005', MESSAGE = 'depends_on names an unknown task',
-            DETAIL = pg_catalog.format('%s of %s dependencies exist', v_known, pg_catalog.cardinality(v_deps));
+            DETAIL = pg_catalog.format('%s of %s dependencies exist', v_known, pg_catalog.cardinality(v_deps)),
+            HINT = 'see the function documentation: \df+ coord.submit_task';
     END IF;
 
     IF p_idempotency_key IS NOT NULL THEN
@@ -287,7 +304,9 @@ AS $$
 BEGIN
     IF p_types IS NOT NULL AND (pg_catalog.cardinality(p_types) NOT BETWEEN 1 AND 100
                                 OR pg_catalog.array_position(p_types, NULL) IS NOT NULL) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'types: NULL for any type, or 1 to 100 non-NULL type names';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'types: NULL for any type, or 1 to 100 non-NULL type names',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'pass NULL for any type, or an array of type names';
     END IF;
 END
 $$;
@@ -323,7 +342,9 @@ DECLARE
 BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
         RAISE EXCEPTION USING ERRCODE = CASE WHEN p_limit IS NULL THEN 'PC001' ELSE 'PC002' END,
-            MESSAGE = 'limit must be between 1 and 1000';
+            MESSAGE = 'limit must be between 1 and 1000',
+            DETAIL = 'nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.claim_tasks';
     END IF;
     PERFORM coord_private.require_types(p_types);
     PERFORM coord_private.require_read_committed();
@@ -354,7 +375,9 @@ DECLARE
     t coord_private.tasks := coord_private.require_task(p_task_id);
 BEGIN
     IF p_claim_token IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.renew_claim';
     END IF;
     PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
@@ -386,10 +409,14 @@ DECLARE
     v_now timestamptz := coord_private.current_time();
 BEGIN
     IF p_claim_token IS NULL OR p_result IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token and result must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token and result must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.complete_task';
     END IF;
     IF pg_catalog.octet_length(p_result::text) > 1048576 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'result larger than 1 MiB';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'result larger than 1 MiB',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.complete_task';
     END IF;
     PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
@@ -428,10 +455,14 @@ DECLARE
     v_now timestamptz := coord_private.current_time();
 BEGIN
     IF p_claim_token IS NULL OR p_error IS NULL OR p_retryable IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token, error and retryable must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token, error and retryable must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.fail_task';
     END IF;
     IF pg_catalog.length(p_error) > 10000 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'error longer than 10000 characters';
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'error longer than 10000 characters',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.fail_task';
     END IF;
     PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
@@ -472,7 +503,9 @@ DECLARE
 BEGIN
     IF p_reason IS NULL OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 OR pg_catalog.length(p_reason) > 1000 THEN
         RAISE EXCEPTION USING ERRCODE = CASE WHEN p_reason IS NULL THEN 'PC001' ELSE 'PC002' END,
-            MESSAGE = 'a cancellation needs a reason of 1 to 1000 characters';
+            MESSAGE = 'a cancellation needs a reason of 1 to 1000 characters',
+            DETAIL = 'nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.cancel_task';
     END IF;
     PERFORM coord_private.require_read_committed();
     SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
