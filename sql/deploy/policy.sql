@@ -201,7 +201,10 @@ BEGIN
         v_proceed := true;
     END IF;
 
-    v_ctx := coalesce(p_context, '{}') || pg_catalog.jsonb_build_object('decision', v_decision.context);
+    -- 'at' is pgcoord's clock at the decision: with it, the trail alone says which
+    -- leases were live, so recorded traces can be replayed against the model.
+    v_ctx := coalesce(p_context, '{}') || pg_catalog.jsonb_build_object('decision', v_decision.context,
+                                                                        'at', coord_private.current_time());
     IF p_refusal IS NOT NULL THEN
         v_ctx := v_ctx || pg_catalog.jsonb_build_object('refusal', p_refusal);
     END IF;
