@@ -7,7 +7,9 @@
 --     tasks, sessions (coord_private.cedar_schema_entities) and one action per
 --     operation of coord_private.operations (coord_private.cedar_schema);
 --   * the baseline policies (version 1): exactly the rules of native_decide;
---   * coord_private.cedar_decide in PL/Python, evaluating with cedarpy — installed
+--   * coord_private.cedar_decide in PL/Python, evaluating with cedarpy: it reads the
+--     latest version id on every call, parses a new version once per session, and
+--     memoises decisions per version on the exact facts Cedar sees — installed
 --     only where PL/Python and cedarpy are available (see the DO block below);
 --     elsewhere it keeps raising PC011 and coord.set_policy_engine('cedar') is
 --     refused, so the native engine stays in force;
@@ -523,16 +525,20 @@ $py$;
         LANGUAGE plpython3u STABLE
         AS $py$
 # coord_private.cedar_probe: can the server's Python run the Cedar engine?
-import json
-import sys
-try:
-    import cedarpy
-    from importlib import metadata
-    version = metadata.version('cedarpy')
-except Exception as exc:
-    return json.dumps({'available': False,
-                       'reason': "the server's Python (%s) cannot import cedarpy: %s" % (sys.version.split()[0], exc)})
-return json.dumps({'available': True, 'cedarpy': version, 'python': sys.version.split()[0]})
+# (The answer is kept for the session: importing and asking the package
+# metadata costs a millisecond.)
+if 'probe' not in SD:
+    import json
+    import sys
+    try:
+        import cedarpy
+        from importlib import metadata
+        SD['probe'] = json.dumps({'available': True, 'cedarpy': metadata.version('cedarpy'),
+                                  'python': sys.version.split()[0]})
+    except Exception as exc:
+        return json.dumps({'available': False, 'reason': "the server's Python (%s) cannot import cedarpy: %s"
+                                                         % (sys.version.split()[0], exc)})
+return SD['probe']
 $py$;
 
         CREATE OR REPLACE FUNCTION coord_private.cedar_validate(p_policy_text text)
@@ -610,6 +616,8 @@ if E is None:
     class Raw(str):
         """A JSON number as written in jsonb's text form (what ->> returns)."""
 
+    DECODER = json.JSONDecoder(parse_int=Raw, parse_float=Raw)
+
     def fail(sqlstate, message):
         plpy.error(message, sqlstate=sqlstate)
 
@@ -684,7 +692,7 @@ if E is None:
         facts = {}
         if p_context is None:
             return facts
-        ctx = json.loads(p_context, parse_int=Raw, parse_float=Raw)
+        ctx = DECODER.decode(p_context)
         if not isinstance(ctx, dict):
             return facts
         for key in ('live_locks', 'claimed_tasks'):
@@ -733,31 +741,46 @@ if E is None:
                 facts['elevated'] = to_bool(t)
         return facts
 
+    def uses_resource(parsed):
+        # whether any policy reads the resource (its scope or a condition): when
+        # none does, decisions do not depend on it and the memo ignores it
+        for p in parsed.values():
+            if (p.get('resource') or {}).get('op') != 'All' or '"Var": "resource"' in json.dumps(p.get('conditions')):
+                return True
+        return False
+
     class Engine:
-        FACTS = plpy.prepare("""
-            SELECT o.category, o.min_trust,
-                   coord_private.cedar_resource_type($2) AS resource_type,
-                   (SELECT pg_catalog.max(c.version) FROM coord_private.cedar_policies c) AS policy_version,
-                   a.role_name IS NOT NULL AS registered, a.status,
-                   p.name AS profile, p.trust_level, p.allowed_operations, p.blocked_operations,
-                   p.max_locks, p.max_claimed_tasks, p.max_lease_seconds, p.max_file_modifications,
-                   CASE WHEN o.category = 'admin' THEN pg_catalog.pg_has_role($1, 'coord_admin', 'MEMBER') END AS coord_admin,
-                   CASE WHEN o.category = 'admin' THEN (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = $1) END AS superuser
-              FROM (SELECT 1) one
-              LEFT JOIN coord_private.operations o ON o.name = $2
-              LEFT JOIN coord_private.agents a ON a.role_name = $1
-              LEFT JOIN coord_private.profiles p ON p.name = a.profile""", ['text', 'text'])
+        VERSION = plpy.prepare(
+            "SELECT c.version FROM coord_private.cedar_policies c ORDER BY c.version DESC LIMIT 1", [])
+        OPERATION = plpy.prepare(
+            "SELECT o.category, o.min_trust FROM coord_private.operations o WHERE o.name = $1", ['text'])
+        AGENT = plpy.prepare("""
+            SELECT a.status, p.name AS profile, p.trust_level, p.allowed_operations, p.blocked_operations,
+                   p.max_locks, p.max_claimed_tasks, p.max_lease_seconds, p.max_file_modifications
+              FROM coord_private.agents a
+              LEFT JOIN coord_private.profiles p ON p.name = a.profile
+             WHERE a.role_name = $1""", ['text'])
+        ADMIN = plpy.prepare("""
+            SELECT pg_catalog.pg_has_role($1, 'coord_admin', 'MEMBER') AS coord_admin,
+                   (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = $1) AS superuser""", ['text'])
         POLICY = plpy.prepare(
             "SELECT c.policy_text FROM coord_private.cedar_policies c WHERE c.version = $1", ['bigint'])
+        RESOURCE_TYPE = plpy.prepare("SELECT coord_private.cedar_resource_type($1) AS t", ['text'])
         CODES = plpy.prepare(
             "SELECT rc.code FROM coord_private.reason_codes rc WHERE rc.outcome <> 'allow'", [])
+        NO_AGENT = {'status': None, 'profile': None, 'trust_level': None, 'allowed_operations': None,
+                    'blocked_operations': None, 'max_locks': None, 'max_claimed_tasks': None,
+                    'max_lease_seconds': None, 'max_file_modifications': None}
 
         def __init__(self):
             self.version = -1
             self.policies = None
             self.meta = {}
-            self.entities = {}
+            self.uses_resource = True
             self.load_error = None
+            self.entities = {}      # facts of agent, profile, operation -> parsed Cedar entities
+            self.decisions = {}     # every input Cedar sees -> the decision (cleared with each version)
+            self.resource_types = {}
 
         def load(self, version):
             # the latest policy version, parsed once per session and version
@@ -789,13 +812,18 @@ if E is None:
                     'extra': {k: v for k, v in ann.items() if k not in RESERVED},
                 }
             self.policies, self.meta, self.version = policies, meta, version
+            self.uses_resource = uses_resource(parsed) or self.load_error is not None
+            self.decisions = {}
 
-        def entities_for(self, actor, op, f):
-            key = (actor, op, f['category'], f['min_trust'], f['registered'], f['status'], f['profile'],
-                   f['trust_level'], None if f['allowed_operations'] is None else tuple(f['allowed_operations']),
-                   None if f['blocked_operations'] is None else tuple(f['blocked_operations']),
-                   f['max_locks'], f['max_claimed_tasks'], f['max_lease_seconds'], f['max_file_modifications'],
-                   f['coord_admin'], f['superuser'])
+        def resource_type(self, op):
+            t = self.resource_types.get(op)
+            if t is None:
+                if len(self.resource_types) >= 1024:
+                    self.resource_types.clear()
+                t = self.resource_types[op] = self.RESOURCE_TYPE.execute([op])[0]['t']
+            return t
+
+        def entities_for(self, key, actor, op, f):
             ents = self.entities.get(key)
             if ents is not None:
                 return ents
@@ -838,18 +866,46 @@ if E is None:
         def decide(self, p_actor, p_operation, p_resource, p_context):
             actor = '' if p_actor is None else p_actor
             op = '' if p_operation is None else p_operation
-            f = self.FACTS.execute([p_actor, p_operation])[0]
-            if f['policy_version'] != self.version:
-                self.load(f['policy_version'])
+            # the facts, read in the caller's snapshot
+            version = self.VERSION.execute([])
+            version = version[0]['version'] if version.nrows() else None
+            if version != self.version:
+                self.load(version)
+            rows = self.OPERATION.execute([p_operation])
+            f = dict(rows[0]) if rows.nrows() else {'category': None, 'min_trust': None}
+            rows = self.AGENT.execute([p_actor])
+            f.update(rows[0] if rows.nrows() else self.NO_AGENT)
+            f['registered'] = rows.nrows() > 0
+            if f['category'] == 'admin':
+                f.update(self.ADMIN.execute([p_actor])[0])
+            else:
+                f['coord_admin'] = f['superuser'] = None
             context = facts_of(p_context)
             context['operation'] = op
+            ent_key = (actor, op, f['category'], f['min_trust'], f['registered'], f['status'], f['profile'],
+                       f['trust_level'],
+                       None if f['allowed_operations'] is None else tuple(f['allowed_operations']),
+                       None if f['blocked_operations'] is None else tuple(f['blocked_operations']),
+                       f['max_locks'], f['max_claimed_tasks'], f['max_lease_seconds'],
+                       f['max_file_modifications'], f['coord_admin'], f['superuser'])
+            resource = ('' if p_resource is None else p_resource) if self.uses_resource else None
+            memo_key = (ent_key, resource, tuple(sorted(context.items())))
+            result = self.decisions.get(memo_key)
+            if result is None:
+                result = self.evaluate(actor, op, p_resource, context, f, ent_key)
+                if len(self.decisions) >= 4096:
+                    self.decisions.clear()
+                self.decisions[memo_key] = result
+            return result
+
+        def evaluate(self, actor, op, p_resource, context, f, ent_key):
             request = {
                 'principal': {'type': 'Agent', 'id': actor},
                 'action': {'type': 'Action', 'id': op},
-                'resource': {'type': f['resource_type'], 'id': '' if p_resource is None else p_resource},
+                'resource': {'type': self.resource_type(op), 'id': '' if p_resource is None else p_resource},
                 'context': context,
             }
-            r = cedarpy.is_authorized(request, self.policies, self.entities_for(actor, op, f))
+            r = cedarpy.is_authorized(request, self.policies, self.entities_for(ent_key, actor, op, f))
             meta = self.meta
             errors = r.diagnostics.errors
             # An erroring forbid might have denied: fail closed. An erroring permit permits nothing.
@@ -860,7 +916,7 @@ if E is None:
                 dctx.update(profile=f['profile'], trust=f['trust_level'], min_trust=f['min_trust'])
             if decided:
                 dctx['policies'] = sorted(meta[p]['label'] if p in meta else p for p in decided)
-            if r.decision == ALLOW and not forbid_errors:
+            if r.decision == ALLOW and not forbid_errors and not self.load_error:
                 return {'allowed': True, 'reason': 'allowed', 'engine': 'cedar', 'context': json.dumps(dctx)}
             forbids = [p for p in decided if meta.get(p, {}).get('effect') == 'forbid']
             if r.decision == DENY and forbids:
@@ -883,7 +939,7 @@ if E is None:
 return E.decide(p_actor, p_operation, p_resource, p_context)
 $py$;
         COMMENT ON FUNCTION coord_private.cedar_decide(text, text, text, jsonb) IS
-            'the Cedar engine (PL/Python, cedarpy): the facts of the agent, its profile, the operation and p_context, evaluated against the latest coord_private.cedar_policies (cached per session, reloaded when the version changes)';
+            'the Cedar engine (PL/Python, cedarpy): the facts of the agent, its profile, the operation and p_context, evaluated against the latest coord_private.cedar_policies (parsed once per session and version; decisions memoised per version on the exact facts Cedar sees)';
     EXCEPTION WHEN OTHERS THEN
         v_reason := SQLERRM;
     END;
