@@ -159,6 +159,36 @@ class Bench:
                           (f"c{i}/{n}",), prepare=True)
         return rate(self.as_super(), lambda c, i: i, op, clients)
 
+    def decisions_per_second(self, n: int = 3000) -> float:
+        """coord_private.decide in a tight SQL loop (one transaction) for a registered agent."""
+        role = self.agent()
+        t0 = time.perf_counter()
+        self.su.execute(f"""DO $$ BEGIN FOR i IN 1..{n} LOOP
+            PERFORM coord_private.decide('{role}', 'acquire_lock', 'src/f' || i || '.py',
+                                         jsonb_build_object('live_locks', i % 7, 'lease_seconds', 60));
+            END LOOP; END $$""")
+        return n / (time.perf_counter() - t0)
+
+    def set_engine(self, engine: str) -> None:
+        self.su.execute("SELECT coord.set_policy_engine(%s, 'bench')", (engine,))
+
+    def without_decision(self):
+        """Context manager: coord_private.decide replaced by a constant allow (bench database only)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def cm():
+            original = self.su.execute("SELECT pg_get_functiondef('coord_private.decide(text,text,text,jsonb)'::regprocedure)"
+                                       ).fetchone()[0]
+            self.su.execute("""CREATE OR REPLACE FUNCTION coord_private.decide(p_actor text, p_operation text,
+                    p_resource text, p_context jsonb) RETURNS coord_private.decision LANGUAGE sql STABLE
+                    AS $$ SELECT ROW(true, 'allowed', 'none', '{}'::jsonb)::coord_private.decision $$""")
+            try:
+                yield
+            finally:
+                self.su.execute(original)
+        return cm()
+
     def add_history(self, rows: int = 1_000_000) -> None:
         """10^6 rows of history: expired locks, audit events, finished tasks."""
         locks, events, tasks = rows * 35 // 100, rows * 35 // 100, rows * 30 // 100
@@ -227,6 +257,22 @@ def main() -> int:
         p8 = b.chain(8, global_head=False)
         print(f"{'audit chain, 8 conn: per-backend vs global head':<46} {p8:>9.0f} ops/s  global {g8:>9.0f} ops/s  "
               f"ratio {p8 / g8:5.2f}")
+        native_dps = b.decisions_per_second()
+        cedar_ok = b.su.execute("SELECT coord_private.cedar_available()").fetchone()[0]
+        print(f"{'policy decisions, SQL loop: native':<46} {native_dps:>9.0f} decisions/s")
+        with b.without_decision():
+            bare = b.lease_full(1)
+        native = b.lease_full(1)
+        print(line("lease acquire+release, native decision", native, bare, 1 / 1.10).replace("floor", "no-dec"))
+        if cedar_ok:
+            b.set_engine("cedar")
+            cedar_dps = b.decisions_per_second()
+            print(f"{'policy decisions, SQL loop: cedar':<46} {cedar_dps:>9.0f} decisions/s")
+            cedar = b.lease_full(1)
+            print(line("lease acquire+release, cedar decision", cedar, bare, 1 / 1.30).replace("floor", "no-dec"))
+            b.set_engine("native")
+        else:
+            print("cedar: unavailable in this database (PL/Python or cedarpy missing); not measured")
         empty = b.lease_full(1)
         print("loading 10^6 rows of history (expired locks, audit events, finished tasks)…", flush=True)
         t0 = time.perf_counter()

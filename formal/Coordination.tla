@@ -10,15 +10,21 @@
 (*   Tick                      the clock advances (abstract now)           *)
 (*   AcquireLock(a, p)         acquire (or re-acquire) an exclusive lock   *)
 (*   RenewLock(a, p)           extend one's own live lock                  *)
-(*   ReleaseLock(a, p)         release one's own lock                      *)
+(*   ReleaseLock(a, p)         release one's own live lock                 *)
+(*   ForceRelease(p)           an elevated agent releases the live lock on *)
+(*                             exactly p, whoever holds it (= the holder's *)
+(*                             ReleaseLock step; not a disjunct of Next)   *)
+(*   SubmitTask(t)             queue a task (its dependencies exist, none  *)
+(*                             failed or cancelled)                        *)
 (*   ClaimTask(a, t)           claim a pending task                        *)
 (*   Reclaim(a, t)             claim a task whose claim expired            *)
 (*   ExhaustAttempts(t)        an expired claim with no attempts left      *)
 (*                             fails the task                              *)
 (*   RenewClaim(a, t, tok)     extend one's own live claim                 *)
 (*   CompleteTask(a, t, tok)   complete a claimed task                     *)
-(*   FailTask(a, t, tok)       fail a claimed task                         *)
-(*   CancelTask(t)             cancel a task that has not ended (admin)    *)
+(*   FailTask(a, t, tok)       fail a claimed task (retryable with attempts *)
+(*                             left: back to pending)                      *)
+(*   CancelTask(t)             cancel a queued task that has not ended     *)
 (*   SettleDependents(t)       a failed/cancelled dependency cancels a     *)
 (*                             pending dependent, with a reason            *)
 (*                                                                         *)
@@ -72,7 +78,7 @@ VARIABLES
     lock,       \* [Paths -> lock row]: holder, fencing token, expiry
     fence,      \* the global fencing-token counter
     \* ---- tasks ----
-    status,     \* [Tasks -> TaskStatus]
+    status,     \* [Tasks -> Statuses] ("unsubmitted": not queued yet)
     claimer,    \* [Tasks -> Agents \cup {NoAgent}]: current (or last) claimer
     attempt,    \* [Tasks -> 0..MaxAttempts]: claims granted so far
     claimTok,   \* [Tasks -> 0..MaxAttempts]: token of the current claim
@@ -88,7 +94,7 @@ VARIABLES
     \* ---- ghost / history variables (no SQL counterpart) ----
     grants,     \* Seq of lock grants [path, token], in grant order
     done,       \* set of CompleteTask/FailTask steps with the claim they saw
-    ended       \* [Tasks -> {"none"} \cup TaskStatus]: first terminal status
+    ended       \* [Tasks -> {"none"} \cup Terminal]: first terminal status
 
 lockVars  == <<lock, fence, grants>>
 claimVars == <<claimer, attempt, claimTok, claimExp, claimedAt>>
@@ -99,9 +105,10 @@ vars      == <<now, lockVars, taskVars>>
 (* Types and helpers *)
 
 TaskStatus  == {"pending", "claimed", "completed", "failed", "cancelled"}
+Statuses    == TaskStatus \cup {"unsubmitted"}   \* the row does not exist yet
 Terminal    == {"completed", "failed", "cancelled"}
 Dead        == {"failed", "cancelled"}  \* outcomes that settle dependents
-Reasons     == {"none", "completed", "failed", "attempts_exhausted",
+Reasons     == {"none", "retry", "completed", "failed", "attempts_exhausted",
                 "cancelled", "dependency_failed"}
 
 Time        == 0..MaxTime
@@ -122,17 +129,16 @@ AncestorsOf(p) == IF Parent[p] = NoPath THEN {}
                   ELSE {Parent[p]} \cup AncestorsOf(Parent[p])
 
 \* Two paths overlap when they are equal or one is a directory above the
-\* other: a lock on a directory covers every path beneath it.  (A constant:
-\* TLC computes the relation once.)
-OverlapRel == {pq \in Paths \X Paths :
-                  \/ pq[1] = pq[2]
-                  \/ pq[1] \in AncestorsOf(pq[2])
-                  \/ pq[2] \in AncestorsOf(pq[1])}
-Overlap(p, q) == <<p, q>> \in OverlapRel
+\* other: a lock on a directory covers every path beneath it.  (A constant
+\* table, which TLC computes once.)
+OverlapTable ==
+    [p \in Paths |-> [q \in Paths |->
+        p = q \/ p \in AncestorsOf(q) \/ q \in AncestorsOf(p)]]
+Overlap(p, q) == OverlapTable[p][q]
 
 \* A lock row is live while it has a holder and has not reached its expiry.
-\* Nothing ever deletes an expired row; every function just treats it as
-\* absent (INV-LOCK-EXPIRY).
+\* No step is needed to remove an expired row: every function treats it as
+\* absent (INV-LOCK-EXPIRY), and a later grant of the path replaces it.
 LockLive(p)  == lock[p].holder # NoAgent /\ lock[p].expires > now
 ClaimLive(t) == claimExp[t] > now
 
@@ -175,7 +181,7 @@ Init ==
     /\ lock      = [p \in Paths |-> NoLock]
     /\ fence     = 0
     /\ grants    = << >>
-    /\ status    = [t \in Tasks |-> "pending"]
+    /\ status    = [t \in Tasks |-> "unsubmitted"]
     /\ claimer   = [t \in Tasks |-> NoAgent]
     /\ attempt   = [t \in Tasks |-> 0]
     /\ claimTok  = [t \in Tasks |-> 0]
@@ -220,15 +226,31 @@ RenewLock(a, p) ==
     /\ lock' = [lock EXCEPT ![p].expires = LeaseEnd]
     /\ UNCHANGED <<now, fence, grants, taskVars>>
 
-\* Only the holder releases.  (Once an expired row was taken over, its holder
-\* is someone else, so the earlier holder's release is refused.)
+\* Only the holder of a live lock releases it (an expired lock is absent:
+\* lock_not_held).
 ReleaseLock(a, p) ==
     /\ lock[p].holder = a
+    /\ LockLive(p)
     /\ lock' = [lock EXCEPT ![p] = NoLock]
     /\ UNCHANGED <<now, fence, grants, taskVars>>
 
+\* An elevated agent releases the live lock on exactly p, whoever holds it.
+\* The step is the holder's ReleaseLock step (who may take it is a matter of
+\* authorisation, which this model does not cover), so ForceRelease is not a
+\* separate disjunct of Next: it would reach no state ReleaseLock doesn't.
+ForceRelease(p) == \E a \in Agents : ReleaseLock(a, p)
+
 -----------------------------------------------------------------------------
 (* Tasks *)
+
+\* Queue t.  Its dependencies must exist (be submitted), and a failed or
+\* cancelled dependency refuses the submission (dependency_failed).
+SubmitTask(t) ==
+    /\ status[t] = "unsubmitted"
+    /\ \A d \in Deps[t] : status[d] # "unsubmitted"
+    /\ \A d \in Deps[t] : status[d] \notin Dead
+    /\ status' = [status EXCEPT ![t] = "pending"]
+    /\ UNCHANGED <<now, lockVars, claimVars, reason, holding, done, ended>>
 
 \* A new claim of t by a: next attempt, claim token = attempt, lease from now.
 GrantClaim(a, t) ==
@@ -264,7 +286,9 @@ ExhaustAttempts(t) ==
     /\ status' = [status EXCEPT ![t] = "failed"]
     /\ reason' = [reason EXCEPT ![t] = "attempts_exhausted"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "failed" ELSE @]
-    /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
+    /\ claimExp' = [claimExp EXCEPT ![t] = 0]
+    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimedAt,
+                   holding, done>>
 
 \* tok ranges over the tokens issued for t so far (1..attempt[t]): an agent
 \* may present a stale token -- remembered from an earlier attempt, its own or
@@ -283,17 +307,22 @@ RenewClaim(a, t, tok) ==
     /\ UNCHANGED <<now, lockVars, status, claimer, attempt, claimTok,
                    claimedAt, reason, done, ended>>
 
-\* Complete or fail t.  The step is recorded in the ghost `done` together with
-\* the claim it acted on, so INV_COMPLETE_OWNER can judge it afterwards.
+\* Complete or fail t (to status s).  The step is recorded in the ghost `done`
+\* with the claim it acted on, so INV_COMPLETE_OWNER can judge it afterwards.
+\* The claim ends (claim_expires_at is cleared).
 Finish(a, t, tok, s) ==
     /\ status'  = [status  EXCEPT ![t] = s]
-    /\ reason'  = [reason  EXCEPT ![t] = s]
+    /\ reason'  = [reason  EXCEPT ![t] = IF s \in Terminal THEN s ELSE "retry"]
     /\ holding' = [holding EXCEPT ![a][t] = 0]
     /\ done'    = done \cup {[task |-> t, agent |-> a, token |-> tok, to |-> s,
                               from |-> status[t], owner |-> claimer[t],
                               current |-> claimTok[t], live |-> ClaimLive(t)]}
-    /\ ended'   = [ended EXCEPT ![t] = IF @ = "none" THEN s ELSE @]
-    /\ UNCHANGED <<now, lockVars, claimVars>>
+    /\ ended'   = [ended EXCEPT ![t] = IF @ = "none" /\ s \in Terminal THEN s ELSE @]
+    \* the claim ends; a retried task has no claimer until it is claimed again
+    /\ claimExp' = [claimExp EXCEPT ![t] = 0]
+    /\ claimer'  = IF s = "pending" THEN [claimer EXCEPT ![t] = NoAgent]
+                                    ELSE claimer
+    /\ UNCHANGED <<now, lockVars, attempt, claimTok, claimedAt>>
 
 CompleteTask(a, t, tok) ==
     /\ tok <= attempt[t]
@@ -303,21 +332,30 @@ CompleteTask(a, t, tok) ==
     /\ ClaimLive(t)
     /\ Finish(a, t, tok, "completed")
 
+\* Fail t.  A retryable failure with attempts left puts t back to pending
+\* (its claim ends; the next claim is a new attempt with a new token);
+\* otherwise t fails for good.
 FailTask(a, t, tok) ==
     /\ tok <= attempt[t]
     /\ status[t] = "claimed"
     /\ OwnerCheck(a, t)
     /\ TokenCheck(t, tok)
     /\ ClaimLive(t)
-    /\ Finish(a, t, tok, "failed")
+    /\ \E retryable \in BOOLEAN :
+          IF retryable /\ attempt[t] < MaxAttempts
+          THEN Finish(a, t, tok, "pending")
+          ELSE Finish(a, t, tok, "failed")
 
-\* An admin cancels a task that has not ended.
+\* The submitter or an elevated agent cancels a queued task that has not
+\* ended.
 CancelTask(t) ==
     /\ status[t] \in {"pending", "claimed"}
     /\ status' = [status EXCEPT ![t] = "cancelled"]
     /\ reason' = [reason EXCEPT ![t] = "cancelled"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "cancelled" ELSE @]
-    /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
+    /\ claimExp' = [claimExp EXCEPT ![t] = 0]
+    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimedAt,
+                   holding, done>>
 
 \* A failed or cancelled dependency settles a pending dependent: cancelled,
 \* with reason "dependency_failed" (INV-DEPS).
@@ -339,6 +377,7 @@ LockNext ==
     \/ \E a \in Agents, p \in Paths : ReleaseLock(a, p)
 
 TaskNext ==
+    \/ \E t \in Tasks : SubmitTask(t)
     \/ \E a \in Agents, t \in Tasks : ClaimTask(a, t)
     \/ \E a \in Agents, t \in Tasks : Reclaim(a, t)
     \/ \E t \in Tasks : ExhaustAttempts(t)
@@ -376,7 +415,7 @@ TypeOK ==
     /\ fence \in Tokens
     /\ grants \in Seq([path : Paths, token : Tokens])
     /\ Len(grants) <= MaxGrants
-    /\ status \in [Tasks -> TaskStatus]
+    /\ status \in [Tasks -> Statuses]
     /\ claimer \in [Tasks -> Agents \cup {NoAgent}]
     /\ attempt \in [Tasks -> 0..MaxAttempts]
     /\ claimTok \in [Tasks -> 0..MaxAttempts]
@@ -385,7 +424,7 @@ TypeOK ==
     /\ reason \in [Tasks -> Reasons]
     /\ holding \in [Agents -> [Tasks -> Time]]
     /\ \A r \in done : r.task \in Tasks /\ r.agent \in Agents
-                       /\ r.to \in Terminal
+                       /\ r.to \in Terminal \cup {"pending"}
     /\ ended \in [Tasks -> {"none"} \cup Terminal]
     /\ \A t \in Tasks : status[t] = "claimed" => claimer[t] \in Agents
 
@@ -441,11 +480,13 @@ INV_COMPLETE_OWNER ==
           /\ r.live
     /\ \A t \in Tasks : ended[t] # "none" => status[t] = ended[t]
 
-\* INV-DEPS: a task is never claimed (so never completed or failed through a
-\* claim) before all its dependencies completed; a task settled for a
-\* dependency has a failed or cancelled dependency, and says so.
+\* INV-DEPS: a queued task's dependencies exist; a task is never claimed (so
+\* never completed or failed through a claim) before all its dependencies
+\* completed; a task settled for a dependency has a failed or cancelled
+\* dependency, and says so.
 INV_DEPS ==
     \A t \in Tasks :
+        /\ status[t] # "unsubmitted" => \A d \in Deps[t] : status[d] # "unsubmitted"
         /\ status[t] \in {"claimed", "completed", "failed"}
               => \A d \in Deps[t] : status[d] = "completed"
         /\ reason[t] = "dependency_failed"

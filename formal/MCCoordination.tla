@@ -1,20 +1,106 @@
 --------------------------- MODULE MCCoordination ---------------------------
+(***************************************************************************)
+(* Model-checking module for Coordination: small values for the constants *)
+(* and the specification the .cfg files check.                           *)
+(*                                                                         *)
+(*   MCCoordination.cfg          CI: MC_Spec, 2 agents, a directory with  *)
+(*                               two files, 2 tasks (one dependency)       *)
+(*   MCCoordination_deep.cfg     MC_Spec with 3 agents, a nested          *)
+(*                               directory, 3 tasks, longer clock          *)
+(*   MCCoordination_product.cfg  the unsplit Spec (locks and tasks         *)
+(*                               interleaved), small constants             *)
+(*                                                                         *)
+(* Why MC_Spec is split.  In Coordination the lock half (lock, fence,     *)
+(* grants) and the task half (status, claims, holding, ...) share only    *)
+(* the clock `now`: no action reads or writes both halves, each invariant *)
+(* is a conjunction of a lock-and-clock part and a task-and-clock part,   *)
+(* and each liveness property and fairness condition mentions one half    *)
+(* and the clock.  Checking the interleaving of the halves therefore      *)
+(* multiplies the state space (thousands times thousands) without         *)
+(* checking anything more.  MC_Spec runs the same Next and Fairness from  *)
+(* two starting states instead of Init, both reachable from Init at time  *)
+(* 0 (so every state MC_Spec reaches is a reachable state of Spec):       *)
+(*   LocksStart  every task was submitted and cancelled: no task action   *)
+(*               is enabled again, the lock half is free;                 *)
+(*   TasksStart  the grant budget was spent (AcquireLock then ReleaseLock *)
+(*               MaxGrants times): no lock action is enabled again, the   *)
+(*               task half is free.                                        *)
+(* The two runs together cover every reachable state of each half at      *)
+(* every clock value, so a safety or liveness violation of Spec shows up   *)
+(* as one of MC_Spec.  MCCoordination_product.cfg checks Spec itself.     *)
+(***************************************************************************)
 EXTENDS Coordination, TLC
-CONSTANT Halves
-VARIABLE half
-mcvars == <<vars, half>>
+
+\* Paths: a directory "src" with two files beneath it.  "src/a" and "src/b"
+\* don't overlap each other; both overlap "src".
 MC_Paths  == {"src", "src/a", "src/b"}
 MC_Parent == [p \in MC_Paths |-> IF p = "src" THEN NoPath ELSE "src"]
+
+\* Product run: a directory and one file beneath it.
+MC_PairPaths  == {"src", "src/a"}
+MC_PairParent == [p \in MC_PairPaths |-> IF p = "src" THEN NoPath ELSE "src"]
+
+\* Deep run: a nested directory as well ("src/lib" is a directory holding
+\* "src/lib/x"; a lock on "src" covers all four).
+MC_DeepPaths  == {"src", "src/a", "src/lib", "src/lib/x"}
+MC_DeepParent == [p \in MC_DeepPaths |->
+                    CASE p = "src"       -> NoPath
+                      [] p = "src/lib/x" -> "src/lib"
+                      [] OTHER           -> "src"]
+
+\* Tasks: "build" depends on "gen".
 MC_Tasks == {"gen", "build"}
 MC_Deps  == [t \in MC_Tasks |-> IF t = "build" THEN {"gen"} ELSE {}]
-MC_Init == Init /\ half \in Halves
-LP == IF half = "tasks" THEN {} ELSE Paths
-TS == IF half = "locks" THEN {} ELSE Tasks
-MC_Next ==
-    \/ Tick /\ UNCHANGED half
-    \/ \E a \in Agents, p \in LP : AcquireLock(a, p) /\ UNCHANGED half
-    \/ \E a \in Agents, p \in LP : RenewLock(a, p) /\ UNCHANGED half
-    \/ \E a \in Agents, p \in LP : UNCHANGED half /\ ReleaseLock(a, p)
-    \/ \E a \in Agents, t \in TS : ClaimTask(a, t) /\ UNCHANGED half
-MC_Spec == MC_Init /\ [][MC_Next]_mcvars /\ Fairness
+
+\* Deep run: "test" depends on both (a DAG with a transitive edge).
+MC_DeepTasks == {"gen", "build", "test"}
+MC_DeepDeps  == [t \in MC_DeepTasks |->
+                    CASE t = "build" -> {"gen"}
+                      [] t = "test"  -> {"gen", "build"}
+                      [] OTHER       -> {}]
+
+-----------------------------------------------------------------------------
+(* The split specification (see above). *)
+
+\* Init, then SubmitTask(t) and CancelTask(t) for every task (dependencies
+\* first).
+LocksStart ==
+    /\ now       = 0
+    /\ lock      = [p \in Paths |-> NoLock]
+    /\ fence     = 0
+    /\ grants    = << >>
+    /\ status    = [t \in Tasks |-> "cancelled"]
+    /\ claimer   = [t \in Tasks |-> NoAgent]
+    /\ attempt   = [t \in Tasks |-> 0]
+    /\ claimTok  = [t \in Tasks |-> 0]
+    /\ claimExp  = [t \in Tasks |-> 0]
+    /\ claimedAt = [t \in Tasks |-> 0]
+    /\ reason    = [t \in Tasks |-> "cancelled"]
+    /\ holding   = [a \in Agents |-> [t \in Tasks |-> 0]]
+    /\ done      = {}
+    /\ ended     = [t \in Tasks |-> "cancelled"]
+
+\* Init, then MaxGrants times AcquireLock(a, p) and ReleaseLock(a, p), for
+\* some agent a and one path p, at time 0.
+TasksStart ==
+    /\ now       = 0
+    /\ lock      = [p \in Paths |-> NoLock]
+    /\ fence     = MaxGrants
+    /\ grants    = [i \in 1..MaxGrants |->
+                      [path |-> CHOOSE p \in Paths : TRUE, token |-> i]]
+    /\ status    = [t \in Tasks |-> "unsubmitted"]
+    /\ claimer   = [t \in Tasks |-> NoAgent]
+    /\ attempt   = [t \in Tasks |-> 0]
+    /\ claimTok  = [t \in Tasks |-> 0]
+    /\ claimExp  = [t \in Tasks |-> 0]
+    /\ claimedAt = [t \in Tasks |-> 0]
+    /\ reason    = [t \in Tasks |-> "none"]
+    /\ holding   = [a \in Agents |-> [t \in Tasks |-> 0]]
+    /\ done      = {}
+    /\ ended     = [t \in Tasks |-> "none"]
+
+MC_Init == LocksStart \/ TasksStart
+
+MC_Spec == MC_Init /\ [][Next]_vars /\ Fairness
+
 =============================================================================

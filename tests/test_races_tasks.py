@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -36,17 +37,10 @@ def racer(db):
     return "racer"
 
 
-_SU_LOCK = threading.Lock()
-
-
-def open_tasks(db, task_type: str | None = None) -> int:
-    """Tasks still pending or claimed, read by the superuser connection (shared by threads).
-
-    Not through the agents' coord.tasks view: it calls coord_private.effective_status,
-    which agents may not execute (see the report of this suite)."""
-    with _SU_LOCK:
-        return db.scalar("SELECT count(*) FROM coord.tasks WHERE status IN ('pending', 'claimed') "
-                         "AND (%s::text IS NULL OR task_type = %s)", task_type, task_type)
+def open_tasks(client, task_type: str | None = None) -> int:
+    """Tasks still pending or claimed (effective status), as an agent reads the queue."""
+    return client.query("SELECT count(*) AS n FROM coord.tasks WHERE status IN ('pending', 'claimed') "
+                        "AND (%s::text IS NULL OR task_type = %s)", task_type, task_type)[0]["n"]
 
 
 def events(db, operation: str) -> list[dict[str, Any]]:
@@ -255,13 +249,23 @@ def test_INV_DEPS_failures_settle_dependents_while_submitting(db, racer):
         role, client = workers[i]
         rng = random.Random(SEED * 1000 + i)
         deadline = time.monotonic() + 120
+        idle_since = None
         while time.monotonic() < deadline:
             rows = claim_some(d, client, rng, batch=i % 3 == 0)
             if not rows:
-                if not d.submitting and open_tasks(db) == 0:
-                    return
+                if not d.submitting:
+                    left = open_tasks(client)
+                    if left == 0:
+                        return
+                    idle_since = idle_since or time.monotonic()
+                    if time.monotonic() - idle_since > 5:
+                        # INV-DEPS: whatever is still open can never be claimed: it waits on a
+                        # dependency that failed or was cancelled, and was not settled.
+                        d.violations.append(f"{role}: {left} tasks left open, none claimable for 5 s")
+                        return
                 time.sleep(0.002 + rng.random() * 0.002)
                 continue
+            idle_since = None
             for row in rows:
                 d.took(role, row["task_id"], row["claim_token"])
             for row in rows:
@@ -439,7 +443,7 @@ def test_INV_COMPLETE_OWNER_stale_claimers_refused_after_reclaim(db):
 
 # -- INV-COMPLETE-OWNER / INV-CLAIM-UNIQ: reclaims while the clock keeps moving -----------
 
-CHAOS_TASKS = 300
+CHAOS_TASKS = 400
 
 
 def test_INV_COMPLETE_OWNER_reclaim_chaos_with_moving_clock(db, racer):
@@ -456,33 +460,38 @@ def test_INV_COMPLETE_OWNER_reclaim_chaos_with_moving_clock(db, racer):
     calls: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     accepted: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    grants: dict[int, dict[int, list[Any]]] = defaultdict(dict)   # task -> token -> [claimer, start, expiry, end]
     guard = threading.Lock()
     stop = threading.Event()
     ticks = [0]
 
     def ticker() -> None:
         while not stop.is_set():
-            with _SU_LOCK:
-                db.advance_clock(1)
+            db.advance_clock(1)
             ticks[0] += 1
             time.sleep(0.004)
 
     def work(i: int) -> None:
         role, client = workers[i]
         rng = random.Random(SEED * 31 + i)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            r = client.claim_task(["chaos"], lease=rng.randint(2, 4), raise_on_refusal=False)
+            lease = rng.randint(2, 4)
+            r = client.claim_task(["chaos"], lease=lease, raise_on_refusal=False)
             with guard:
                 calls["claim_task"] += 1
+                if r["ok"]:
+                    start = r["claim_expires_at"] - timedelta(seconds=lease)
+                    grants[r["task_id"]][r["claim_token"]] = [role, start, r["claim_expires_at"], None]
             if not r["ok"]:
                 if r["reason"] != "task_not_claimable":
                     violations.append(f"claim refused {r['reason']}")
-                if open_tasks(db, "chaos") == 0:
+                if open_tasks(client, "chaos") == 0:
                     return
                 time.sleep(0.002)
                 continue
             time.sleep(rng.random() * 0.02)
+            before = client.query("SELECT coord.now() AS t")[0]["t"]     # pgcoord's clock only moves forward
             if rng.random() < 0.1:
                 res = client.fail_task(r["task_id"], r["claim_token"], "retry me", True, raise_on_refusal=False)
                 op = "fail_task"
@@ -495,6 +504,12 @@ def test_INV_COMPLETE_OWNER_reclaim_chaos_with_moving_clock(db, racer):
                 outcomes[res["reason"]] += 1
                 if res["ok"]:
                     accepted[r["task_id"]].append((op, r["claim_token"]))
+                    if before >= r["claim_expires_at"]:
+                        violations.append(f"{role}: {op} of task {r['task_id']} accepted although its claim "
+                                          f"expired at {r['claim_expires_at']}, before {before}")
+                    if op == "fail_task":      # retryable: the claim ended (at some instant after it started)
+                        g = grants[r["task_id"]][r["claim_token"]]
+                        g[3] = g[1]
             if not res["ok"] and res["reason"] not in ("claim_expired", "not_claim_owner", "task_terminal"):
                 violations.append(f"{role}: {op} refused with {res['reason']}")
         violations.append(f"worker {role} gave up")
@@ -521,5 +536,10 @@ def test_INV_COMPLETE_OWNER_reclaim_chaos_with_moving_clock(db, racer):
     assert db.scalar("SELECT count(*) FROM coord_private.tasks WHERE attempts > 1") >= 30
     for op in ("claim_task", "complete_task", "fail_task"):
         assert len(events(db, op)) == calls[op], f"{op}: {len(events(db, op))} events for {calls[op]} calls"
+    # INV-CLAIM-UNIQ in time: each reclaim started once the previous claim had expired (by
+    # the expiry the database returned) or had been given back by a retryable failure.
+    intervals = {t: [tuple(g[tok]) for tok in sorted(g)] for t, g in grants.items()}
+    assert all(sorted(g) == list(range(1, len(g) + 1)) for g in grants.values()), "claim tokens are not 1, 2, 3, ..."
+    inv.check(inv.inv_claim_uniq(db.su, claim_intervals=intervals), "INV-CLAIM-UNIQ")
     check_task_invariants(db)
     print(f"\nchaos: calls {dict(calls)}, outcomes {dict(outcomes)}, ticks {ticks[0]}")

@@ -10,12 +10,15 @@ claim token an earlier claim returned, after the task was reclaimed or finished.
 A small Python model only generates arguments and predicts results where the
 prediction is unambiguous. Time is pgcoord's clock read just before and just after
 each call, so a lease is "surely live" or "surely expired" at the call, or the
-prediction is skipped. After every step the @invariant methods, named by the IDs of
-DESIGN.md, check the database itself (tests/invariants.py).
+prediction is skipped; the tests freeze the real part of the test clock
+(freeze_clock), so only Tick moves time and every prediction is decided. After every
+step the @invariant methods, named by the IDs of DESIGN.md, check the database itself
+(tests/invariants.py).
 
 One database serves every example (deploying one takes seconds); each example gets
-three new agent roles, its own task type, and first moves the clock an hour ahead so
-that earlier examples' leases and claims are long expired.
+three new agent roles, its own task type and its own top directory for leases, and
+first moves the clock an hour ahead so that earlier examples' leases and claims are
+long expired.
 """
 from __future__ import annotations
 
@@ -25,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
                                  run_state_machine_as_test)
@@ -45,8 +47,8 @@ OVERLAPS = {frozenset(p) for p in [
     ("src/lib/c.py", "src/**/*.py"),
 ]}
 TERMINAL = inv.TERMINAL
-OWN = st.sampled_from([True, True, True, False])             # renew/release one's own lease, mostly
-STALE = st.sampled_from([False, False, True])                # act on a superseded or finished claim
+OWN = st.sampled_from(["live", "live", "any", "drawn"])     # which lease to renew or release: see _own_path
+WHICH = st.sampled_from(["live", "live", "current", "stale"])  # which claim to act on: see _claim_choice
 OTHER = st.sampled_from([None, None, None, None, 1, 2])      # ... or with another agent's token
 
 
@@ -116,7 +118,11 @@ class CoordinationMachine(RuleBasedStateMachine):
         self.su = db.su
         db.advance_clock(3600)
         self.since = inv.max_event_id(self.su)
-        self.task_type = f"sm{next(self.counter)}_{db.name[-6:]}"
+        n = next(self.counter)
+        self.task_type = f"sm{n}_{db.name[-6:]}"
+        # Every example leases under its own top directory: examples stay independent even
+        # if the database kept an expired lease alive (Hypothesis replays need that).
+        self.prefix = f"x{n}/"
         self.agents = [db.agent(p) for p in PROFILES]
         self.roles = [r for r, _ in self.agents]
         self.clients = [c for _, c in self.agents]
@@ -195,11 +201,11 @@ class CoordinationMachine(RuleBasedStateMachine):
         return items[index % len(items)]
 
     # -- leases: TLA+ AcquireLock, RenewLock, ReleaseLock, Tick ---------------------------------
-    @rule(agent=st.integers(0, 2), path=st.sampled_from(PATHS), ttl=st.integers(2, 30),
+    @rule(agent=st.integers(0, 2), path=st.sampled_from(PATHS), ttl=st.integers(2, 15),
           mode=st.sampled_from(["exclusive", "exclusive", "shared"]))
     def AcquireLock(self, agent: int, path: str, ttl: int, mode: str) -> None:
         t0 = self.now()
-        r = self.clients[agent].acquire_lock(path, ttl, mode, raise_on_refusal=False)
+        r = self.clients[agent].acquire_lock(self.prefix + path, ttl, mode, raise_on_refusal=False)
         t1 = self.now()
         self.record(agent, "acquire_lock", r)
         rivals = [lk for lk in self.locks.values() if lk.agent != agent and overlaps(lk.path, path)
@@ -210,35 +216,40 @@ class CoordinationMachine(RuleBasedStateMachine):
                 f"INV-LOCK-EXCL: {mode} {path!r} granted to agent {agent} over live {[lk for lk, s in zip(rivals, states) if s]}: {r}"
             for lk, s in zip(rivals, states):
                 if s:
-                    assert any(h["holder"] == self.roles[lk.agent] and h["path"] == lk.path for h in r["holders"]), \
+                    assert any(h["holder"] == self.roles[lk.agent] and h["path"] == self.prefix + lk.path for h in r["holders"]), \
                         f"refusal does not name the live holder {lk}: {r['holders']}"
         elif all(s is False for s in states):
             assert r["ok"], f"{mode} {path!r} refused to agent {agent} with no live rival: {r}"
         if not r["ok"]:
             assert r["reason"] == "lock_held_by_other" and r["holders"] and r["token"] is None, r
             return
+        assert r["path"] == self.prefix + path, r
         newest = max((tok for p, tok in self.max_token.items() if overlaps(p, path)), default=0)
         assert r["token"] > newest, f"INV-LOCK-FENCE: token {r['token']} for {path!r} not above {newest}"
         assert t0 + timedelta(seconds=ttl) <= r["expires_at"] <= t1 + timedelta(seconds=ttl), r
         self.max_token[path] = r["token"]
         self.locks[(agent, path)] = Lock(agent, path, mode, r["token"], r["expires_at"])
 
-    def _own_path(self, agent: int, path: str, own: bool, index: int) -> str:
-        """One of the agent's leases (a live one if it has any), or the drawn path."""
-        mine = sorted(p for (a, p), lk in self.locks.items() if a == agent and lk.expires > self.last_now) \
-            or sorted(p for (a, p) in self.locks if a == agent)
-        return self.pick(mine, index) if own and mine else path
+    def _own_path(self, agent: int, path: str, own: str, index: int) -> str:
+        """'live': one of the agent's live leases (else as 'any'); 'any': one of its leases,
+        live or expired (else as 'drawn'); 'drawn': the drawn path."""
+        mine = sorted(p for (a, p) in self.locks if a == agent)
+        if own == "live":
+            mine = [p for p in mine if self.locks[(agent, p)].expires > self.last_now] or mine
+        return self.pick(mine, index) if own != "drawn" and mine else path
 
     @rule(agent=st.integers(0, 2), path=st.sampled_from(PATHS), own=OWN, index=st.integers(0, 7),
-          ttl=st.integers(2, 30))
-    def RenewLock(self, agent: int, path: str, own: bool, index: int, ttl: int) -> None:
+          ttl=st.integers(2, 15))
+    def RenewLock(self, agent: int, path: str, own: str, index: int, ttl: int) -> None:
         path = self._own_path(agent, path, own, index)
         lk = self.locks.get((agent, path))
         t0 = self.now()
-        r = self.clients[agent].renew_lock(path, ttl, raise_on_refusal=False)
+        r = self.clients[agent].renew_lock(self.prefix + path, ttl, raise_on_refusal=False)
         t1 = self.now()
         self.record(agent, "renew_lock", r)
         state = live(lk.expires if lk else None, t0, t1)
+        if lk is not None and state is False:
+            type(self).outcomes["model:renew_expired_lease"] += 1
         if state is True:
             assert r["ok"] and r["token"] == lk.token, f"renewal of a live lease {lk} refused or re-tokened: {r}"
         elif state is False:
@@ -251,11 +262,11 @@ class CoordinationMachine(RuleBasedStateMachine):
             assert r["reason"] == "lock_not_held", r
 
     @rule(agent=st.integers(0, 2), path=st.sampled_from(PATHS), own=OWN, index=st.integers(0, 7))
-    def ReleaseLock(self, agent: int, path: str, own: bool, index: int) -> None:
+    def ReleaseLock(self, agent: int, path: str, own: str, index: int) -> None:
         path = self._own_path(agent, path, own, index)
         lk = self.locks.get((agent, path))
         t0 = self.now()
-        r = self.clients[agent].release_lock(path, raise_on_refusal=False)
+        r = self.clients[agent].release_lock(self.prefix + path, raise_on_refusal=False)
         t1 = self.now()
         self.record(agent, "release_lock", r)
         state = live(lk.expires if lk else None, t0, t1)
@@ -274,11 +285,19 @@ class CoordinationMachine(RuleBasedStateMachine):
         type(self).db.advance_clock(seconds)
 
     # -- the task queue: TLA+ SubmitTask, ClaimTask/Reclaim, RenewClaim, CompleteTask, FailTask, CancelTask
-    @initialize(agent=st.integers(0, 2), n=st.integers(1, 4))
-    def SubmitTasks(self, agent: int, n: int) -> None:
-        """SubmitTask, n times, with no dependencies: every example starts with work queued."""
+    @initialize(agent=st.integers(0, 2), n=st.integers(1, 4),
+                leases=st.lists(st.tuples(st.integers(0, 2), st.sampled_from(PATHS), st.integers(2, 15)), max_size=3),
+                claims=st.lists(st.tuples(st.integers(0, 2), st.integers(2, 15)), max_size=2))
+    def Start(self, agent: int, n: int, leases: list[tuple[int, str, int]], claims: list[tuple[int, int]]) -> None:
+        """Every example starts with work queued (SubmitTask, n times), some leases
+        (AcquireLock) and some claims (ClaimTask): Hypothesis leaves out a random subset of
+        the rules in each example, and the rules left need something to act on."""
         for k in range(n):
             self.SubmitTask(agent, [], k % 3 - 1, 1 + k % 3)
+        for a, path, ttl in leases:
+            self.AcquireLock(a, path, ttl, "exclusive")
+        for a, lease in claims:
+            self.ClaimTask(a, lease, 0)
 
     @rule(agent=st.integers(0, 2), deps=st.one_of(st.just([]), st.lists(st.integers(0, 50), min_size=1, max_size=2)),
           priority=st.integers(-1, 2), max_attempts=st.integers(1, 3))
@@ -338,7 +357,7 @@ class CoordinationMachine(RuleBasedStateMachine):
         t.status, t.claimer, t.attempts, t.expires = "claimed", agent, row["claim_token"], row["claim_expires_at"]
         self.claims.append(Claim(t.task_id, agent, row["claim_token"], start, row["claim_expires_at"]))
 
-    @rule(agent=st.integers(0, 2), lease=st.integers(2, 30), batch=st.sampled_from([0, 0, 0, 2, 3]))
+    @rule(agent=st.integers(0, 2), lease=st.integers(2, 15), batch=st.sampled_from([0, 0, 0, 2, 3]))
     def ClaimTask(self, agent: int, lease: int, batch: int) -> None:
         client = self.clients[agent]
         t0 = self.now()
@@ -378,14 +397,13 @@ class CoordinationMachine(RuleBasedStateMachine):
         t = self.tasks[c.task_id]
         return t.status == "claimed" and t.claimer == c.agent and t.attempts == c.token
 
-    def _claim_choice(self, stale: bool, index: int) -> tuple[Claim, bool]:
-        """A claim to act on: the current one of its task, or (stale) a superseded or finished
-        one (either kind when there is none of the wanted kind); and whether it is stale."""
-        if stale:
-            pool = [c for c in self.claims if not self._current(c)]
-        else:
-            pool = [c for c in self.claims if self._current(c) and c.expires > self.last_now] \
-                or [c for c in self.claims if self._current(c)]
+    def _claim_choice(self, kind: str, index: int) -> tuple[Claim, bool]:
+        """A claim to act on -- 'live': a task's current, unexpired claim; 'current': a task's
+        current claim, expired or not; 'stale': a superseded or finished one (any claim when
+        there is none of the kind) -- and whether it is stale."""
+        pool = [c for c in self.claims if self._current(c) == (kind != "stale")]
+        if kind == "live":
+            pool = [c for c in pool if c.expires > self.last_now]
         c = self.pick(pool or self.claims, index)
         return c, not self._current(c)
 
@@ -422,9 +440,9 @@ class CoordinationMachine(RuleBasedStateMachine):
         return r, t0, t1
 
     @precondition(lambda self: self.claims)
-    @rule(stale=STALE, index=st.integers(0, 1000), other=OTHER, lease=st.integers(2, 30))
-    def RenewClaim(self, stale: bool, index: int, other: int | None, lease: int) -> None:
-        c, stale = self._claim_choice(stale, index)
+    @rule(which=WHICH, index=st.integers(0, 1000), other=OTHER, lease=st.integers(2, 15))
+    def RenewClaim(self, which: str, index: int, other: int | None, lease: int) -> None:
+        c, stale = self._claim_choice(which, index)
         agent = c.agent if other is None else (c.agent + other) % 3
         r, t0, t1 = self._token_call("renew_claim", agent, c, stale or other is not None,
                                      lambda: self.clients[agent].renew_claim(c.task_id, c.token, lease, raise_on_refusal=False))
@@ -433,9 +451,9 @@ class CoordinationMachine(RuleBasedStateMachine):
             self.tasks[c.task_id].expires = c.expires = r["claim_expires_at"]
 
     @precondition(lambda self: self.claims)
-    @rule(stale=STALE, index=st.integers(0, 1000), other=OTHER)
-    def CompleteTask(self, stale: bool, index: int, other: int | None) -> None:
-        c, stale = self._claim_choice(stale, index)
+    @rule(which=WHICH, index=st.integers(0, 1000), other=OTHER)
+    def CompleteTask(self, which: str, index: int, other: int | None) -> None:
+        c, stale = self._claim_choice(which, index)
         agent = c.agent if other is None else (c.agent + other) % 3
         result = {"by": self.roles[agent], "token": c.token, "call": len(self.calls.events)}
         r, t0, t1 = self._token_call("complete_task", agent, c, stale or other is not None,
@@ -453,9 +471,9 @@ class CoordinationMachine(RuleBasedStateMachine):
             assert got["result"] is None or got["result"] != result, f"a refused completion wrote its result: {got}"
 
     @precondition(lambda self: self.claims)
-    @rule(stale=STALE, index=st.integers(0, 1000), other=OTHER, retryable=st.booleans())
-    def FailTask(self, stale: bool, index: int, other: int | None, retryable: bool) -> None:
-        c, stale = self._claim_choice(stale, index)
+    @rule(which=WHICH, index=st.integers(0, 1000), other=OTHER, retryable=st.booleans())
+    def FailTask(self, which: str, index: int, other: int | None, retryable: bool) -> None:
+        c, stale = self._claim_choice(which, index)
         agent = c.agent if other is None else (c.agent + other) % 3
         r, t0, t1 = self._token_call("fail_task", agent, c, stale or other is not None,
                                      lambda: self.clients[agent].fail_task(c.task_id, c.token, "boom", retryable,
@@ -533,17 +551,40 @@ class CoordinationMachine(RuleBasedStateMachine):
                   "INV-AUDIT-COMPLETE")
 
 
-STATEFUL_SETTINGS = settings(max_examples=25, stateful_step_count=40, deadline=None, derandomize=True,
+def freeze_clock(db) -> None:
+    """Make pgcoord's clock in this test database move only when the machine ticks.
+
+    tests/sql/test_clock.sql defines coord_private.current_time() as the real clock plus
+    an offset. Here (a test database only) the real part is pinned to a constant, so the
+    clock is exactly the sum of Tick's advances: lease expiry is predictable to the
+    microsecond, and Hypothesis replays a sequence of rules to the same results (its
+    shrinking needs that). The races keep the real clock.
+    """
+    db.su.execute("""
+        CREATE OR REPLACE FUNCTION coord_private.current_time()
+        RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+        AS $$ SELECT '2030-01-01 00:00:00+00'::pg_catalog.timestamptz + (SELECT c.shift FROM tests.clock_offset c) $$""")
+    a = inv.db_now(db.su)
+    assert inv.db_now(db.su) == a
+    db.advance_clock(1)
+    assert inv.db_now(db.su) == a + timedelta(seconds=1)
+
+
+STATEFUL_SETTINGS = settings(max_examples=30, stateful_step_count=40, deadline=None, derandomize=True,
                              database=None, suppress_health_check=list(HealthCheck), print_blob=False)
 
 
 def test_INV_coordination_state_machine(db):
     """Every INV-* of the coordination core after every step of random rule sequences."""
     CoordinationMachine.db = db
-    # The hand-written overlap relation is the database's on this path set.
-    matrix = inv.overlap_matrix(db.su, PATHS)
-    for (a, b), o in matrix.items():
-        assert o == overlaps(a, b), f"paths_overlap({a!r}, {b!r}) = {o}"
+    freeze_clock(db)
+    # The hand-written overlap relation is the database's on this path set (also below a prefix).
+    for prefix in ("", "x0/"):
+        matrix = inv.overlap_matrix(db.su, [prefix + p for p in PATHS])
+        for a in PATHS:
+            for b in PATHS:
+                o = matrix[(prefix + a, prefix + b)]
+                assert o == overlaps(a, b), f"paths_overlap({prefix + a!r}, {prefix + b!r}) = {o}"
     CoordinationMachine.outcomes.clear()
     try:
         run_state_machine_as_test(CoordinationMachine, settings=STATEFUL_SETTINGS)
@@ -560,6 +601,7 @@ def test_INV_COMPLETE_OWNER_exhausted_task_stays_failed(db):
     expired is failed (coord.tasks says so, with no job run); cancelling it must be
     refused (task_terminal) and leave it failed."""
     CoordinationMachine.db = db
+    freeze_clock(db)
     try:
         m = CoordinationMachine()
         try:

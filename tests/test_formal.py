@@ -1,0 +1,265 @@
+"""The TLA+ model (formal/): TLC run, traceability and mutation manifest.
+
+- test_tlc_model_check runs formal/check.sh (TLC on the CI configuration with
+  coverage, then every mutation must fail with its expected invariant); it is
+  skipped when TLA2TOOLS_JAR is unset or names no file.
+- The other tests need no TLC: every invariant ID of DESIGN.md that concerns
+  the state machine appears in formal/Coordination.tla (INV-LOCK-EXCL,
+  INV-LOCK-FENCE, INV-LOCK-EXPIRY, INV-CLAIM-UNIQ, INV-COMPLETE-OWNER,
+  INV-DEPS, INV-RECLAIM), the model's action names are the ones SQL comments
+  and the hypothesis state machine cite, and the mutation manifest is
+  consistent with the modules and configurations it names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FORMAL = REPO / "formal"
+SPEC = FORMAL / "Coordination.tla"
+MC_CFG = FORMAL / "MCCoordination.cfg"
+MUTATIONS = FORMAL / "mutations"
+MANIFEST = MUTATIONS / "mutations.tsv"
+CHECK_SH = FORMAL / "check.sh"
+DESIGN = Path(__file__).resolve().parents[1].parent / "shared" / "DESIGN.md"
+
+# Invariants of the database layer, not of the lock/claim state machine, so
+# the TLA+ model does not (and cannot usefully) express them:
+#   INV-BOUNDARY    privileges and "policy engine before any side effect" --
+#                   a property of the SQL functions and grants (pgTAP gate);
+#   INV-AUDIT-*     the audit trail's atomicity and hash chain (pgTAP/pytest);
+#   INV-TRUST       trust levels of agent profiles in policy decisions;
+#   INV-POLICY-EQ   native vs Cedar engine equivalence (differential tests);
+#   INV-RLS         row-level security on private tables (pgTAP).
+DB_LAYER_ONLY = {"INV-BOUNDARY", "INV-TRUST", "INV-POLICY-EQ", "INV-RLS"}
+DB_LAYER_ONLY_PREFIXES = ("INV-AUDIT-",)
+
+# The actions of Next, by the names SQL comments, pgTAP/pytest tests and the
+# hypothesis state machine cite.
+ACTIONS = {
+    "Tick",
+    "AcquireLock",
+    "RenewLock",
+    "ReleaseLock",
+    "SubmitTask",
+    "ClaimTask",
+    "Reclaim",
+    "ExhaustAttempts",
+    "RenewClaim",
+    "CompleteTask",
+    "FailTask",
+    "CancelTask",
+    "SettleDependents",
+}
+
+# Defined in the model for citation but not disjuncts of Next: ForceRelease(p)
+# is the holder's ReleaseLock step taken by an elevated agent.
+DERIVED_ACTIONS = {"ForceRelease"}
+
+# The guards the issue requires a mutation for -> the invariant TLC must
+# report violated when that guard is removed.
+REQUIRED_MUTATIONS = {
+    "OwnerCheck": "INV_COMPLETE_OWNER",  # owner check on complete
+    "AcqLive": "INV_LOCK_EXCL",  # expiry check on acquire (live treated as expired)
+    "AcqOverlap": "INV_LOCK_EXCL",  # directory-overlap check
+    "TokenCheck": "INV_COMPLETE_OWNER",  # token check after reclaim
+    "DepsCheck": "INV_DEPS",  # dependency check on claim
+}
+
+SKIP_NO_JAR = "TLA2TOOLS_JAR not set: formal model check skipped"
+
+
+def _spec_text() -> str:
+    return SPEC.read_text(encoding="utf-8")
+
+
+def _defined(text: str, name: str) -> bool:
+    """Whether `name` is defined at the start of a line (`Name ==`, `Name(x) ==`)."""
+    return re.search(rf"^{re.escape(name)}\s*(\([^)]*\))?\s*==", text, re.M) is not None
+
+
+def _design_ids() -> list[str]:
+    ids = re.findall(r"^\|\s*(INV-[A-Z0-9-]+)\s*\|", DESIGN.read_text(encoding="utf-8"), re.M)
+    return list(dict.fromkeys(ids))
+
+
+def _modelled(inv_id: str) -> bool:
+    return inv_id not in DB_LAYER_ONLY and not inv_id.startswith(DB_LAYER_ONLY_PREFIXES)
+
+
+def _manifest() -> list[dict[str, str]]:
+    rows = []
+    for line in MANIFEST.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        variant, override, expected, kind, desc = line.split("\t")
+        rows.append(
+            {"variant": variant, "override": override, "expected": expected, "kind": kind, "desc": desc}
+        )
+    return rows
+
+
+def _cfg_body(text: str) -> list[str]:
+    """A .cfg without comment lines and blank lines, whitespace-normalised."""
+    out = []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s or s.startswith("\\*"):
+            continue
+        out.append(" ".join(s.split()))
+    return out
+
+
+CFG_KEYWORDS = re.compile(
+    r"^(SPECIFICATION|INIT|NEXT|CONSTANTS?|INVARIANTS?|PROPERTY|PROPERTIES|"
+    r"CONSTRAINTS?|ACTION_CONSTRAINTS?|SYMMETRY|VIEW|CHECK_DEADLOCK|ALIAS|POSTCONDITION)\b"
+)
+
+
+def _section_end(body: list[str], start: int) -> int:
+    """Index of the first keyword line at or after `start` (or len(body))."""
+    return next((i for i in range(start, len(body)) if CFG_KEYWORDS.match(body[i])), len(body))
+
+
+def _jar() -> Path | None:
+    value = os.environ.get("TLA2TOOLS_JAR")
+    if not value or not Path(value).is_file():
+        return None
+    return Path(value)
+
+
+# --------------------------------------------------------------------- TLC
+
+
+def test_tlc_model_check():
+    """INV-LOCK-EXCL, INV-LOCK-FENCE, INV-LOCK-EXPIRY, INV-CLAIM-UNIQ,
+    INV-COMPLETE-OWNER, INV-DEPS, INV-RECLAIM: TLC proves them on the CI model
+    (all actions covered) and every mutation makes TLC report its invariant."""
+    jar = _jar()
+    if jar is None:
+        pytest.skip(SKIP_NO_JAR)
+    env = dict(os.environ, TLA2TOOLS_JAR=str(jar))
+    proc = subprocess.run(
+        ["bash", str(CHECK_SH)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    summary = re.search(r"^formal: (\d+) passed, (\d+) failed$", proc.stdout, re.M)
+    assert summary, output
+    assert summary.group(2) == "0", output
+    # the model itself + every listed mutation
+    assert int(summary.group(1)) == 1 + len(_manifest()), output
+
+
+def test_check_sh_skips_without_jar(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TLA2TOOLS_JAR"}
+    proc = subprocess.run(["bash", str(CHECK_SH)], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines()[0] == "SKIP: TLA2TOOLS_JAR not set (formal check skipped)"
+
+    env["TLA2TOOLS_JAR"] = str(tmp_path / "missing.jar")
+    proc = subprocess.run(["bash", str(CHECK_SH)], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("SKIP: TLA2TOOLS_JAR not set (formal check skipped)")
+    assert "formal:" not in proc.stdout  # nothing was checked
+    assert not list(REPO.glob("formal/**/states")), "TLC must not write inside the repository"
+
+
+# ------------------------------------------------------------ traceability
+
+
+def test_design_invariant_ids_in_model():
+    """Every invariant ID of DESIGN.md except the database-layer ones appears
+    in formal/Coordination.tla, next to the operator that states it."""
+    if not DESIGN.is_file():
+        pytest.skip(f"{DESIGN} not found: cannot read the invariant IDs")
+    ids = _design_ids()
+    modelled = [i for i in ids if _modelled(i)]
+    assert len(modelled) >= 7, f"too few invariant IDs parsed from {DESIGN}: {ids}"
+    spec = _spec_text()
+    missing = [i for i in modelled if i not in spec]
+    assert not missing, f"invariant IDs missing from formal/Coordination.tla: {missing}"
+    undefined = [i for i in modelled if not _defined(spec, i.replace("-", "_"))]
+    assert not undefined, f"no operator named after these IDs: {undefined}"
+
+
+def test_model_actions_are_the_cited_names():
+    spec = _spec_text()
+    block = spec[spec.index("\nLockNext ==") : spec.index("\nNext ==")]
+    in_next = {"Tick"} | set(re.findall(r":\s*([A-Z][A-Za-z]*)\(", block))
+    assert in_next == ACTIONS
+    assert re.search(r"^Next == Tick \\/ LockNext \\/ TaskNext$", spec, re.M)
+    for action in ACTIONS | DERIVED_ACTIONS:
+        assert _defined(spec, action), action
+
+
+def test_ci_config_checks_every_property():
+    spec = _spec_text()
+    cfg = MC_CFG.read_text(encoding="utf-8")
+    invariants = ["TypeOK"] + sorted(
+        {m for m in re.findall(r"^(INV_[A-Z_]+)\s*==", spec, re.M)}
+        - {"INV_RECLAIM", "INV_RECLAIM_LOCK", "INV_RECLAIM_CLAIM", "INV_DEPS_SETTLE"}
+    )
+    body = _cfg_body(cfg)
+    start = body.index("INVARIANTS") + 1
+    inv_section = body[start : _section_end(body, start)]
+    start = body.index("PROPERTIES") + 1
+    prop_section = body[start : _section_end(body, start)]
+    assert sorted(inv_section) == sorted(invariants)
+    assert {"INV_RECLAIM", "INV_DEPS_SETTLE"} <= set(prop_section)
+    # Spec states its fairness explicitly (INV-RECLAIM rests on it).
+    assert re.search(r"^Spec == Init /\\ \[\]\[Next\]_vars /\\ Fairness$", spec, re.M)
+    assert "WF_vars(Tick)" in spec and "WF_vars(Settling(t))" in spec
+
+
+# --------------------------------------------------------------- mutations
+
+
+def test_mutation_manifest_is_consistent():
+    spec = _spec_text()
+    rows = _manifest()
+    base = _cfg_body(MC_CFG.read_text(encoding="utf-8"))
+    seen = {}
+    for row in rows:
+        variant, override, expected, kind = row["variant"], row["override"], row["expected"], row["kind"]
+        tla = MUTATIONS / f"{variant}.tla"
+        cfg = MUTATIONS / f"{variant}.cfg"
+        assert tla.is_file() and cfg.is_file(), variant
+        module = tla.read_text(encoding="utf-8")
+        assert re.search(rf"^-+ MODULE {variant} -+$", module, re.M), variant
+        assert "EXTENDS MCCoordination" in module, variant
+        assert _defined(module, f"{variant}_{override}"), variant
+        assert _defined(spec, override), f"{variant}: {override} is not a definition of the spec"
+        assert _defined(spec, expected), f"{variant}: {expected} is not a definition of the spec"
+        assert kind in {"invariant", "temporal"}, variant
+
+        # The cfg is MCCoordination.cfg plus the one override (and, for a
+        # temporal variant, only the expected property).
+        body = _cfg_body(cfg.read_text(encoding="utf-8"))
+        override_line = f"{override} <- {variant}_{override}"
+        assert body.count(override_line) == 1, variant
+        body.remove(override_line)
+        expected_body = list(base)
+        if kind == "temporal":
+            start = expected_body.index("PROPERTIES") + 1
+            end = _section_end(expected_body, start)
+            expected_body[start:end] = [expected]
+        else:
+            assert expected in base, f"{variant}: {expected} is not checked by MCCoordination.cfg"
+        assert body == expected_body, f"{variant}.cfg drifted from MCCoordination.cfg"
+        seen.setdefault(override, set()).add(expected)
+
+    for guard, invariant in REQUIRED_MUTATIONS.items():
+        assert invariant in seen.get(guard, set()), f"no mutation removes {guard} (expecting {invariant})"
+    assert any(r["kind"] == "temporal" and r["expected"] == "INV_RECLAIM" for r in rows)
