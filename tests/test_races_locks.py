@@ -354,3 +354,38 @@ def test_INV_LOCK_EXPIRY_expired_holder_is_fenced_out(db):
     assert db.scalar("SELECT count(*) FROM coord_private.locks WHERE expires_at <= coord_private.current_time()") >= 1
     inv.check(inv.inv_lock_fence(db.su), "INV-LOCK-FENCE")
     inv.check(inv.verify_audit(db.su), "audit chain")
+
+
+# -- INV-LOCK-EXCL / INV-LOCK-EXPIRY: a renewal in flight when the lease expires ------------
+
+@pytest.mark.parametrize("held, wanted", [("src/", "src/api/x.py"), ("lib/x.py", "lib/x.py")],
+                         ids=["directory_vs_file", "same_file"])
+def test_INV_LOCK_EXCL_renewal_in_flight_at_expiry_vs_takeover(db, held, wanted):
+    """TLA+ RenewLock against AcquireLock at the instant a lease expires. The holder's
+    renewal starts (its transaction) while the lease is live; before it commits, the
+    clock passes the expiry and another agent acquires an overlapping path. Whatever the
+    order, the two must not both end up holding live exclusive leases: either the
+    takeover is refused or the renewal is.
+
+    The renewal runs in an explicit READ COMMITTED transaction (as any client may call
+    coord.renew_lock) so that the interleaving is deterministic; in autocommit the same
+    interleaving needs the takeover to fall between the renewal's row read and its commit.
+    """
+    holder, hc = db.agent("implementer")
+    taker, tc = db.agent("implementer")
+    assert hc.acquire_lock(held, 10)["ok"]
+    db.advance_clock(9)                                   # one second of the lease left
+    with psycopg.connect(db.role_dsn(holder), row_factory=dict_row) as raw:
+        renewal = raw.execute("SELECT * FROM coord.renew_lock(%s, '30 seconds')", (held,)).fetchone()
+        db.advance_clock(2)                               # the lease has now expired
+        result: dict[str, Any] = {}
+        t = threading.Thread(target=lambda: result.update(tc.acquire_lock(wanted, 30, raise_on_refusal=False)),
+                             daemon=True)
+        t.start()
+        t.join(2)                                         # the takeover may wait for the renewal's row lock
+        raw.commit()
+    t.join(30)
+    assert not t.is_alive()
+    both = renewal["ok"] and result["ok"]
+    inv.check(inv.inv_lock_excl(db.su), "INV-LOCK-EXCL")
+    assert not both, f"renewal {renewal} and takeover {result} both succeeded"
