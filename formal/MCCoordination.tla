@@ -5,7 +5,7 @@
 (*                                                                         *)
 (*   MCCoordination.cfg          CI: MC_Spec, 2 agents, a directory with  *)
 (*                               two files, 2 tasks (one dependency)       *)
-(*   MCCoordination_deep.cfg     MC_Spec with 3 agents, a nested          *)
+(*   MCCoordination_deep.cfg     MC_Spec with a nested                    *)
 (*                               directory, 3 tasks, longer clock          *)
 (*   MCCoordination_product.cfg  the unsplit Spec (locks and tasks         *)
 (*                               interleaved), small constants             *)
