@@ -14,7 +14,7 @@ SELECT plan(27);
 --   v0.2.0 (+12): acquire_lock, renew_lock, release_lock, force_release_lock, submit_task,
 --               claim_task, claim_tasks, renew_claim, complete_task, fail_task, cancel_task,
 --               reap_expired
-\set min_coord_writers 19
+\set min_coord_writers 25
 
 -- ---------------------------------------------------------------- the deployed schema
 SELECT is_empty($$ SELECT function::text, kind, detail FROM tests.boundary_offenders() $$,

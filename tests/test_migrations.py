@@ -13,15 +13,18 @@ from .catalog import describe
 # deliberate change of this list (procrastinate's "migrations produce exactly the
 # intended schema", applied to the API surface).
 EXPECTED_COORD_FUNCTIONS = {
-    "acquire_lock", "audit_digest", "cancel_task", "check_fence", "check_locks", "claim_task", "claim_tasks",
-    "complete_task", "end_session", "fail_task", "force_release_lock", "get_task", "purge_audit",
-    "reap_expired", "register_agent", "register_session", "release_lock", "renew_claim", "renew_lock",
-    "set_agent_profile", "set_agent_status", "set_enforcement_mode", "submit_task", "verify_audit",
-    "verify_audit_digest", "whoami", "now", "set_profile", "drop_profile", "get_my_profile",
+    "acquire_lock", "add_guardrail_pattern", "add_network_rule", "audit_digest", "cancel_task",
+    "cedar_engine", "check_fence", "check_guardrails", "check_locks", "check_network_access", "claim_task",
+    "claim_tasks", "complete_task", "drop_profile", "end_session", "fail_task", "force_release_lock",
+    "get_my_profile", "get_task", "now", "purge_audit", "reap_expired", "register_agent", "register_session",
+    "release_lock", "remove_guardrail_pattern", "remove_network_rule", "renew_claim", "renew_lock",
+    "set_agent_profile", "set_agent_status", "set_cedar_policies", "set_enforcement_mode",
+    "set_policy_engine", "set_profile", "submit_task", "verify_audit", "verify_audit_digest", "whoami",
 }
 EXPECTED_COORD_VIEWS = {
-    "agents", "audit_trail", "enforcement", "error_codes", "live_locks", "my_audit_events", "my_sessions",
-    "operations", "profiles", "reason_codes", "tasks",
+    "agents", "audit_trail", "cedar_policies", "enforcement", "error_codes", "guardrail_patterns",
+    "live_locks", "my_audit_events", "my_sessions", "network_rules", "operations", "profiles", "reason_codes",
+    "tasks",
 }
 
 

@@ -118,6 +118,18 @@ class Client:
             digest = json.loads(digest)
         return self.rows("verify_audit_digest", digest)[0]
 
+    # -- policy checks on demand ---------------------------------------------------
+    def check_guardrails(self, text: str, paths: Sequence[str] = (), **kw: Any) -> dict[str, Any]:
+        """Scan a command or text (and paths); a blocking match raises GuardrailBlocked."""
+        return self.call("check_guardrails", text, list(paths), **kw)
+
+    def check_network_access(self, target: str, **kw: Any) -> dict[str, Any]:
+        """Decide a domain or URL; a denial raises DomainDenied."""
+        row = self.call("check_network_access", target, raise_on_refusal=False)
+        if kw.get("raise_on_refusal", True) and row.get("allowed") is False:
+            raise errors.refusal(row.get("reason", "domain_denied"), row)
+        return row
+
     # -- file leases -------------------------------------------------------------
     def acquire_lock(self, path: str, ttl: timedelta | int, mode: str = "exclusive", reason: str = "",
                      **kw: Any) -> dict[str, Any]:

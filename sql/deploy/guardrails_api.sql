@@ -10,8 +10,8 @@
 --
 -- What the scan matches (coord_private.guardrail_matches, replaced here):
 --   * text patterns see the NORMALISED text (coord_private.guardrail_normalize):
---     JSON escapes decoded (\n \t \" \\ \/ \u00XX), JSON arrays of single words joined as an
---     argv (["rm", "-rf", "/"] -> rm -rf /), other list/member boundaries made ' ; ',
+--     JSON escapes decoded (\n \t \" \\ \/ \u00XX), '", "' between two single words joined as
+--     an argv (["rm", "-rf", "/"] -> rm -rf /), other list/member boundaries made ' ; ',
 --     line continuations (backslash-newline) removed, quotes removed ("r""m" -> rm,
 --     'rm' -> rm, $'..' -> ..), ${IFS}/$IFS -> space, $@ / $* removed, remaining
 --     backslashes removed (\rm -> rm), runs of horizontal white space -> one space;
@@ -32,6 +32,11 @@
 -- an unbounded quantifier (* + {n,}) inside a lookaround, matches the empty string,
 -- or takes longer than 500 ms on the hostile inputs (64 KiB runs of 'a', blanks,
 -- 'a a ', '-' and of the pattern's own leading word).
+--
+-- Cost: PostgreSQL keeps 32 compiled regular expressions per backend (a compile of a
+-- baseline pattern costs 1-5 ms); the baseline is 19 family patterns so that a scan
+-- stays cached (about 1.5 ms for a short text). Every pattern an admin adds beyond
+-- the cache makes every scan recompile: prefer extending a family pattern.
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
@@ -47,31 +52,52 @@ AS $$ SELECT 1114112 $$;
 COMMENT ON FUNCTION coord_private.guardrail_scan_limit() IS
     'the most characters of a text the guardrail scan reads (1 MiB + 64 KiB); longer texts also match scan_limit_exceeded';
 
+-- 1 to 100 characters and no blank: one word of an argv (inlined into guardrail_normalize)
+CREATE FUNCTION coord_private.guardrail_is_word(p text)
+RETURNS boolean LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT pg_catalog.length(p) BETWEEN 1 AND 100
+       AND pg_catalog.strpos(p, ' ') = 0 AND pg_catalog.strpos(p, E'\n') = 0 AND pg_catalog.strpos(p, E'\t') = 0
+$$;
+COMMENT ON FUNCTION coord_private.guardrail_is_word(text) IS 'whether a JSON element is a single word (1-100 characters, no blank)';
+
 CREATE FUNCTION coord_private.guardrail_normalize(p_text text)
 RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT
 AS $$
 DECLARE
     v text := p_text;
 BEGIN
-    -- (each step runs only when its trigger character occurs: a plain text costs a few strpos)
-    IF pg_catalog.strpos(v, '"') > 0 THEN
-        -- JSON: an array of single words is an argv (["rm", "-rf", "/"] -> rm -rf /); any other
-        -- list or object member boundary separates commands (["rm -rf build", "ls /"] -> ... ; ...)
-        v := pg_catalog.regexp_replace(v, '"([^"\s]{1,100})"\s*,\s*(?="[^"\s]{1,100}")', '"\1 ', 'g');
-        v := pg_catalog.regexp_replace(v, '"\s*,\s*"', '" ; "', 'g');
+    -- Linear in the text: plain replace() where possible, and no regular expression here
+    -- needs captures or lookarounds (regexp_replace has to find exact match extents, for
+    -- which such constructs are slow). Each step runs only when its trigger occurs.
+    IF pg_catalog.strpos(v, '", "') > 0 THEN
+        -- jsonb::text separates array elements and object members with '", "': between two
+        -- single words it is an argv (["rm", "-rf", "/"] -> rm -rf /), otherwise it separates
+        -- commands (["rm -rf build", "ls /"] -> rm -rf build ; ls /)
+        SELECT pg_catalog.string_agg(
+                   CASE WHEN s.o = 1 THEN s.p
+                        WHEN coord_private.guardrail_is_word(pg_catalog.split_part(s.prev, '"', -1))
+                         AND coord_private.guardrail_is_word(pg_catalog.split_part(s.p, '"', 1)) THEN ' ' || s.p
+                        ELSE '" ; "' || s.p END, '' ORDER BY s.o)
+          INTO v
+          FROM (SELECT u.p, u.o, pg_catalog.lag(u.p) OVER (ORDER BY u.o) AS prev
+                  FROM pg_catalog.unnest(pg_catalog.string_to_array(v, '", "')) WITH ORDINALITY AS u(p, o)) s;
     END IF;
     IF pg_catalog.strpos(v, E'\\') > 0 THEN
         v := pg_catalog.replace(v, E'\\\\', E'\x01');                        -- JSON-escaped backslash, kept aside
-        v := pg_catalog.regexp_replace(v, '\\n', E'\n', 'g');                -- JSON \n
-        v := pg_catalog.regexp_replace(v, '\\t', ' ', 'g');                  -- JSON \t (\r \b \f: see below, \rm is rm)
-        v := pg_catalog.regexp_replace(v, '\\([/"])', '\1', 'g');            -- JSON \" and \/
-        v := pg_catalog.regexp_replace(v, '\\u00[0-1][0-9a-f]', ' ', 'gi');  -- JSON control escapes
+        v := pg_catalog.replace(v, E'\\n', E'\n');                           -- JSON \n
+        v := pg_catalog.replace(v, E'\\t', ' ');                             -- JSON \t (\r \b \f: see below, \rm is rm)
+        v := pg_catalog.replace(v, E'\\"', '"');                             -- JSON \"
+        v := pg_catalog.replace(v, E'\\/', '/');                             -- JSON \/
+        IF pg_catalog.strpos(v, E'\\u00') > 0 THEN
+            v := pg_catalog.regexp_replace(v, '\\u00[0-1][0-9a-fA-F]', ' ', 'g');  -- JSON control escapes
+        END IF;
         v := pg_catalog.replace(v, E'\x01', E'\\');                          -- the escaped backslash, back as one
-        v := pg_catalog.regexp_replace(v, E'\\\\\r?\n', '', 'g');             -- line continuations
+        v := pg_catalog.replace(pg_catalog.replace(v, E'\\\r\n', ''), E'\\\n', '');  -- line continuations
     END IF;
     IF pg_catalog.strpos(v, '$') > 0 THEN
-        v := pg_catalog.regexp_replace(v, '\$(?=[''"])', '', 'g');           -- $'...' and $"..."
-        v := pg_catalog.regexp_replace(v, '\$\{IFS[^}]{0,10}\}|\$IFS\M', ' ', 'gi');  -- ${IFS} as a blank
+        v := pg_catalog.replace(pg_catalog.replace(v, '$''', ''''), '$"', '"');     -- $'...' and $"..."
+        v := pg_catalog.regexp_replace(v, '\$\{IFS[^}]{0,10}\}|\$IFS', ' ', 'gi');    -- ${IFS} as a blank
         v := pg_catalog.regexp_replace(v, '\$\{?[@*]\}?', '', 'g');          -- empty expansions: r$@m -> rm
     END IF;
     IF pg_catalog.strpos(v, '"') > 0 OR pg_catalog.strpos(v, '''') > 0 THEN
@@ -295,6 +321,8 @@ COMMENT ON FUNCTION coord_private.guardrail_regex_problem(text, boolean) IS
 -- Templates with macros, expanded here once (the stored regex is the expanded one):
 --   {CMD}   start of a command word: the beginning, or a character that is not a word
 --           character, '-' or '.' (so --rm, rm_helper, farm, x.rm are not rm)
+--           (rm has its own start that also excludes 'git rm': spelled out without a
+--           lookbehind, which PostgreSQL evaluates ten times slower)
 --   {TC}    a character of a shell word: not blank and not ; & | ) `
 --   {END}   the word ends here: a blank, separator or closing bracket (consumed, so {END}
 --           only ends a template or an alternative, or sits inside a lookahead), or the end
@@ -329,7 +357,7 @@ WITH b AS (
     ('shell_rm_catastrophic', 'shell', 'text', 'block', 5, false,
      'rm of /, a top-level directory, ~ / $HOME, *, ., .., .git (any flags, any order, quoted, --no-preserve-root); '
      'ls | xargs rm (everything in a directory)',
-     $t${CMD}rm(?<!git rm)(?:\)|`)?{ARGS}\s+{T_RM}{END}|{CMD}ls(?:\s+-{TC}+)*(?:\s+(?:\.|~|/))?\s*\|\s*xargs(?:\s+-{TC}+)*\s+(?:sudo\s+)?rm\M$t$),
+     $t$(?:^|[^-\w.\s]|(?:^|[^t])\s|(?:^|[^i])t\s|(?:^|[^g])it\s|[\w.-]git\s)rm(?:\)|`)?{ARGS}\s+{T_RM}{END}|{CMD}ls(?:\s+-{TC}+)*(?:\s+(?:\.|~|/))?\s*\|\s*xargs(?:\s+-{TC}+)*\s+(?:sudo\s+)?rm\M$t$),
     ('shell_delete_tree', 'shell', 'text', 'block', 5, false,
      'find / -delete, find . -delete; chmod/chown/chgrp of / or home; rmtree / rmSync / remove_dir_all / FileUtils.rm_rf of / '
      'or home from code; Windows: rd /s, del /s, Remove-Item -Recurse of a drive root or the profile, format C:',

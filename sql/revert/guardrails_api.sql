@@ -25,6 +25,7 @@ COMMENT ON FUNCTION coord_private.guardrail_matches(text, text[]) IS
     'the guardrail patterns matching a text or any of some paths (jsonb for the policy engine)';
 
 DROP FUNCTION coord_private.guardrail_normalize(text);
+DROP FUNCTION coord_private.guardrail_is_word(text);
 DROP FUNCTION coord_private.guardrail_scan_limit();
 DELETE FROM coord_private.operations
  WHERE name IN ('add_guardrail_pattern', 'remove_guardrail_pattern', 'check_guardrails');
