@@ -3,7 +3,7 @@
 -- Everything is derived from the catalog; floors keep the derived checks from
 -- passing on nothing.
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 -- Floors (the counts of the plan at v0.2.0): raise them when the plan adds private
 -- tables or SECURITY DEFINER functions, so the derived checks never pass on nothing.
@@ -77,7 +77,6 @@ $$, r), format('INV-RLS: %s holds no privilege on any table, sequence or functio
   FROM unnest(ARRAY['coord_agent', 'coord_admin', 'coord_auditor']) r;
 
 -- ---------------------------------------------------------------- RLS on every private table
-SELECT todo('KNOWN BUG (sql/deploy/codes.sql): coord_private.error_codes and coord_private.reason_codes are created without ENABLE ROW LEVEL SECURITY; remove this todo once fixed', 1);
 SELECT is_empty($$
     SELECT c.oid::regclass FROM pg_class c
      WHERE c.relnamespace = 'coord_private'::regnamespace AND c.relkind IN ('r', 'p')
@@ -131,6 +130,25 @@ SELECT is_empty($$
      WHERE c.relnamespace = 'coord'::regnamespace AND c.relkind = 'v'
        AND coalesce(btrim(obj_description(c.oid, 'pg_class')), '') = ''
 $$, 'INV-BOUNDARY: every coord view has a COMMENT');
+
+-- ---------------------------------------------------------------- planning of the hot path
+-- Lease and queue mutations run in their own short transactions under churn: their
+-- statements keep one generic plan per session (no re-planning per call), and no
+-- bitmap scan, which never marks the dead index entries released grants leave.
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p
+     WHERE p.oid IN ('coord.acquire_lock(text,interval,text,text)'::regprocedure,
+                     'coord.renew_lock(text,interval)'::regprocedure, 'coord.release_lock(text)'::regprocedure,
+                     'coord.force_release_lock(text,text)'::regprocedure,
+                     'coord.submit_task(text,text,jsonb,integer,bigint[],text,integer)'::regprocedure,
+                     'coord.claim_task(text[],interval)'::regprocedure,
+                     'coord.claim_tasks(integer,text[],interval)'::regprocedure,
+                     'coord.renew_claim(bigint,bigint,interval)'::regprocedure,
+                     'coord.complete_task(bigint,bigint,jsonb)'::regprocedure,
+                     'coord.fail_task(bigint,bigint,text,boolean)'::regprocedure,
+                     'coord.cancel_task(bigint,text)'::regprocedure)
+       AND NOT coalesce(p.proconfig, '{}') @> ARRAY['plan_cache_mode=force_generic_plan', 'enable_bitmapscan=off']
+$$, 'hot path: every lease and queue mutation pins plan_cache_mode = force_generic_plan and enable_bitmapscan = off');
 
 -- ---------------------------------------------------------------- pinned search_path
 -- The same check query before and after the self-mutation below: tests.unpinned_definers().

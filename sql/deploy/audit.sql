@@ -62,18 +62,22 @@ COMMENT ON FUNCTION coord_private.audit_genesis(integer) IS 'the prev_hash of th
 
 -- The canonical form: a jsonb array rendered as text (deterministic), with the
 -- timestamp in UTC microseconds so the session TimeZone cannot change the hash.
+-- PL/pgSQL, not SQL: to_char is only STABLE, so an SQL body would never be inlined
+-- and would be planned afresh for every event appended.
 CREATE FUNCTION coord_private.audit_event_hash(
     p_prev_hash bytea, p_chain_id integer, p_seq bigint, p_occurred_at timestamptz,
     p_actor text, p_operation text, p_resource text, p_allowed boolean, p_proceeded boolean,
     p_reason text, p_engine text, p_mode text, p_context jsonb)
 RETURNS bytea
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT pg_catalog.sha256(p_prev_hash || pg_catalog.convert_to(pg_catalog.jsonb_build_array(
+BEGIN
+    RETURN pg_catalog.sha256(p_prev_hash || pg_catalog.convert_to(pg_catalog.jsonb_build_array(
         p_chain_id, p_seq,
         pg_catalog.to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
         p_actor, p_operation, p_resource, p_allowed, p_proceeded,
-        p_reason, p_engine, p_mode, p_context)::text, 'UTF8'))
+        p_reason, p_engine, p_mode, p_context)::text, 'UTF8'));
+END
 $$;
 COMMENT ON FUNCTION coord_private.audit_event_hash(bytea, integer, bigint, timestamptz, text, text, text, boolean, boolean, text, text, text, jsonb)
     IS 'sha256 of the previous hash and the canonical form of one audit event';
@@ -93,22 +97,33 @@ DECLARE
     v_hash bytea;
     v_id bigint;
 BEGIN
-    -- Advance this backend's head in one statement; the FROM reads the previous
-    -- head (no other backend ever touches this row).
-    UPDATE coord_private.audit_chain_heads h
-       SET seq = h.seq + 1,
-           head_hash = coord_private.audit_event_hash(h.head_hash, v_chain, h.seq + 1, v_at, session_user,
-               p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context)
-      FROM coord_private.audit_chain_heads prev
-     WHERE h.chain_id = v_chain AND prev.chain_id = v_chain
-    RETURNING h.seq, h.head_hash, prev.head_hash INTO v_seq, v_hash, v_prev;
-    IF NOT FOUND THEN
-        v_seq := 1;
-        v_prev := coord_private.audit_genesis(v_chain);
-        v_hash := coord_private.audit_event_hash(v_prev, v_chain, v_seq, v_at, session_user,
-            p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context);
-        INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash) VALUES (v_chain, v_seq, v_hash);
+    -- Advance this backend's head and append the event in one statement (one
+    -- executor start per event); the self-join reads the previous head, which no
+    -- other backend ever touches.
+    WITH head AS (
+        UPDATE coord_private.audit_chain_heads h
+           SET seq = h.seq + 1,
+               head_hash = coord_private.audit_event_hash(h.head_hash, v_chain, h.seq + 1, v_at, session_user,
+                   p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context)
+          FROM coord_private.audit_chain_heads prev
+         WHERE h.chain_id = v_chain AND prev.chain_id = v_chain
+        RETURNING h.seq, h.head_hash, prev.head_hash AS prev_hash)
+    INSERT INTO coord_private.audit_events
+        (chain_id, seq, occurred_at, actor, operation, resource, allowed, proceeded,
+         reason, engine, mode, context, prev_hash, hash)
+    SELECT v_chain, head.seq, v_at, session_user, p_operation, p_resource, p_allowed, p_proceeded,
+           p_reason, p_engine, p_mode, p_context, head.prev_hash, head.head_hash
+      FROM head
+    RETURNING event_id INTO v_id;
+    IF v_id IS NOT NULL THEN
+        RETURN v_id;
     END IF;
+    -- The first event of this backend's chain.
+    v_seq := 1;
+    v_prev := coord_private.audit_genesis(v_chain);
+    v_hash := coord_private.audit_event_hash(v_prev, v_chain, v_seq, v_at, session_user,
+        p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context);
+    INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash) VALUES (v_chain, v_seq, v_hash);
     INSERT INTO coord_private.audit_events
         (chain_id, seq, occurred_at, actor, operation, resource, allowed, proceeded,
          reason, engine, mode, context, prev_hash, hash)

@@ -50,14 +50,21 @@ $$;
 COMMENT ON FUNCTION coord_private.guardrail_matches(text, text[]) IS
     'the guardrail patterns matching a text or any of some paths (jsonb for the policy engine)';
 
--- Persist the matches of one decision (called after the policy hook).
+-- Persist the matches of one decision (called after the policy hook). PL/pgSQL, not
+-- SQL: it runs on every submit and completion, and an SQL function is planned
+-- afresh on every call; with no match there is nothing to plan at all.
 CREATE FUNCTION coord_private.record_guardrail_hits(p_event_id bigint, p_matches jsonb, p_field text)
-RETURNS void LANGUAGE sql
+RETURNS void LANGUAGE plpgsql
 AS $$
+BEGIN
+    IF p_matches IS NULL OR p_matches = '[]'::jsonb THEN
+        RETURN;
+    END IF;
     INSERT INTO coord_private.guardrail_hits (event_id, pattern, category, severity, field)
     SELECT p_event_id, m->>'name', m->>'category', m->>'severity', p_field
       FROM pg_catalog.jsonb_array_elements(p_matches) m
-    ON CONFLICT DO NOTHING
+    ON CONFLICT DO NOTHING;
+END
 $$;
 COMMENT ON FUNCTION coord_private.record_guardrail_hits(bigint, jsonb, text) IS
     'persist the guardrail matches of one audited decision';

@@ -121,27 +121,31 @@ COMMENT ON FUNCTION coord_private.guardrail_normalize(text) IS
 -- The scan (replaces guardrail_registry's version: same signature and result, plus
 -- normalisation and the bounded input; the revert restores the original).
 CREATE OR REPLACE FUNCTION coord_private.guardrail_matches(p_text text, p_paths text[] DEFAULT '{}')
-RETURNS jsonb LANGUAGE sql STABLE
+RETURNS jsonb LANGUAGE plpgsql STABLE
 AS $$
-    WITH s AS (
-        SELECT coord_private.guardrail_normalize(
-                   pg_catalog.left(coalesce(p_text, ''), coord_private.guardrail_scan_limit())) AS t,
-               pg_catalog.length(coalesce(p_text, '')) > coord_private.guardrail_scan_limit() AS oversized
-    ), m AS (
-        SELECT g.name, pg_catalog.jsonb_build_object(
-                   'name', g.name, 'category', g.category, 'severity', g.severity,
-                   'exempt_trust', g.exempt_trust, 'always', g.always_applies) AS j
-          FROM coord_private.guardrail_patterns g, s
-         WHERE (g.applies_to IN ('text', 'both') AND s.t ~* g.regex)
-            OR (g.applies_to IN ('path', 'both')
-                AND EXISTS (SELECT 1 FROM pg_catalog.unnest(coalesce(p_paths, '{}'::text[])) p WHERE p ~* g.regex))
-        UNION ALL
-        SELECT 'scan_limit_exceeded', pg_catalog.jsonb_build_object(
-                   'name', 'scan_limit_exceeded', 'category', 'scan_limit', 'severity', 'block',
-                   'exempt_trust', 5, 'always', true)
-          FROM s WHERE s.oversized
-    )
-    SELECT coalesce(pg_catalog.jsonb_agg(m.j ORDER BY m.name), '[]') FROM m
+DECLARE
+    v_limit integer := coord_private.guardrail_scan_limit();
+    v_text text := coord_private.guardrail_normalize(pg_catalog.left(coalesce(p_text, ''), v_limit));
+    v_oversized boolean := pg_catalog.length(coalesce(p_text, '')) > v_limit;
+    v_matches jsonb;
+BEGIN
+    -- PL/pgSQL, not SQL: this scan runs on every submit and completion, and an SQL
+    -- function body is planned afresh on every call, a PL/pgSQL statement once per session.
+    SELECT coalesce(pg_catalog.jsonb_agg(m.j ORDER BY m.name), '[]') INTO v_matches
+      FROM (SELECT g.name, pg_catalog.jsonb_build_object(
+                       'name', g.name, 'category', g.category, 'severity', g.severity,
+                       'exempt_trust', g.exempt_trust, 'always', g.always_applies) AS j
+              FROM coord_private.guardrail_patterns g
+             WHERE (g.applies_to IN ('text', 'both') AND v_text ~* g.regex)
+                OR (g.applies_to IN ('path', 'both')
+                    AND EXISTS (SELECT 1 FROM pg_catalog.unnest(coalesce(p_paths, '{}'::text[])) p WHERE p ~* g.regex))
+            UNION ALL
+            SELECT 'scan_limit_exceeded', pg_catalog.jsonb_build_object(
+                       'name', 'scan_limit_exceeded', 'category', 'scan_limit', 'severity', 'block',
+                       'exempt_trust', 5, 'always', true)
+             WHERE v_oversized) m;
+    RETURN v_matches;
+END
 $$;
 COMMENT ON FUNCTION coord_private.guardrail_matches(text, text[]) IS
     'the guardrail patterns matching a text (normalised, at most guardrail_scan_limit characters; longer: scan_limit_exceeded) or any of some paths (jsonb for the policy engine)';

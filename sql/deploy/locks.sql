@@ -98,38 +98,55 @@ $$;
 COMMENT ON FUNCTION coord_private.lock_anchor_line(text) IS
     'advisory locks: shared on every ancestor anchor, exclusive on the anchor (serialises overlapping acquires)';
 
--- Live locks whose path sets can overlap p_path: an index lookup on anchors, then
--- the exact overlap test on the few candidates.
-CREATE FUNCTION coord_private.overlapping_live_locks(p_path text)
-RETURNS SETOF coord_private.locks LANGUAGE plpgsql STABLE
+-- Live locks whose path sets can overlap p_path (optionally: held by others than
+-- p_other_than, and conflicting with a request in mode p_mode): index lookups on
+-- anchors, then the exact overlap test on the few candidates.
+-- Two plain index scans joined by UNION ALL rather than one OR: an OR becomes a
+-- bitmap scan, and bitmap scans never mark dead index entries, so under lease
+-- churn every acquire would revisit every dead grant of its anchor.
+CREATE FUNCTION coord_private.overlapping_live_locks(p_path text, p_other_than text DEFAULT NULL,
+                                                     p_mode text DEFAULT NULL)
+RETURNS coord_private.locks[] LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_anchor text := coord_private.path_anchor(p_path);
     v_file boolean := coord_private.path_kind(p_path) = 'file';
-    -- Anchors below v_anchor form the byte-order range [v_anchor, v_anchor with its
-    -- final '/' replaced by '0'), searchable with a generic (cached) plan, unlike
-    -- LIKE with a parameter. Only dirs and globs reach below their anchor.
+    -- Anchors strictly below v_anchor form the byte-order range (v_anchor, v_anchor
+    -- with its final '/' replaced by '0'), searchable with a generic (cached) plan,
+    -- unlike LIKE with a parameter. Only dirs and globs reach below their anchor.
     v_hi text := CASE WHEN v_anchor = '' THEN pg_catalog.chr(1114111)
                       ELSE pg_catalog.left(v_anchor, -1) || '0' END;
+    v_now timestamptz := coord_private.current_time();
+    v_locks coord_private.locks[];
 BEGIN
-    -- PL/pgSQL rather than SQL: the statement's plan is cached per session.
-    RETURN QUERY
-    SELECT l.*
-      FROM coord_private.locks l
-     WHERE (l.anchor = ANY (coord_private.anchor_ancestors(v_anchor))
-            OR (NOT v_file AND l.anchor OPERATOR(pg_catalog.~>~) v_anchor AND l.anchor OPERATOR(pg_catalog.~<~) v_hi))
-       AND l.expires_at > coord_private.current_time()
-       AND coord_private.paths_overlap(l.path, p_path);
+    SELECT pg_catalog.array_agg(c) INTO v_locks
+      FROM (SELECT l FROM coord_private.locks l
+             WHERE l.anchor = ANY (coord_private.anchor_ancestors(v_anchor)) AND l.expires_at > v_now
+            UNION ALL
+            SELECT l FROM coord_private.locks l
+             WHERE NOT v_file AND l.anchor OPERATOR(pg_catalog.~>~) v_anchor
+               AND l.anchor OPERATOR(pg_catalog.~<~) v_hi AND l.expires_at > v_now) s(c)
+     WHERE (p_other_than IS NULL OR (s.c).holder <> p_other_than)
+       AND (p_mode IS NULL OR (s.c).mode = 'exclusive' OR p_mode = 'exclusive')
+       AND coord_private.paths_overlap((s.c).path, p_path);
+    RETURN v_locks;
 END
 $$;
-COMMENT ON FUNCTION coord_private.overlapping_live_locks(text) IS 'INV-LOCK-EXCL / INV-LOCK-EXPIRY: live locks that can overlap a path';
+COMMENT ON FUNCTION coord_private.overlapping_live_locks(text, text, text) IS
+    'INV-LOCK-EXCL / INV-LOCK-EXPIRY: the live locks that can overlap a path (NULL when none), optionally only those conflicting with another holder''s request';
 
+-- PL/pgSQL, not SQL: an SQL function with an aggregate is planned on every call.
 CREATE FUNCTION coord_private.holders_json(p_locks coord_private.locks[])
-RETURNS jsonb LANGUAGE sql IMMUTABLE 
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE
 AS $$
-    SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-               'holder', l.holder, 'path', l.path, 'mode', l.mode, 'expires_at', l.expires_at) ORDER BY l.expires_at), '[]')
-      FROM pg_catalog.unnest(p_locks) l
+BEGIN
+    IF p_locks IS NULL THEN
+        RETURN '[]'::jsonb;
+    END IF;
+    RETURN (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'holder', l.holder, 'path', l.path, 'mode', l.mode, 'expires_at', l.expires_at) ORDER BY l.expires_at), '[]')
+              FROM pg_catalog.unnest(p_locks) l);
+END
 $$;
 COMMENT ON FUNCTION coord_private.holders_json(coord_private.locks[]) IS 'holders and expiries of locks, as returned with a refusal';
 
@@ -138,6 +155,8 @@ CREATE FUNCTION coord.acquire_lock(p_path text, p_ttl interval, p_mode text DEFA
     OUT holders jsonb, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -166,12 +185,10 @@ BEGIN
     PERFORM coord_private.lock_anchor_line(coord_private.path_anchor(v_path));
 
     v_now := coord_private.current_time();
-    SELECT pg_catalog.array_agg(l) INTO v_conflicts
-      FROM coord_private.overlapping_live_locks(v_path) l
-     WHERE l.holder <> session_user AND (l.mode = 'exclusive' OR p_mode = 'exclusive');
-    SELECT pg_catalog.count(*) INTO v_live
-      FROM coord_private.locks l
-     WHERE l.holder = session_user AND l.expires_at > v_now AND l.path <> v_path;
+    SELECT coord_private.overlapping_live_locks(v_path, session_user, p_mode),
+           (SELECT pg_catalog.count(*) FROM coord_private.locks l
+             WHERE l.holder = session_user AND l.expires_at > v_now AND l.path <> v_path)
+      INTO v_conflicts, v_live;
     -- The token is drawn after the anchor-line locks (so a later overlapping grant
     -- draws a larger one) and before the hook so that the audit event records it.
     -- A sequence draw changes no state any rule reads: a refused request leaves a
@@ -179,13 +196,12 @@ BEGIN
     IF v_conflicts IS NULL THEN
         token := pg_catalog.nextval('coord_private.fencing_tokens');
     END IF;
+    holders := coord_private.holders_json(v_conflicts);
     v := coord_private.authorize('acquire_lock', v_path,
         pg_catalog.jsonb_build_object('mode', p_mode, 'ttl_seconds', v_ttl, 'lease_seconds', v_ttl,
-                                      'live_locks', v_live, 'token', token,
-                                      'holders', coord_private.holders_json(v_conflicts)),
+                                      'live_locks', v_live, 'token', token, 'holders', holders),
         CASE WHEN v_conflicts IS NOT NULL THEN 'lock_held_by_other' END);
     ok := v.proceed; reason := v.reason; event_id := v.event_id; path := v_path;
-    holders := coord_private.holders_json(v_conflicts);
     IF NOT v.proceed THEN
         token := NULL;
         RETURN;
@@ -207,6 +223,8 @@ CREATE FUNCTION coord.renew_lock(p_path text, p_ttl interval,
     OUT ok boolean, OUT reason text, OUT token bigint, OUT expires_at timestamptz, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -224,9 +242,7 @@ BEGIN
     SELECT * INTO v_lock FROM coord_private.locks l
      WHERE l.path = v_path AND l.holder = session_user AND l.expires_at > v_now
        FOR UPDATE;
-    SELECT pg_catalog.array_agg(l) INTO v_conflicts
-      FROM coord_private.overlapping_live_locks(v_path) l
-     WHERE l.holder <> session_user AND (l.mode = 'exclusive' OR v_lock.mode = 'exclusive');
+    v_conflicts := coord_private.overlapping_live_locks(v_path, session_user, coalesce(v_lock.mode, 'shared'));
     v := coord_private.authorize('renew_lock', v_path,
         pg_catalog.jsonb_build_object('ttl_seconds', v_ttl, 'lease_seconds', v_ttl, 'token', v_lock.token,
                                       'holders', coord_private.holders_json(v_conflicts)),
@@ -247,6 +263,8 @@ CREATE FUNCTION coord.release_lock(p_path text,
     OUT ok boolean, OUT reason text, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -271,6 +289,8 @@ CREATE FUNCTION coord.force_release_lock(p_path text, p_reason text,
     OUT ok boolean, OUT reason text, OUT released jsonb, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -320,7 +340,7 @@ BEGIN
         requested := coord_private.normalize_path(p);
         FOR path, mode, holder, token, expires_at IN
             SELECT l.path, l.mode, l.holder, l.token, l.expires_at
-              FROM coord_private.overlapping_live_locks(requested) l ORDER BY l.token
+              FROM pg_catalog.unnest(coord_private.overlapping_live_locks(requested)) l ORDER BY l.token
         LOOP
             RETURN NEXT;
         END LOOP;
@@ -335,10 +355,9 @@ RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = ''
 AS $$
-    SELECT EXISTS (SELECT 1 FROM coord_private.overlapping_live_locks(coord_private.normalize_path(p_path)) l
-                    WHERE l.token = p_token)
-       AND NOT EXISTS (SELECT 1 FROM coord_private.overlapping_live_locks(coord_private.normalize_path(p_path)) l
-                        WHERE l.token > p_token AND l.mode = 'exclusive')
+    SELECT coalesce(pg_catalog.bool_or(l.token = p_token), false)
+       AND NOT coalesce(pg_catalog.bool_or(l.token > p_token AND l.mode = 'exclusive'), false)
+      FROM pg_catalog.unnest(coord_private.overlapping_live_locks(coord_private.normalize_path(p_path))) l
 $$;
 COMMENT ON FUNCTION coord.check_fence(text, bigint) IS
     'INV-LOCK-FENCE: true while the grant with this token is live, covers the path and no newer exclusive grant overlaps it';

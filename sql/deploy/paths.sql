@@ -114,15 +114,23 @@ COMMENT ON FUNCTION coord_private.path_anchor(text) IS
     'the deepest directory containing everything the path can cover ('''' is the root)';
 
 -- '' and every directory prefix of an anchor, shallowest first (the lock order).
+-- PL/pgSQL, not SQL: an SQL function with an aggregate is never inlined and is
+-- planned afresh on every call, and this one runs on every lease request.
 CREATE FUNCTION coord_private.anchor_ancestors(p_anchor text)
-RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE 
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $fn$
-    SELECT pg_catalog.array_agg(a ORDER BY pg_catalog.length(a))
-      FROM (SELECT '' AS a
-            UNION
-            SELECT pg_catalog.substr(p_anchor, 1, m.pos)
-              FROM pg_catalog.generate_series(1, pg_catalog.length(coalesce(p_anchor, ''))) AS m(pos)
-             WHERE pg_catalog.substr(p_anchor, m.pos, 1) = '/') s
+DECLARE
+    v_segs text[] := pg_catalog.string_to_array(coalesce(p_anchor, ''), '/');
+    v_prefix text := '';
+    v_out text[] := ARRAY[''];
+BEGIN
+    -- every segment but the last ends with a '/', so each is a directory prefix
+    FOR i IN 1 .. pg_catalog.cardinality(v_segs) - 1 LOOP
+        v_prefix := v_prefix || v_segs[i] || '/';
+        v_out := v_out || v_prefix;
+    END LOOP;
+    RETURN v_out;
+END
 $fn$;
 COMMENT ON FUNCTION coord_private.anchor_ancestors(text) IS 'the root and every directory prefix of an anchor, the anchor included';
 

@@ -39,12 +39,20 @@ DECLARE
     v_op coord_private.operations;
     v_agent coord_private.agents;
     v_profile coord_private.profiles;
+    v_row record;
     v_ctx jsonb;
 BEGIN
-    SELECT * INTO v_op FROM coord_private.operations o WHERE o.name = p_operation;
+    -- One statement for the operation, the agent and its profile: this runs for
+    -- every mutation, and each separate lookup is a separate executor start.
+    SELECT o AS op, a AS agent, pr AS profile INTO v_row
+      FROM coord_private.operations o
+      LEFT JOIN coord_private.agents a ON a.role_name = p_actor
+      LEFT JOIN coord_private.profiles pr ON pr.name = a.profile
+     WHERE o.name = p_operation;
     IF NOT FOUND THEN
         RETURN ROW(false, 'unknown_operation', 'native', '{}'::jsonb)::coord_private.decision;
     END IF;
+    v_op := v_row.op; v_agent := v_row.agent; v_profile := v_row.profile;
 
     -- A system operation is the consequence of a mutation that was itself authorised
     -- (e.g. settling the dependents of a failed task); it is recorded, not re-decided.
@@ -60,8 +68,7 @@ BEGIN
         RETURN ROW(false, 'not_admin', 'native', pg_catalog.jsonb_build_object('admin', false))::coord_private.decision;
     END IF;
 
-    SELECT * INTO v_agent FROM coord_private.agents a WHERE a.role_name = p_actor;
-    IF NOT FOUND THEN
+    IF v_agent.role_name IS NULL THEN
         RETURN ROW(false, 'agent_not_registered', 'native', '{}'::jsonb)::coord_private.decision;
     END IF;
     IF v_agent.status <> 'active' THEN
@@ -69,8 +76,7 @@ BEGIN
     END IF;
 
     -- INV-TRUST: effective trust comes only from the profile; no profile, no trust.
-    SELECT * INTO v_profile FROM coord_private.profiles p WHERE p.name = v_agent.profile;
-    IF NOT FOUND THEN
+    IF v_profile.name IS NULL THEN
         RETURN ROW(false, 'profile_unresolved', 'native',
                    pg_catalog.jsonb_build_object('profile', v_agent.profile))::coord_private.decision;
     END IF;

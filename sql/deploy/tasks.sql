@@ -158,6 +158,8 @@ CREATE FUNCTION coord.submit_task(p_type text, p_description text DEFAULT '', p_
     OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -325,6 +327,8 @@ RETURNS TABLE (ok boolean, reason text, task_id bigint, claim_token bigint, clai
                task_type text, description text, input jsonb, priority integer, attempt integer, event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_lease numeric := coord_private.require_ttl(p_lease);
@@ -342,6 +346,8 @@ RETURNS TABLE (ok boolean, reason text, task_id bigint, claim_token bigint, clai
                task_type text, description text, input jsonb, priority integer, attempt integer, event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v_lease numeric := coord_private.require_ttl(p_lease);
@@ -376,6 +382,8 @@ CREATE FUNCTION coord.renew_claim(p_task_id bigint, p_claim_token bigint, p_leas
     OUT ok boolean, OUT reason text, OUT claim_expires_at timestamptz, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -409,6 +417,8 @@ CREATE FUNCTION coord.complete_task(p_task_id bigint, p_claim_token bigint, p_re
     OUT ok boolean, OUT reason text, OUT guardrails jsonb, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -456,6 +466,8 @@ CREATE FUNCTION coord.fail_task(p_task_id bigint, p_claim_token bigint, p_error 
     OUT ok boolean, OUT reason text, OUT status text, OUT settled integer, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -502,6 +514,8 @@ CREATE FUNCTION coord.cancel_task(p_task_id bigint, p_reason text,
     OUT ok boolean, OUT reason text, OUT settled integer, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     v coord_private.verdict;

@@ -8,7 +8,7 @@ DROP FUNCTION coord.release_lock(text);
 DROP FUNCTION coord.renew_lock(text, interval);
 DROP FUNCTION coord.acquire_lock(text, interval, text, text);
 DROP FUNCTION coord_private.holders_json(coord_private.locks[]);
-DROP FUNCTION coord_private.overlapping_live_locks(text);
+DROP FUNCTION coord_private.overlapping_live_locks(text, text, text);
 DROP FUNCTION coord_private.lock_anchor_line(text);
 DROP FUNCTION coord_private.require_ttl(interval);
 DROP FUNCTION coord_private.require_read_committed();
