@@ -180,10 +180,10 @@ class Bench:
 
         @contextlib.contextmanager
         def cm():
-            original = self.su.execute("SELECT pg_get_functiondef('coord_private.decide(text,text,text,jsonb)'::regprocedure)"
+            original = self.su.execute("SELECT pg_get_functiondef('coord_private.decide(text,text,text,jsonb,text)'::regprocedure)"
                                        ).fetchone()[0]
             self.su.execute("""CREATE OR REPLACE FUNCTION coord_private.decide(p_actor text, p_operation text,
-                    p_resource text, p_context jsonb) RETURNS coord_private.decision LANGUAGE sql STABLE
+                    p_resource text, p_context jsonb, p_engine text DEFAULT NULL) RETURNS coord_private.decision LANGUAGE sql STABLE
                     AS $$ SELECT ROW(true, 'allowed', 'none', '{}'::jsonb)::coord_private.decision $$""")
             try:
                 yield
@@ -222,6 +222,8 @@ class Bench:
             INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash)
             SELECT chain_id, seq, hash FROM coord_private.audit_events WHERE chain_id < 0""")
         self.su.execute("VACUUM ANALYZE")
+        # Flush the load's dirty pages now, not during the measured window.
+        self.su.execute("CHECKPOINT")
 
     def close(self) -> None:
         self.su.close()

@@ -147,8 +147,8 @@ SELECT is_empty($$
                      'coord.complete_task(bigint,bigint,jsonb)'::regprocedure,
                      'coord.fail_task(bigint,bigint,text,boolean)'::regprocedure,
                      'coord.cancel_task(bigint,text)'::regprocedure)
-       AND NOT coalesce(p.proconfig, '{}') @> ARRAY['plan_cache_mode=force_generic_plan', 'enable_bitmapscan=off']
-$$, 'hot path: every lease and queue mutation pins plan_cache_mode = force_generic_plan and enable_bitmapscan = off');
+       AND NOT coalesce(p.proconfig, '{}') @> ARRAY['plan_cache_mode=force_generic_plan', 'enable_bitmapscan=off', 'max_parallel_workers_per_gather=0']
+$$, 'hot path: every lease and queue mutation pins plan_cache_mode = force_generic_plan, enable_bitmapscan = off and no parallel workers');
 
 -- ---------------------------------------------------------------- pinned search_path
 -- The same check query before and after the self-mutation below: tests.unpinned_definers().

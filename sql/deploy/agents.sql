@@ -4,6 +4,10 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
+-- Role names are compared with session_user, whose type (name) carries the "C"
+-- collation; an index on a text column uses the default collation, so every lookup
+-- by the caller's identity is written  = (session_user::text COLLATE "default")
+-- (the same equality, and indexable).
 CREATE TABLE coord_private.agents (
     role_name     text PRIMARY KEY,
     profile       text REFERENCES coord_private.profiles (name) ON UPDATE CASCADE ON DELETE SET NULL,
@@ -15,7 +19,7 @@ COMMENT ON TABLE coord_private.agents IS
     'registered agents; a NULL profile (profile deleted) makes every decision fail closed (INV-TRUST)';
 ALTER TABLE coord_private.agents ENABLE ROW LEVEL SECURITY;
 -- Defence in depth (INV-RLS): with a stray grant an agent would still see only itself.
-CREATE POLICY agents_self ON coord_private.agents FOR SELECT USING (role_name = session_user);
+CREATE POLICY agents_self ON coord_private.agents FOR SELECT USING (role_name = (session_user::text COLLATE "default"));
 
 CREATE TABLE coord_private.sessions (
     session_id  uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
@@ -29,6 +33,6 @@ CREATE TABLE coord_private.sessions (
 CREATE INDEX sessions_agent_idx ON coord_private.sessions (agent) WHERE ended_at IS NULL;
 COMMENT ON TABLE coord_private.sessions IS 'agent sessions (an agent may run several)';
 ALTER TABLE coord_private.sessions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY sessions_self ON coord_private.sessions FOR SELECT USING (agent = session_user);
+CREATE POLICY sessions_self ON coord_private.sessions FOR SELECT USING (agent = (session_user::text COLLATE "default"));
 
 COMMIT;

@@ -33,7 +33,7 @@ CREATE INDEX audit_events_actor_idx ON coord_private.audit_events (actor, event_
 CREATE INDEX audit_events_occurred_idx ON coord_private.audit_events (occurred_at);
 ALTER TABLE coord_private.audit_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY audit_events_own ON coord_private.audit_events FOR SELECT
-    USING (actor = session_user OR pg_catalog.pg_has_role(session_user, 'coord_auditor', 'MEMBER'));
+    USING (actor = (session_user::text COLLATE "default") OR pg_catalog.pg_has_role(session_user, 'coord_auditor', 'MEMBER'));
 
 CREATE TABLE coord_private.audit_chain_heads (
     chain_id  integer PRIMARY KEY,

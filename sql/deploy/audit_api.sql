@@ -14,7 +14,7 @@ CREATE VIEW coord.my_audit_events WITH (security_barrier) AS
     SELECT e.event_id, e.occurred_at, e.operation, e.resource, e.allowed, e.proceeded,
            e.reason, e.engine, e.mode, e.context
       FROM coord_private.audit_events e
-     WHERE e.actor = session_user;
+     WHERE e.actor = (session_user::text COLLATE "default");
 COMMENT ON VIEW coord.my_audit_events IS 'agent: the calling agent''s own audit events (INV-RLS)';
 
 -- Every problem of every chain, found set-wise: content vs stored hash, sequence

@@ -10,6 +10,15 @@
 -- overlapping grants sees the earlier one and draws a larger token.
 -- Expiry is judged by coord_private.current_time() in every query: an expired
 -- lock is absent without any background job (INV-LOCK-EXPIRY).
+--
+-- Planning (here and in tasks): every lease and queue mutation pins
+--   plan_cache_mode = force_generic_plan    each statement is planned once per session;
+--   enable_bitmapscan = off                 a bitmap scan never marks the dead index
+--                                           entries released grants leave, so under churn
+--                                           every lookup would revisit all of them;
+--   max_parallel_workers_per_gather = 0     point lookups never gain from workers.
+-- Queries call coord_private.current_time() inline rather than through a variable, so
+-- the generic plan is estimated with the clock's value and expired history stays cheap.
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
@@ -116,16 +125,20 @@ DECLARE
     -- unlike LIKE with a parameter. Only dirs and globs reach below their anchor.
     v_hi text := CASE WHEN v_anchor = '' THEN pg_catalog.chr(1114111)
                       ELSE pg_catalog.left(v_anchor, -1) || '0' END;
-    v_now timestamptz := coord_private.current_time();
     v_locks coord_private.locks[];
 BEGIN
+    -- The clock is called in the statement, not passed in a variable: the cached
+    -- generic plan is then estimated with the clock's value (the planner folds
+    -- now()), so expired history on these anchors counts as nearly no rows and the
+    -- plan stays an index scan however many expired grants the table holds.
     SELECT pg_catalog.array_agg(c) INTO v_locks
       FROM (SELECT l FROM coord_private.locks l
-             WHERE l.anchor = ANY (coord_private.anchor_ancestors(v_anchor)) AND l.expires_at > v_now
+             WHERE l.anchor = ANY (coord_private.anchor_ancestors(v_anchor))
+               AND l.expires_at > coord_private.current_time()
             UNION ALL
             SELECT l FROM coord_private.locks l
              WHERE NOT v_file AND l.anchor OPERATOR(pg_catalog.~>~) v_anchor
-               AND l.anchor OPERATOR(pg_catalog.~<~) v_hi AND l.expires_at > v_now) s(c)
+               AND l.anchor OPERATOR(pg_catalog.~<~) v_hi AND l.expires_at > coord_private.current_time()) s(c)
      WHERE (p_other_than IS NULL OR (s.c).holder <> p_other_than)
        AND (p_mode IS NULL OR (s.c).mode = 'exclusive' OR p_mode = 'exclusive')
        AND coord_private.paths_overlap((s.c).path, p_path);
@@ -157,6 +170,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -186,8 +200,8 @@ BEGIN
 
     v_now := coord_private.current_time();
     SELECT coord_private.overlapping_live_locks(v_path, session_user, p_mode),
-           (SELECT pg_catalog.count(*) FROM coord_private.locks l
-             WHERE l.holder = session_user AND l.expires_at > v_now AND l.path <> v_path)
+           (SELECT pg_catalog.count(*) FROM coord_private.locks l   -- the clock inline: see overlapping_live_locks
+             WHERE l.holder = (session_user::text COLLATE "default") AND l.expires_at > coord_private.current_time() AND l.path <> v_path)
       INTO v_conflicts, v_live;
     -- The token is drawn after the anchor-line locks (so a later overlapping grant
     -- draws a larger one) and before the hook so that the audit event records it.
@@ -225,6 +239,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -265,6 +280,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -291,6 +307,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;

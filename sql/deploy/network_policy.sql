@@ -378,7 +378,7 @@ DECLARE
     v_verdict text;
 BEGIN
     domain := coord_private.normalize_host(p_target);
-    SELECT a.profile INTO v_profile FROM coord_private.agents a WHERE a.role_name = session_user;
+    SELECT a.profile INTO v_profile FROM coord_private.agents a WHERE a.role_name = (session_user::text COLLATE "default");
     SELECT * INTO r FROM coord_private.network_rule_for(v_profile, domain);
     v_verdict := coalesce(r.action, 'deny');
     rule := CASE WHEN r.rule_id IS NOT NULL THEN pg_catalog.jsonb_build_object(

@@ -113,11 +113,13 @@ BEGIN
     -- Guardrails: the API function scanned its text and passed every match; a match
     -- of severity block applies below its exempt trust level, or at every level
     -- when the pattern's category always applies (credentials, keys).
-    IF (p_context ? 'guardrail_matches') AND EXISTS (
-           SELECT 1 FROM pg_catalog.jsonb_array_elements(p_context->'guardrail_matches') m
-            WHERE m->>'severity' = 'block'
-              AND ((m->>'always')::boolean OR v_profile.trust_level < (m->>'exempt_trust')::integer)) THEN
-        RETURN ROW(false, 'guardrail_blocked', 'native', v_ctx)::coord_private.decision;
+    -- (The query runs only when there are matches: most requests carry none.)
+    IF (p_context ? 'guardrail_matches') AND p_context->'guardrail_matches' <> '[]'::jsonb THEN
+        IF EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_context->'guardrail_matches') m
+                    WHERE m->>'severity' = 'block'
+                      AND ((m->>'always')::boolean OR v_profile.trust_level < (m->>'exempt_trust')::integer)) THEN
+            RETURN ROW(false, 'guardrail_blocked', 'native', v_ctx)::coord_private.decision;
+        END IF;
     END IF;
     -- Network policy: the API function resolved the domain against the rules.
     IF p_context->>'network_verdict' IS NOT NULL AND p_context->>'network_verdict' <> 'allow' THEN
@@ -149,14 +151,19 @@ $$;
 COMMENT ON FUNCTION coord_private.cedar_decide(text, text, text, jsonb) IS
     'the Cedar engine: unavailable until the cedar_engine change installs the PL/Python evaluator (PC011)';
 
-CREATE FUNCTION coord_private.decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
+-- p_engine: the engine the caller already read from settings (authorize reads the
+-- settings row once per mutation); NULL reads it here.
+CREATE FUNCTION coord_private.decide(p_actor text, p_operation text, p_resource text, p_context jsonb,
+                                     p_engine text DEFAULT NULL)
 RETURNS coord_private.decision
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_engine text;
+    v_engine text := p_engine;
 BEGIN
-    SELECT s.policy_engine INTO v_engine FROM coord_private.settings s;
+    IF v_engine IS NULL THEN
+        SELECT s.policy_engine INTO v_engine FROM coord_private.settings s;
+    END IF;
     IF v_engine = 'native' THEN
         RETURN coord_private.native_decide(p_actor, p_operation, p_resource, p_context);
     END IF;
@@ -169,7 +176,7 @@ BEGIN
                pg_catalog.jsonb_build_object('error', 'engine not available'))::coord_private.decision;
 END
 $$;
-COMMENT ON FUNCTION coord_private.decide(text, text, text, jsonb) IS 'dispatches a mutation intent to the configured policy engine';
+COMMENT ON FUNCTION coord_private.decide(text, text, text, jsonb, text) IS 'dispatches a mutation intent to the configured policy engine';
 
 -- THE policy hook. Every coord function that writes calls it before its first write.
 -- p_refusal carries a coordination-invariant refusal the caller found (e.g.
@@ -182,6 +189,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     v_mode text;
+    v_engine text;
     v_decision coord_private.decision;
     v_outcome text;
     v_proceed boolean;
@@ -189,8 +197,8 @@ DECLARE
     v_ctx jsonb;
     v_event bigint;
 BEGIN
-    SELECT s.enforcement_mode INTO v_mode FROM coord_private.settings s;
-    v_decision := coord_private.decide(session_user, p_operation, p_resource, coalesce(p_context, '{}'));
+    SELECT s.enforcement_mode, s.policy_engine INTO v_mode, v_engine FROM coord_private.settings s;
+    v_decision := coord_private.decide(session_user, p_operation, p_resource, coalesce(p_context, '{}'), v_engine);
 
     IF NOT v_decision.allowed THEN
         SELECT rc.outcome INTO v_outcome FROM coord_private.reason_codes rc WHERE rc.code = v_decision.reason;

@@ -107,7 +107,7 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = ''
 AS $$
     SELECT p.* FROM coord.profiles p JOIN coord_private.agents a ON a.profile = p.name
-     WHERE a.role_name = session_user
+     WHERE a.role_name = (session_user::text COLLATE "default")
 $$;
 COMMENT ON FUNCTION coord.get_my_profile() IS
     'agent: the calling agent''s profile (no row when it has none: every decision then fails closed)';

@@ -38,7 +38,7 @@ SET search_path = ''
 AS $$
     SELECT session_user::text, a.role_name IS NOT NULL, a.status, a.profile, p.trust_level
       FROM (SELECT 1) one
-      LEFT JOIN coord_private.agents a ON a.role_name = session_user
+      LEFT JOIN coord_private.agents a ON a.role_name = (session_user::text COLLATE "default")
       LEFT JOIN coord_private.profiles p ON p.name = a.profile
 $$;
 COMMENT ON FUNCTION coord.whoami() IS

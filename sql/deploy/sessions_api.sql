@@ -73,7 +73,7 @@ COMMENT ON FUNCTION coord.end_session(uuid) IS
 CREATE VIEW coord.my_sessions WITH (security_barrier) AS
     SELECT s.session_id, s.label, s.client_info, s.started_at, s.ended_at
       FROM coord_private.sessions s
-     WHERE s.agent = session_user;
+     WHERE s.agent = (session_user::text COLLATE "default");
 COMMENT ON VIEW coord.my_sessions IS 'the calling agent''s sessions (INV-RLS: only its own)';
 
 REVOKE ALL ON FUNCTION coord.register_session(text, jsonb), coord.end_session(uuid) FROM PUBLIC;

@@ -160,6 +160,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -228,7 +229,7 @@ BEGIN
 
     IF p_idempotency_key IS NOT NULL THEN
         SELECT t.task_id INTO task_id FROM coord_private.tasks t
-         WHERE t.submitter = session_user AND t.idempotency_key = p_idempotency_key;
+         WHERE t.submitter = (session_user::text COLLATE "default") AND t.idempotency_key = p_idempotency_key;
     END IF;
     existing := task_id IS NOT NULL;
 
@@ -253,7 +254,7 @@ BEGIN
     IF task_id IS NULL THEN
         -- the same key committed concurrently: that task is the answer
         SELECT t.task_id INTO task_id FROM coord_private.tasks t
-         WHERE t.submitter = session_user AND t.idempotency_key = p_idempotency_key;
+         WHERE t.submitter = (session_user::text COLLATE "default") AND t.idempotency_key = p_idempotency_key;
         existing := true;
         RETURN;
     END IF;
@@ -284,7 +285,7 @@ BEGIN
      LIMIT 1
        FOR UPDATE SKIP LOCKED;
     SELECT pg_catalog.count(*) INTO v_claimed FROM coord_private.tasks x
-     WHERE x.claimed_by = session_user AND x.status = 'claimed' AND x.claim_expires_at > v_now;
+     WHERE x.claimed_by = (session_user::text COLLATE "default") AND x.status = 'claimed' AND x.claim_expires_at > v_now;
 
     v := coord_private.authorize('claim_task', t.task_id::text,
         pg_catalog.jsonb_build_object('types', p_types, 'lease_seconds', p_lease, 'claimed_tasks', v_claimed,
@@ -329,6 +330,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v_lease numeric := coord_private.require_ttl(p_lease);
@@ -348,6 +350,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v_lease numeric := coord_private.require_ttl(p_lease);
@@ -384,6 +387,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -419,6 +423,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -468,6 +473,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;
@@ -516,6 +522,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v coord_private.verdict;
