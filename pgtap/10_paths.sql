@@ -7,79 +7,11 @@ SELECT plan(135);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   call(label, role, sql)  runs sql as role (tests.run_as), keeps its rows and the
---                           audit events it wrote under label
---   verdict(label)          'ok|refused <reason> | <n> event(s)[: <operation> by <actor>
---                           allowed=.. proceeded=.. reason=.. mode=..]' — the decision a
---                           call returned and its single audit event (which must be the
---                           event_id the call returned)
---   bad(role, sql)          the SQLSTATE sql raises as role; when anything changed in
---                           coord_private.locks/tasks/task_deps or the audit trail, the
---                           change is appended (so the expected value is the bare SQLSTATE)
---   event(label, n)         the n-th audit event a call wrote
+--   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
+--                           calls in the temporary table below
 --   norm(p), overlap(a, b)  coord_private.normalize_path / paths_overlap as text, or
 --                           'error <SQLSTATE>' (an error must fail one test, not abort the file)
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
-
-CREATE FUNCTION pg_temp.call(p_label text, p_role text, p_sql text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_last bigint;
-    v_rows jsonb;
-BEGIN
-    SELECT coalesce(max(e.event_id), 0) INTO v_last FROM coord_private.audit_events e;
-    v_rows := tests.run_as(p_role, p_sql);
-    INSERT INTO calls
-    SELECT p_label, v_rows, coalesce(array_agg(e.event_id ORDER BY e.event_id), '{}')
-      FROM coord_private.audit_events e WHERE e.event_id > v_last;
-    RETURN v_rows -> 0;
-END
-$$;
-
-CREATE FUNCTION pg_temp.res(p_label text) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT c.rows -> 0 FROM calls c WHERE c.label = p_label $$;
-
-CREATE FUNCTION pg_temp.verdict(p_label text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT CASE WHEN (c.rows -> 0 ->> 'ok')::boolean THEN 'ok ' ELSE 'refused ' END
-           || coalesce(c.rows -> 0 ->> 'reason', '<no reason>')
-           || ' | ' || cardinality(c.events) || CASE cardinality(c.events) WHEN 1 THEN ' event' ELSE ' events' END
-           || coalesce((SELECT format(': %s by %s allowed=%s proceeded=%s reason=%s mode=%s%s',
-                                      e.operation, e.actor, e.allowed::text, e.proceeded::text, e.reason, e.mode,
-                                      CASE WHEN e.event_id IS DISTINCT FROM (c.rows -> 0 ->> 'event_id')::bigint
-                                           THEN ' (not the event_id returned)' ELSE '' END)
-                          FROM coord_private.audit_events e
-                         WHERE cardinality(c.events) = 1 AND e.event_id = c.events[1]), '')
-      FROM calls c WHERE c.label = p_label
-$$;
-
-CREATE FUNCTION pg_temp.snapshot() RETURNS text
-LANGUAGE sql AS $$
-    SELECT format('locks=%s tasks=%s deps=%s audit=%s content=%s',
-        (SELECT count(*) FROM coord_private.locks), (SELECT count(*) FROM coord_private.tasks),
-        (SELECT count(*) FROM coord_private.task_deps), tests.audit_count(),
-        md5(concat_ws('|',
-            (SELECT string_agg(l::text, ';' ORDER BY l.lock_id) FROM coord_private.locks l),
-            (SELECT string_agg(t::text, ';' ORDER BY t.task_id) FROM coord_private.tasks t),
-            (SELECT string_agg(d::text, ';' ORDER BY d.task_id, d.depends_on) FROM coord_private.task_deps d))))
-$$;
-
-CREATE FUNCTION pg_temp.bad(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_before text := pg_temp.snapshot();
-    v_state text;
-BEGIN
-    v_state := coalesce(tests.sqlstate_as(p_role, p_sql), 'no error');
-    RETURN v_state || CASE WHEN pg_temp.snapshot() = v_before THEN ''
-                           ELSE format(' (changed: before %s, after %s)', v_before, pg_temp.snapshot()) END;
-END
-$$;
-
-CREATE FUNCTION pg_temp.event(p_label text, p_n integer DEFAULT 1) RETURNS coord_private.audit_events
-LANGUAGE sql AS $$
-    SELECT e.* FROM calls c JOIN coord_private.audit_events e ON e.event_id = c.events[p_n] WHERE c.label = p_label
-$$;
 
 CREATE FUNCTION pg_temp.norm(p text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -122,7 +54,7 @@ SELECT is(pg_temp.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: %s norma
 SELECT is(coord_private.path_max_length(), 1024, 'INV-BOUNDARY: the documented maximum path length is 1024 characters');
 
 -- Every malformed path, through the API as an agent: PC003 and nothing changes.
-SELECT is(pg_temp.bad('t10_alice', format('SELECT * FROM coord.acquire_lock(%L, ''60s'')', v.p)), 'PC003',
+SELECT is(tests.bad('t10_alice', format('SELECT * FROM coord.acquire_lock(%L, ''60s'')', v.p)), 'PC003',
           format('INV-BOUNDARY AcquireLock: %s is refused with PC003, nothing changes', v.what))
   FROM (VALUES
     ('an empty path',                          ''),
@@ -150,11 +82,11 @@ SELECT is(pg_temp.bad('t10_alice', format('SELECT * FROM coord.acquire_lock(%L, 
     ('a ** glob ending in /',                  'src/**/')
   ) v(what, p);
 
-SELECT is(pg_temp.bad('t10_alice', $$SELECT * FROM coord.acquire_lock(NULL, '60s')$$), 'PC001',
+SELECT is(tests.bad('t10_alice', $$SELECT * FROM coord.acquire_lock(NULL, '60s')$$), 'PC001',
           'INV-BOUNDARY AcquireLock: a NULL path is refused with PC001, nothing changes');
 
 -- Every entry point that takes a path normalises it the same way.
-SELECT is(pg_temp.bad('t10_alice', v.q), v.want, format('INV-BOUNDARY %s: %s, nothing changes', v.what, v.want))
+SELECT is(tests.bad('t10_alice', v.q), v.want, format('INV-BOUNDARY %s: %s, nothing changes', v.what, v.want))
   FROM (VALUES
     ('RenewLock: renew_lock(''./a.py'')',                  $$SELECT * FROM coord.renew_lock('./a.py', '60s')$$,            'PC003'),
     ('RenewLock: renew_lock(NULL)',                        $$SELECT * FROM coord.renew_lock(NULL, '60s')$$,                'PC001'),
@@ -169,13 +101,13 @@ SELECT is(pg_temp.bad('t10_alice', v.q), v.want, format('INV-BOUNDARY %s: %s, no
 
 -- The NFD and NFC spellings are one path: the lock is stored under NFC, and the
 -- other spelling conflicts with it and releases it.
-SELECT is(pg_temp.call('nfd', 't10_alice', format('SELECT * FROM coord.acquire_lock(%L, ''60s'')', U&'caf\0065\0301/menu.py')) ->> 'path',
+SELECT is(tests.call('nfd', 't10_alice', format('SELECT * FROM coord.acquire_lock(%L, ''60s'')', U&'caf\0065\0301/menu.py')) ->> 'path',
           U&'caf\00E9/menu.py', 'INV-LOCK-EXCL AcquireLock: a grant on the NFD spelling returns the NFC path');
 SELECT is((SELECT array_agg(l.path) FROM coord_private.locks l WHERE l.holder = 't10_alice'),
           ARRAY[U&'caf\00E9/menu.py'], 'INV-LOCK-EXCL AcquireLock: the lock row is stored under the NFC spelling');
-SELECT is(pg_temp.call('nfc_bob', 't10_bob', format('SELECT * FROM coord.acquire_lock(%L, ''60s'')', U&'caf\00E9/menu.py')) ->> 'reason',
+SELECT is(tests.call('nfc_bob', 't10_bob', format('SELECT * FROM coord.acquire_lock(%L, ''60s'')', U&'caf\00E9/menu.py')) ->> 'reason',
           'lock_held_by_other', 'INV-LOCK-EXCL AcquireLock: the NFC spelling conflicts with a lock taken on the NFD spelling');
-SELECT is(pg_temp.call('nfc_release', 't10_alice', format('SELECT * FROM coord.release_lock(%L)', U&'caf\00E9/menu.py')) ->> 'reason',
+SELECT is(tests.call('nfc_release', 't10_alice', format('SELECT * FROM coord.release_lock(%L)', U&'caf\00E9/menu.py')) ->> 'reason',
           'allowed', 'INV-LOCK-EXCL ReleaseLock: the NFC spelling releases the lock taken on the NFD spelling');
 
 -- ---------------------------------------------------------------- kinds and anchors
@@ -278,17 +210,17 @@ SELECT is(pg_temp.overlap(v.a, v.b) || ' / ' || pg_temp.overlap(v.b, v.a), v.wan
 -- The conflict search finds candidates by anchor (equality and LIKE prefix); LIKE
 -- metacharacters in anchors must be escaped so that descendants are found, and
 -- the overlap test must not treat them as wildcards.
-SELECT is(pg_temp.call('like_1', 't10_alice', $$SELECT * FROM coord.acquire_lock('a_b/c/d.py', '60s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('like_1', 't10_alice', $$SELECT * FROM coord.acquire_lock('a_b/c/d.py', '60s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXCL AcquireLock: t10_alice locks a_b/c/d.py');
-SELECT is(pg_temp.call('like_2', 't10_bob', $$SELECT * FROM coord.acquire_lock('a_b/', '60s')$$) ->> 'reason', 'lock_held_by_other',
+SELECT is(tests.call('like_2', 't10_bob', $$SELECT * FROM coord.acquire_lock('a_b/', '60s')$$) ->> 'reason', 'lock_held_by_other',
           'INV-LOCK-EXCL AcquireLock: dir a_b/ conflicts with a_b/c/d.py below it (_ in the anchor escaped)');
-SELECT is(pg_temp.call('like_3', 't10_bob', $$SELECT * FROM coord.acquire_lock('axb/', '60s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('like_3', 't10_bob', $$SELECT * FROM coord.acquire_lock('axb/', '60s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXCL AcquireLock: dir axb/ does not conflict with a_b/c/d.py (_ is not a wildcard)');
-SELECT is(pg_temp.call('like_4', 't10_alice', $$SELECT * FROM coord.acquire_lock('50%/x/y.py', '60s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('like_4', 't10_alice', $$SELECT * FROM coord.acquire_lock('50%/x/y.py', '60s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXCL AcquireLock: t10_alice locks 50%/x/y.py');
-SELECT is(pg_temp.call('like_5', 't10_bob', $$SELECT * FROM coord.acquire_lock('50%/**/*.py', '60s')$$) ->> 'reason', 'lock_held_by_other',
+SELECT is(tests.call('like_5', 't10_bob', $$SELECT * FROM coord.acquire_lock('50%/**/*.py', '60s')$$) ->> 'reason', 'lock_held_by_other',
           'INV-LOCK-EXCL AcquireLock: glob 50%/**/*.py conflicts with 50%/x/y.py (% in the anchor escaped)');
-SELECT is(pg_temp.call('like_6', 't10_bob', $$SELECT * FROM coord.acquire_lock('50x/', '60s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('like_6', 't10_bob', $$SELECT * FROM coord.acquire_lock('50x/', '60s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXCL AcquireLock: dir 50x/ does not conflict with 50%/x/y.py (% is not a wildcard)');
 SELECT is((SELECT array_agg(r.path ORDER BY r.path) FROM jsonb_to_recordset(tests.run_as('t10_bob',
               $$SELECT * FROM coord.check_locks(ARRAY['a_b/', '50%/'])$$)) r(path text)),
@@ -298,7 +230,7 @@ SELECT is((SELECT array_agg(r.path ORDER BY r.path) FROM jsonb_to_recordset(test
 -- Every acquire above wrote exactly one audit event.
 SELECT is((SELECT array_agg(cardinality(c.events) ORDER BY c.label) FROM calls c WHERE c.label LIKE 'like_%'),
           ARRAY[1, 1, 1, 1, 1, 1], 'INV-AUDIT-COMPLETE AcquireLock: each grant and refusal above wrote exactly one audit event');
-SELECT is(pg_temp.verdict('like_2'),
+SELECT is(tests.verdict('like_2'),
           'refused lock_held_by_other | 1 event: acquire_lock by t10_bob allowed=true proceeded=false reason=lock_held_by_other mode=enforce',
           'INV-LOCK-EXCL / INV-AUDIT-COMPLETE AcquireLock: the refusal of a_b/ is recorded as one event with its reason');
 
@@ -324,7 +256,7 @@ SELECT is(pg_temp.overlap('q/b.py', 'q/[!]a].py'), 'true',
 SELECT is(pg_temp.overlap('q/a.py', 'q/[!]a].py'), 'false',
           'INV-LOCK-EXCL AcquireLock: file q/a.py does not overlap glob q/[!]a].py');
 -- A class that cannot be matched as written (reversed range) is refused up front...
-SELECT is(pg_temp.bad('t10_alice', $$SELECT * FROM coord.acquire_lock('r/[z-a].py', '60s')$$), 'PC003',
+SELECT is(tests.bad('t10_alice', $$SELECT * FROM coord.acquire_lock('r/[z-a].py', '60s')$$), 'PC003',
           'INV-BOUNDARY AcquireLock: glob r/[z-a].py (reversed range) is refused with PC003, nothing changes');
 -- ...so that no lock can make another agent's acquire raise: not in its subtree,
 -- and not anywhere else (the overlap test may run on every lock row).

@@ -10,87 +10,19 @@ SELECT plan(63);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   call(label, role, sql)  runs sql as role (tests.run_as), keeps its rows and the
---                           audit events it wrote under label
---   verdict(label)          'ok|refused <reason> | <n> event(s)[: <operation> by <actor>
---                           allowed=.. proceeded=.. reason=.. mode=..]' — the decision a
---                           call returned and its single audit event (which must be the
---                           event_id the call returned)
---   bad(role, sql)          the SQLSTATE sql raises as role; when anything changed in
---                           coord_private.locks/tasks/task_deps or the audit trail, the
---                           change is appended (so the expected value is the bare SQLSTATE)
---   event(label, n)         the n-th audit event a call wrote
+--   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
+--                           calls in the temporary table below
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
-
-CREATE FUNCTION pg_temp.call(p_label text, p_role text, p_sql text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_last bigint;
-    v_rows jsonb;
-BEGIN
-    SELECT coalesce(max(e.event_id), 0) INTO v_last FROM coord_private.audit_events e;
-    v_rows := tests.run_as(p_role, p_sql);
-    INSERT INTO calls
-    SELECT p_label, v_rows, coalesce(array_agg(e.event_id ORDER BY e.event_id), '{}')
-      FROM coord_private.audit_events e WHERE e.event_id > v_last;
-    RETURN v_rows -> 0;
-END
-$$;
-
-CREATE FUNCTION pg_temp.res(p_label text) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT c.rows -> 0 FROM calls c WHERE c.label = p_label $$;
-
-CREATE FUNCTION pg_temp.verdict(p_label text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT CASE WHEN (c.rows -> 0 ->> 'ok')::boolean THEN 'ok ' ELSE 'refused ' END
-           || coalesce(c.rows -> 0 ->> 'reason', '<no reason>')
-           || ' | ' || cardinality(c.events) || CASE cardinality(c.events) WHEN 1 THEN ' event' ELSE ' events' END
-           || coalesce((SELECT format(': %s by %s allowed=%s proceeded=%s reason=%s mode=%s%s',
-                                      e.operation, e.actor, e.allowed::text, e.proceeded::text, e.reason, e.mode,
-                                      CASE WHEN e.event_id IS DISTINCT FROM (c.rows -> 0 ->> 'event_id')::bigint
-                                           THEN ' (not the event_id returned)' ELSE '' END)
-                          FROM coord_private.audit_events e
-                         WHERE cardinality(c.events) = 1 AND e.event_id = c.events[1]), '')
-      FROM calls c WHERE c.label = p_label
-$$;
-
-CREATE FUNCTION pg_temp.snapshot() RETURNS text
-LANGUAGE sql AS $$
-    SELECT format('locks=%s tasks=%s deps=%s audit=%s content=%s',
-        (SELECT count(*) FROM coord_private.locks), (SELECT count(*) FROM coord_private.tasks),
-        (SELECT count(*) FROM coord_private.task_deps), tests.audit_count(),
-        md5(concat_ws('|',
-            (SELECT string_agg(l::text, ';' ORDER BY l.lock_id) FROM coord_private.locks l),
-            (SELECT string_agg(t::text, ';' ORDER BY t.task_id) FROM coord_private.tasks t),
-            (SELECT string_agg(d::text, ';' ORDER BY d.task_id, d.depends_on) FROM coord_private.task_deps d))))
-$$;
-
-CREATE FUNCTION pg_temp.bad(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_before text := pg_temp.snapshot();
-    v_state text;
-BEGIN
-    v_state := coalesce(tests.sqlstate_as(p_role, p_sql), 'no error');
-    RETURN v_state || CASE WHEN pg_temp.snapshot() = v_before THEN ''
-                           ELSE format(' (changed: before %s, after %s)', v_before, pg_temp.snapshot()) END;
-END
-$$;
-
-CREATE FUNCTION pg_temp.event(p_label text, p_n integer DEFAULT 1) RETURNS coord_private.audit_events
-LANGUAGE sql AS $$
-    SELECT e.* FROM calls c JOIN coord_private.audit_events e ON e.event_id = c.events[p_n] WHERE c.label = p_label
-$$;
 
 -- fence(token label, path): coord.check_fence as agent t12_cat, for the token a
 -- labelled call returned.
 CREATE FUNCTION pg_temp.fence(p_label text, p_path text) RETURNS boolean
 LANGUAGE sql AS $$
     SELECT (tests.row_as('t12_cat', format('SELECT coord.check_fence(%L, %s) AS f', p_path,
-                                           coalesce(pg_temp.res(p_label) ->> 'token', 'NULL'))) ->> 'f')::boolean
+                                           coalesce(tests.res(p_label) ->> 'token', 'NULL'))) ->> 'f')::boolean
 $$;
 CREATE FUNCTION pg_temp.tok(p_label text) RETURNS bigint
-LANGUAGE sql AS $$ SELECT (pg_temp.res(p_label) ->> 'token')::bigint $$;
+LANGUAGE sql AS $$ SELECT (tests.res(p_label) ->> 'token')::bigint $$;
 
 DO $$
 BEGIN
@@ -105,7 +37,7 @@ END
 $$;
 
 -- ---------------------------------------------------------------- tokens and check_fence
-SELECT is(pg_temp.call('g1', 't12_ann', $$SELECT * FROM coord.acquire_lock('f/x.py', '60 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('g1', 't12_ann', $$SELECT * FROM coord.acquire_lock('f/x.py', '60 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_ann is granted f/x.py');
 SELECT is(pg_temp.fence('g1', 'f/x.py'), true, 'INV-LOCK-FENCE: check_fence is true for the live, newest grant');
 SELECT is(pg_temp.fence('g1', 'f/'), true, 'INV-LOCK-FENCE: check_fence on a directory the grant lies in is true');
@@ -115,52 +47,52 @@ SELECT is((tests.row_as('t12_cat', format('SELECT coord.check_fence(''f/x.py'', 
 SELECT is((tests.row_as('t12_cat', 'SELECT coord.check_fence(''f/x.py'', NULL) AS f') ->> 'f')::boolean, false,
           'INV-LOCK-FENCE: check_fence with a NULL token is false');
 
-SELECT is(pg_temp.call('g2', 't12_ann', $$SELECT * FROM coord.release_lock('f/x.py')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('g2', 't12_ann', $$SELECT * FROM coord.release_lock('f/x.py')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE ReleaseLock: t12_ann releases f/x.py');
 SELECT is(pg_temp.fence('g1', 'f/x.py'), false, 'INV-LOCK-FENCE: check_fence is false after the release');
 
-SELECT is(pg_temp.call('g3', 't12_ben', $$SELECT * FROM coord.acquire_lock('f/x.py', '60 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('g3', 't12_ben', $$SELECT * FROM coord.acquire_lock('f/x.py', '60 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_ben is granted f/x.py after the release');
 SELECT cmp_ok(pg_temp.tok('g3'), '>', pg_temp.tok('g1'), 'INV-LOCK-FENCE AcquireLock: the new grant''s token is larger than the released one''s');
 SELECT is(pg_temp.fence('g3', 'f/x.py'), true, 'INV-LOCK-FENCE: check_fence is true for the new grant');
 SELECT is(pg_temp.fence('g1', 'f/x.py'), false, 'INV-LOCK-FENCE: the older token stays false after another agent''s newer grant');
-SELECT is(pg_temp.call('g4', 't12_ben', $$SELECT * FROM coord.release_lock('f/x.py')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('g4', 't12_ben', $$SELECT * FROM coord.release_lock('f/x.py')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE ReleaseLock: t12_ben releases f/x.py');
 
-SELECT is(pg_temp.call('g5', 't12_cat', $$SELECT * FROM coord.acquire_lock('f/', '60 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('g5', 't12_cat', $$SELECT * FROM coord.acquire_lock('f/', '60 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_cat is granted the directory f/');
 SELECT cmp_ok(pg_temp.tok('g5'), '>', pg_temp.tok('g3'), 'INV-LOCK-FENCE AcquireLock: a directory grant over the file draws a larger token');
 SELECT is(pg_temp.fence('g5', 'f/x.py'), true, 'INV-LOCK-FENCE: the directory grant fences the file below it');
 
 -- A holder's own newer grant supersedes its older overlapping one for the paths both cover.
-SELECT is(pg_temp.call('h1', 't12_ann', $$SELECT * FROM coord.acquire_lock('h/', '600 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('h1', 't12_ann', $$SELECT * FROM coord.acquire_lock('h/', '600 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_ann is granted h/');
-SELECT is(pg_temp.call('h2', 't12_ann', $$SELECT * FROM coord.acquire_lock('h/x.py', '600 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('h2', 't12_ann', $$SELECT * FROM coord.acquire_lock('h/x.py', '600 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_ann is granted h/x.py inside her own h/');
 SELECT is(format('h/x.py old=%s new=%s; h/y.py old=%s', pg_temp.fence('h1', 'h/x.py')::text, pg_temp.fence('h2', 'h/x.py')::text, pg_temp.fence('h1', 'h/y.py')::text),
           'h/x.py old=false new=true; h/y.py old=true',
           'INV-LOCK-FENCE: for h/x.py only the newer exclusive grant passes check_fence; h/y.py stays fenced by h/');
 -- Shared grants: a newer shared grant does not fence out an older shared one.
-SELECT is(pg_temp.call('s1', 't12_ann', $$SELECT * FROM coord.acquire_lock('s/x', '600 s', 'shared')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('s1', 't12_ann', $$SELECT * FROM coord.acquire_lock('s/x', '600 s', 'shared')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_ann is granted s/x shared');
-SELECT is(pg_temp.call('s2', 't12_ben', $$SELECT * FROM coord.acquire_lock('s/x', '600 s', 'shared')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('s2', 't12_ben', $$SELECT * FROM coord.acquire_lock('s/x', '600 s', 'shared')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_ben is granted s/x shared');
 SELECT cmp_ok(pg_temp.tok('s2'), '>', pg_temp.tok('s1'), 'INV-LOCK-FENCE AcquireLock: the second shared grant draws a larger token');
 SELECT is(format('older=%s newer=%s', pg_temp.fence('s1', 's/x')::text, pg_temp.fence('s2', 's/x')::text), 'older=true newer=true',
           'INV-LOCK-FENCE: both live shared grants pass check_fence');
 
 -- Leases that the expiry section below lets run out.
-SELECT is(pg_temp.call('x1', 't12_ben', $$SELECT * FROM coord.acquire_lock('e/a.py', '60 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('x1', 't12_ben', $$SELECT * FROM coord.acquire_lock('e/a.py', '60 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXPIRY AcquireLock: t12_ben is granted e/a.py for 60 s');
-SELECT is(pg_temp.call('x2', 't12_cat', $$SELECT * FROM coord.acquire_lock('e/b/', '120 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('x2', 't12_cat', $$SELECT * FROM coord.acquire_lock('e/b/', '120 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXPIRY AcquireLock: t12_cat is granted e/b/ for 120 s');
-SELECT is(pg_temp.call('x3', 't12_ann', $$SELECT * FROM coord.acquire_lock('e/c.txt', '30 s', 'shared')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('x3', 't12_ann', $$SELECT * FROM coord.acquire_lock('e/c.txt', '30 s', 'shared')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXPIRY AcquireLock: t12_ann is granted e/c.txt shared for 30 s');
-SELECT is(pg_temp.call('x4', 't12_one', $$SELECT * FROM coord.acquire_lock('one/a.py', '10 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('x4', 't12_one', $$SELECT * FROM coord.acquire_lock('one/a.py', '10 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXPIRY AcquireLock: t12_one (max_locks 1) is granted one/a.py for 10 s');
-SELECT is(pg_temp.call('x5', 't12_one', $$SELECT * FROM coord.acquire_lock('one/b.py', '10 s')$$) ->> 'reason', 'limit_exceeded',
+SELECT is(tests.call('x5', 't12_one', $$SELECT * FROM coord.acquire_lock('one/b.py', '10 s')$$) ->> 'reason', 'limit_exceeded',
           'INV-TRUST AcquireLock: while one/a.py is live, t12_one is at its limit → limit_exceeded');
-SELECT is(pg_temp.call('x6', 't12_ann', $$SELECT * FROM coord.acquire_lock('e/a.py', '60 s')$$) ->> 'reason', 'lock_held_by_other',
+SELECT is(tests.call('x6', 't12_ann', $$SELECT * FROM coord.acquire_lock('e/a.py', '60 s')$$) ->> 'reason', 'lock_held_by_other',
           'INV-LOCK-EXCL AcquireLock: while t12_ben''s e/a.py is live, t12_ann is refused it');
 
 -- ---------------------------------------------------------------- 61 seconds later
@@ -179,39 +111,39 @@ SELECT set_eq(
     'INV-LOCK-EXPIRY: check_locks lists only the live e/b/; the expired e/a.py, e/c.txt, f/ and one/a.py are absent');
 SELECT is_empty($$SELECT v.path FROM coord.live_locks v WHERE v.path IN ('f/', 'e/a.py', 'e/c.txt', 'one/a.py')$$,
                 'INV-LOCK-EXPIRY: coord.live_locks shows none of the expired leases');
-SELECT is(pg_temp.call('y1', 't12_one', $$SELECT * FROM coord.acquire_lock('one/b.py', '10 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('y1', 't12_one', $$SELECT * FROM coord.acquire_lock('one/b.py', '10 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXPIRY AcquireLock: an expired lease no longer counts against max_locks');
 
 -- t12_ann's own shared e/c.txt expired: she can neither renew nor release it.
-SELECT is(pg_temp.call('y2', 't12_ann', $$SELECT * FROM coord.renew_lock('e/c.txt', '60 s')$$) ->> 'reason', 'lock_not_held',
+SELECT is(tests.call('y2', 't12_ann', $$SELECT * FROM coord.renew_lock('e/c.txt', '60 s')$$) ->> 'reason', 'lock_not_held',
           'INV-LOCK-EXPIRY RenewLock: renewing one''s own expired lease → lock_not_held');
-SELECT is(pg_temp.verdict('y2'),
+SELECT is(tests.verdict('y2'),
           'refused lock_not_held | 1 event: renew_lock by t12_ann allowed=true proceeded=false reason=lock_not_held mode=enforce',
           'INV-AUDIT-COMPLETE RenewLock: the refused renewal of an expired lease is its single audit event');
 SELECT cmp_ok((SELECT l.expires_at FROM coord_private.locks l WHERE l.path = 'e/c.txt'), '<=', coord_private.current_time(),
               'INV-LOCK-EXPIRY RenewLock: the expired lease was not extended');
-SELECT is(pg_temp.call('y3', 't12_ann', $$SELECT * FROM coord.release_lock('e/c.txt')$$) ->> 'reason', 'lock_not_held',
+SELECT is(tests.call('y3', 't12_ann', $$SELECT * FROM coord.release_lock('e/c.txt')$$) ->> 'reason', 'lock_not_held',
           'INV-LOCK-EXPIRY ReleaseLock: releasing one''s own expired lease → lock_not_held');
-SELECT is(pg_temp.verdict('y3'),
+SELECT is(tests.verdict('y3'),
           'refused lock_not_held | 1 event: release_lock by t12_ann allowed=true proceeded=false reason=lock_not_held mode=enforce',
           'INV-AUDIT-COMPLETE ReleaseLock: the refused release of an expired lease is its single audit event');
 
 -- Another agent takes the expired path (INV-RECLAIM), with a larger token.
-SELECT is(pg_temp.call('y4', 't12_ann', $$SELECT * FROM coord.acquire_lock('e/a.py', '600 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('y4', 't12_ann', $$SELECT * FROM coord.acquire_lock('e/a.py', '600 s')$$) ->> 'reason', 'allowed',
           'INV-RECLAIM AcquireLock: once t12_ben''s e/a.py expired, t12_ann is granted it (no reap needed)');
 SELECT cmp_ok(pg_temp.tok('y4'), '>', pg_temp.tok('x1'), 'INV-LOCK-FENCE AcquireLock: the re-grant after expiry draws a larger token');
 SELECT is((SELECT array_agg(l.holder) FROM coord_private.locks l WHERE l.path = 'e/a.py'), ARRAY['t12_ann'],
           'INV-LOCK-EXPIRY AcquireLock: the expired row of the exact path was replaced by the new grant');
 SELECT is(format('old=%s new=%s', pg_temp.fence('x1', 'e/a.py')::text, pg_temp.fence('y4', 'e/a.py')::text), 'old=false new=true',
           'INV-LOCK-FENCE: after the re-grant only the new token passes check_fence');
-SELECT is(pg_temp.call('y5', 't12_ben', $$SELECT * FROM coord.renew_lock('e/a.py', '60 s')$$) ->> 'reason', 'lock_not_held',
+SELECT is(tests.call('y5', 't12_ben', $$SELECT * FROM coord.renew_lock('e/a.py', '60 s')$$) ->> 'reason', 'lock_not_held',
           'INV-LOCK-EXPIRY RenewLock: the earlier holder cannot renew the lease it lost → lock_not_held');
-SELECT is(pg_temp.call('y6', 't12_cat', $$SELECT * FROM coord.acquire_lock('f/**/*.py', '600 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('y6', 't12_cat', $$SELECT * FROM coord.acquire_lock('f/**/*.py', '600 s')$$) ->> 'reason', 'allowed',
           'INV-RECLAIM AcquireLock: a glob overlapping the expired f/ (other row, never tidied) is granted');
 SELECT cmp_ok(pg_temp.tok('y6'), '>', pg_temp.tok('g5'), 'INV-LOCK-FENCE AcquireLock: the glob grant''s token is larger than the expired f/ grant''s');
-SELECT is(pg_temp.call('y7', 't12_ben', $$SELECT * FROM coord.acquire_lock('e/', '60 s')$$) ->> 'reason', 'lock_held_by_other',
+SELECT is(tests.call('y7', 't12_ben', $$SELECT * FROM coord.acquire_lock('e/', '60 s')$$) ->> 'reason', 'lock_held_by_other',
           'INV-LOCK-EXCL AcquireLock: e/ is still refused, because of the live locks below it');
-SELECT is((SELECT array_agg(h ->> 'path' ORDER BY h ->> 'path') FROM jsonb_array_elements(pg_temp.res('y7') -> 'holders') h),
+SELECT is((SELECT array_agg(h ->> 'path' ORDER BY h ->> 'path') FROM jsonb_array_elements(tests.res('y7') -> 'holders') h),
           ARRAY['e/a.py', 'e/b/'],
           'INV-LOCK-EXPIRY AcquireLock: the holders of the refusal are the live locks only (not the expired e/c.txt)');
 
@@ -234,14 +166,14 @@ SELECT (SELECT count(*) FROM coord_private.locks l WHERE l.expires_at <= coord_p
 SELECT is((SELECT expired_here FROM before_reap), 3::bigint,
           'INV-LOCK-EXPIRY: before the reap three expired rows are present (f/, e/c.txt, one/a.py; e/a.py was replaced)');
 
-SELECT is(pg_temp.bad('t12_ann', 'SELECT * FROM coord.reap_expired()'), '42501',
+SELECT is(tests.bad('t12_ann', 'SELECT * FROM coord.reap_expired()'), '42501',
           'INV-BOUNDARY: an agent cannot run reap_expired (permission denied), nothing changes');
-SELECT is(pg_temp.call('r1', 't12_admin', 'SELECT * FROM coord.reap_expired()') ->> 'reason', 'allowed',
+SELECT is(tests.call('r1', 't12_admin', 'SELECT * FROM coord.reap_expired()') ->> 'reason', 'allowed',
           'INV-LOCK-EXPIRY: a coord_admin runs reap_expired');
-SELECT is(pg_temp.verdict('r1'),
+SELECT is(tests.verdict('r1'),
           'ok allowed | 1 event: reap_expired by t12_admin allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE: reap_expired (no task to settle) wrote exactly one audit event');
-SELECT is((pg_temp.res('r1') ->> 'expired_locks')::bigint, (SELECT expired FROM before_reap),
+SELECT is((tests.res('r1') ->> 'expired_locks')::bigint, (SELECT expired FROM before_reap),
           'INV-LOCK-EXPIRY: reap_expired reports the number of expired rows it removed');
 SELECT is((SELECT count(*) FROM coord_private.locks l WHERE l.expires_at <= coord_private.current_time()), 0::bigint,
           'INV-LOCK-EXPIRY: after the reap no expired row is left');
@@ -260,9 +192,9 @@ SELECT is((SELECT count(*) FROM jsonb_array_elements((SELECT fences FROM before_
             WHERE l.holder LIKE 't12\_%' AND l.path <> 'h/' AND (f ->> 2)::boolean),
           (SELECT count(*) FROM coord_private.locks l WHERE l.holder LIKE 't12\_%' AND l.path <> 'h/'),
           'INV-LOCK-FENCE: (sanity) before the reap check_fence was true for every live row of this file except h/, which h/x.py supersedes');
-SELECT is(pg_temp.call('r2', 't12_ben', $$SELECT * FROM coord.acquire_lock('e/', '60 s')$$) -> 'holders', pg_temp.res('y7') -> 'holders',
+SELECT is(tests.call('r2', 't12_ben', $$SELECT * FROM coord.acquire_lock('e/', '60 s')$$) -> 'holders', tests.res('y7') -> 'holders',
           'INV-LOCK-EXCL AcquireLock: the same request is refused after the reap with the same holders');
-SELECT is(pg_temp.call('r3', 't12_admin', 'SELECT * FROM coord.reap_expired()') ->> 'expired_locks', '0',
+SELECT is(tests.call('r3', 't12_admin', 'SELECT * FROM coord.reap_expired()') ->> 'expired_locks', '0',
           'INV-LOCK-EXPIRY: a second reap finds nothing to tidy');
 
 SELECT * FROM finish();

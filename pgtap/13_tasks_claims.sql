@@ -13,80 +13,12 @@ SELECT plan(103);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   call(label, role, sql)  runs sql as role (tests.run_as), keeps its rows and the
---                           audit events it wrote under label
---   verdict(label)          'ok|refused <reason> | <n> event(s)[: <operation> by <actor>
---                           allowed=.. proceeded=.. reason=.. mode=..]' — the decision a
---                           call returned and its single audit event (which must be the
---                           event_id the call returned)
---   bad(role, sql)          the SQLSTATE sql raises as role; when anything changed in
---                           coord_private.locks/tasks/task_deps or the audit trail, the
---                           change is appended (so the expected value is the bare SQLSTATE)
---   event(label, n)         the n-th audit event a call wrote
+--   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
+--                           calls in the temporary table below
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
 
-CREATE FUNCTION pg_temp.call(p_label text, p_role text, p_sql text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_last bigint;
-    v_rows jsonb;
-BEGIN
-    SELECT coalesce(max(e.event_id), 0) INTO v_last FROM coord_private.audit_events e;
-    v_rows := tests.run_as(p_role, p_sql);
-    INSERT INTO calls
-    SELECT p_label, v_rows, coalesce(array_agg(e.event_id ORDER BY e.event_id), '{}')
-      FROM coord_private.audit_events e WHERE e.event_id > v_last;
-    RETURN v_rows -> 0;
-END
-$$;
-
-CREATE FUNCTION pg_temp.res(p_label text) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT c.rows -> 0 FROM calls c WHERE c.label = p_label $$;
-
-CREATE FUNCTION pg_temp.verdict(p_label text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT CASE WHEN (c.rows -> 0 ->> 'ok')::boolean THEN 'ok ' ELSE 'refused ' END
-           || coalesce(c.rows -> 0 ->> 'reason', '<no reason>')
-           || ' | ' || cardinality(c.events) || CASE cardinality(c.events) WHEN 1 THEN ' event' ELSE ' events' END
-           || coalesce((SELECT format(': %s by %s allowed=%s proceeded=%s reason=%s mode=%s%s',
-                                      e.operation, e.actor, e.allowed::text, e.proceeded::text, e.reason, e.mode,
-                                      CASE WHEN e.event_id IS DISTINCT FROM (c.rows -> 0 ->> 'event_id')::bigint
-                                           THEN ' (not the event_id returned)' ELSE '' END)
-                          FROM coord_private.audit_events e
-                         WHERE cardinality(c.events) = 1 AND e.event_id = c.events[1]), '')
-      FROM calls c WHERE c.label = p_label
-$$;
-
-CREATE FUNCTION pg_temp.snapshot() RETURNS text
-LANGUAGE sql AS $$
-    SELECT format('locks=%s tasks=%s deps=%s audit=%s content=%s',
-        (SELECT count(*) FROM coord_private.locks), (SELECT count(*) FROM coord_private.tasks),
-        (SELECT count(*) FROM coord_private.task_deps), tests.audit_count(),
-        md5(concat_ws('|',
-            (SELECT string_agg(l::text, ';' ORDER BY l.lock_id) FROM coord_private.locks l),
-            (SELECT string_agg(t::text, ';' ORDER BY t.task_id) FROM coord_private.tasks t),
-            (SELECT string_agg(d::text, ';' ORDER BY d.task_id, d.depends_on) FROM coord_private.task_deps d))))
-$$;
-
-CREATE FUNCTION pg_temp.bad(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_before text := pg_temp.snapshot();
-    v_state text;
-BEGIN
-    v_state := coalesce(tests.sqlstate_as(p_role, p_sql), 'no error');
-    RETURN v_state || CASE WHEN pg_temp.snapshot() = v_before THEN ''
-                           ELSE format(' (changed: before %s, after %s)', v_before, pg_temp.snapshot()) END;
-END
-$$;
-
-CREATE FUNCTION pg_temp.event(p_label text, p_n integer DEFAULT 1) RETURNS coord_private.audit_events
-LANGUAGE sql AS $$
-    SELECT e.* FROM calls c JOIN coord_private.audit_events e ON e.event_id = c.events[p_n] WHERE c.label = p_label
-$$;
-
 CREATE FUNCTION pg_temp.tid(p_label text) RETURNS bigint
-LANGUAGE sql AS $$ SELECT (pg_temp.res(p_label) ->> 'task_id')::bigint $$;
+LANGUAGE sql AS $$ SELECT (tests.res(p_label) ->> 'task_id')::bigint $$;
 -- The values of one column of every row a labelled call returned, in order.
 CREATE FUNCTION pg_temp.col(p_label text, p_key text) RETURNS text[]
 LANGUAGE sql AS $$
@@ -114,96 +46,96 @@ END
 $$;
 
 -- ---------------------------------------------------------------- submit
-SELECT is(pg_temp.call('s1', 't13_sub', $$SELECT * FROM coord.submit_task('t13.a', 'low', '{"n": 1}', 0)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('s1', 't13_sub', $$SELECT * FROM coord.submit_task('t13.a', 'low', '{"n": 1}', 0)$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: an implementer submits a task');
-SELECT is(pg_temp.verdict('s1'),
+SELECT is(tests.verdict('s1'),
           'ok allowed | 1 event: submit_task by t13_sub allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE SubmitTask: the submission wrote exactly one audit event');
-SELECT is(pg_temp.res('s1') ->> 'existing', 'false', 'INV-CLAIM-UNIQ SubmitTask: a new task is not "existing"');
+SELECT is(tests.res('s1') ->> 'existing', 'false', 'INV-CLAIM-UNIQ SubmitTask: a new task is not "existing"');
 SELECT is((SELECT format('%s %s %s %s %s %s %s %s', t.task_type, t.status, t.priority, t.attempts, t.max_attempts, t.unmet_deps,
                          t.submitter, t.input)
              FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s1')),
           't13.a pending 0 0 3 0 t13_sub {"n": 1}',
           'INV-CLAIM-UNIQ SubmitTask: the row is pending, unclaimed, with its input, priority and the default max_attempts 3');
-SELECT is(pg_temp.call('s2', 't13_sub', $$SELECT * FROM coord.submit_task('t13.a', 'high, older', '{}', 5)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('s2', 't13_sub', $$SELECT * FROM coord.submit_task('t13.a', 'high, older', '{}', 5)$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: a priority-5 task');
-SELECT is(pg_temp.call('s3', 't13_sub', $$SELECT * FROM coord.submit_task('t13.a', 'high, newer', '{}', 5)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('s3', 't13_sub', $$SELECT * FROM coord.submit_task('t13.a', 'high, newer', '{}', 5)$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: another priority-5 task, submitted later');
-SELECT is(pg_temp.call('s4', 't13_sub', $$SELECT * FROM coord.submit_task('t13.b', 'highest, other type', '{}', 10)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('s4', 't13_sub', $$SELECT * FROM coord.submit_task('t13.b', 'highest, other type', '{}', 10)$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: a priority-10 task of another type');
-SELECT is(pg_temp.call('s5', 't13_sub', $$SELECT * FROM coord.submit_task('t13.a', 'negative', '{}', -5)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('s5', 't13_sub', $$SELECT * FROM coord.submit_task('t13.a', 'negative', '{}', -5)$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: a priority -5 task');
 
-SELECT is(pg_temp.call('s6', 't13_rev', $$SELECT * FROM coord.submit_task('t13.a', 'reviewer')$$) ->> 'reason', 'trust_too_low',
+SELECT is(tests.call('s6', 't13_rev', $$SELECT * FROM coord.submit_task('t13.a', 'reviewer')$$) ->> 'reason', 'trust_too_low',
           'INV-TRUST SubmitTask: a reviewer (trust 1) → trust_too_low');
-SELECT is(pg_temp.verdict('s6'),
+SELECT is(tests.verdict('s6'),
           'refused trust_too_low | 1 event: submit_task by t13_rev allowed=false proceeded=false reason=trust_too_low mode=enforce',
           'INV-AUDIT-COMPLETE SubmitTask: the denial is its single audit event');
-SELECT is(format('task_id=%s rows=%s', coalesce(pg_temp.res('s6') ->> 'task_id', 'NULL'),
+SELECT is(format('task_id=%s rows=%s', coalesce(tests.res('s6') ->> 'task_id', 'NULL'),
                  (SELECT count(*) FROM coord_private.tasks t WHERE t.submitter = 't13_rev')),
           'task_id=NULL rows=0', 'INV-TRUST SubmitTask: the denied submission created no task');
 
 -- ---------------------------------------------------------------- idempotent submit
-SELECT is(pg_temp.call('i1', 't13_sub', $$SELECT * FROM coord.submit_task('t13.i', 'first', p_idempotency_key => 'k-1')$$) ->> 'existing', 'false',
+SELECT is(tests.call('i1', 't13_sub', $$SELECT * FROM coord.submit_task('t13.i', 'first', p_idempotency_key => 'k-1')$$) ->> 'existing', 'false',
           'INV-CLAIM-UNIQ SubmitTask: the first submission with key k-1 creates a task');
-SELECT is(pg_temp.call('i2', 't13_sub', $$SELECT * FROM coord.submit_task('t13.i', 'second', p_idempotency_key => 'k-1')$$) ->> 'existing', 'true',
+SELECT is(tests.call('i2', 't13_sub', $$SELECT * FROM coord.submit_task('t13.i', 'second', p_idempotency_key => 'k-1')$$) ->> 'existing', 'true',
           'INV-CLAIM-UNIQ SubmitTask: the same key from the same agent returns the existing task (existing = true)');
 SELECT is(pg_temp.tid('i2'), pg_temp.tid('i1'), 'INV-CLAIM-UNIQ SubmitTask: the same key from the same agent returns the same task_id');
-SELECT is(pg_temp.verdict('i2'),
+SELECT is(tests.verdict('i2'),
           'ok allowed | 1 event: submit_task by t13_sub allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE SubmitTask: the idempotent resubmission wrote exactly one audit event');
-SELECT is((pg_temp.event('i2')).context ->> 'existing_task', pg_temp.tid('i1')::text,
+SELECT is((tests.event('i2')).context ->> 'existing_task', pg_temp.tid('i1')::text,
           'INV-AUDIT-COMPLETE SubmitTask: the audit event names the existing task');
 SELECT is((SELECT format('%s %s', count(*), min(t.description)) FROM coord_private.tasks t WHERE t.idempotency_key = 'k-1' AND t.submitter = 't13_sub'),
           '1 first', 'INV-CLAIM-UNIQ SubmitTask: the resubmission created no row and changed nothing of the existing task');
-SELECT is(pg_temp.call('i3', 't13_w1', $$SELECT * FROM coord.submit_task('t13.i', 'other agent', p_idempotency_key => 'k-1')$$) ->> 'existing', 'false',
+SELECT is(tests.call('i3', 't13_w1', $$SELECT * FROM coord.submit_task('t13.i', 'other agent', p_idempotency_key => 'k-1')$$) ->> 'existing', 'false',
           'INV-CLAIM-UNIQ SubmitTask: the same key from another agent creates a new task');
 SELECT isnt(pg_temp.tid('i3'), pg_temp.tid('i1'), 'INV-CLAIM-UNIQ SubmitTask: the other agent''s task has its own task_id');
 
 -- ---------------------------------------------------------------- claim order and type filter
-SELECT is(pg_temp.call('c1', 't13_w1', $$SELECT * FROM coord.claim_task(ARRAY['t13.a', 't13.b'])$$) ->> 'task_id', pg_temp.tid('s4')::text,
+SELECT is(tests.call('c1', 't13_w1', $$SELECT * FROM coord.claim_task(ARRAY['t13.a', 't13.b'])$$) ->> 'task_id', pg_temp.tid('s4')::text,
           'INV-CLAIM-UNIQ ClaimTask: across the requested types the highest priority (10) is claimed first');
-SELECT is(pg_temp.verdict('c1'),
+SELECT is(tests.verdict('c1'),
           'ok allowed | 1 event: claim_task by t13_w1 allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE ClaimTask: the claim wrote exactly one audit event');
-SELECT is(format('token=%s attempt=%s expires=%s', pg_temp.res('c1') ->> 'claim_token', pg_temp.res('c1') ->> 'attempt',
-                 ((pg_temp.res('c1') ->> 'claim_expires_at')::timestamptz = coord_private.current_time() + interval '5 minutes')::text),
+SELECT is(format('token=%s attempt=%s expires=%s', tests.res('c1') ->> 'claim_token', tests.res('c1') ->> 'attempt',
+                 ((tests.res('c1') ->> 'claim_expires_at')::timestamptz = coord_private.current_time() + interval '5 minutes')::text),
           'token=1 attempt=1 expires=true',
           'INV-COMPLETE-OWNER ClaimTask: the claim returns claim_token = attempt = 1 and expires after the default lease (5 minutes)');
 SELECT is((SELECT format('%s %s %s %s', t.status, t.claimed_by, t.claim_token, t.attempts) FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s4')),
           'claimed t13_w1 1 1', 'INV-CLAIM-UNIQ ClaimTask: the row is claimed by t13_w1 with token and attempts 1');
-SELECT is(pg_temp.call('c2', 't13_w1', $$SELECT * FROM coord.claim_task(ARRAY['t13.a'])$$) ->> 'task_id', pg_temp.tid('s2')::text,
+SELECT is(tests.call('c2', 't13_w1', $$SELECT * FROM coord.claim_task(ARRAY['t13.a'])$$) ->> 'task_id', pg_temp.tid('s2')::text,
           'INV-CLAIM-UNIQ ClaimTask: the type filter excludes t13.b; of two priority-5 tasks the older is claimed');
-SELECT is(pg_temp.call('c3', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.a'])$$) ->> 'task_id', pg_temp.tid('s3')::text,
+SELECT is(tests.call('c3', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.a'])$$) ->> 'task_id', pg_temp.tid('s3')::text,
           'INV-CLAIM-UNIQ ClaimTask: then the newer priority-5 task');
-SELECT is(pg_temp.call('c4', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.a'])$$) ->> 'task_id', pg_temp.tid('s1')::text,
+SELECT is(tests.call('c4', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.a'])$$) ->> 'task_id', pg_temp.tid('s1')::text,
           'INV-CLAIM-UNIQ ClaimTask: then priority 0');
-SELECT is(pg_temp.call('c5', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.a'])$$) ->> 'task_id', pg_temp.tid('s5')::text,
+SELECT is(tests.call('c5', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.a'])$$) ->> 'task_id', pg_temp.tid('s5')::text,
           'INV-CLAIM-UNIQ ClaimTask: then priority -5');
-SELECT is(pg_temp.call('c6', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.a', 't13.b'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('c6', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.a', 't13.b'])$$) ->> 'reason', 'task_not_claimable',
           'INV-CLAIM-UNIQ ClaimTask: with every t13.a/t13.b task claimed, nothing is claimable → task_not_claimable');
-SELECT is(pg_temp.verdict('c6'),
+SELECT is(tests.verdict('c6'),
           'refused task_not_claimable | 1 event: claim_task by t13_w3 allowed=true proceeded=false reason=task_not_claimable mode=enforce',
           'INV-AUDIT-COMPLETE ClaimTask: the refusal is its single audit event');
-SELECT is(pg_temp.res('c6') ->> 'task_id', NULL, 'INV-CLAIM-UNIQ ClaimTask: the refusal returns no task');
-SELECT is(pg_temp.call('c7', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.nosuchtype'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.res('c6') ->> 'task_id', NULL, 'INV-CLAIM-UNIQ ClaimTask: the refusal returns no task');
+SELECT is(tests.call('c7', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.nosuchtype'])$$) ->> 'reason', 'task_not_claimable',
           'INV-CLAIM-UNIQ ClaimTask: a type nobody submitted → task_not_claimable');
-SELECT is(pg_temp.call('c8', 't13_rev', $$SELECT * FROM coord.claim_task(ARRAY['t13.i'])$$) ->> 'reason', 'trust_too_low',
+SELECT is(tests.call('c8', 't13_rev', $$SELECT * FROM coord.claim_task(ARRAY['t13.i'])$$) ->> 'reason', 'trust_too_low',
           'INV-TRUST ClaimTask: a reviewer → trust_too_low');
-SELECT is(pg_temp.verdict('c8'),
+SELECT is(tests.verdict('c8'),
           'refused trust_too_low | 1 event: claim_task by t13_rev allowed=false proceeded=false reason=trust_too_low mode=enforce',
           'INV-AUDIT-COMPLETE ClaimTask: the denial is its single audit event');
 SELECT is((SELECT count(*) FROM coord_private.tasks t WHERE t.task_type = 't13.i' AND t.status = 'pending'), 2::bigint,
           'INV-TRUST ClaimTask: the denied claim left the t13.i tasks pending');
 
 -- ---------------------------------------------------------------- one claimer at a time
-SELECT is(pg_temp.call('u0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.u', 'unique')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('u0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.u', 'unique')$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: a t13.u task');
-SELECT is(pg_temp.call('u1', 't13_w1', $$SELECT * FROM coord.claim_task(ARRAY['t13.u'])$$) ->> 'task_id', pg_temp.tid('u0')::text,
+SELECT is(tests.call('u1', 't13_w1', $$SELECT * FROM coord.claim_task(ARRAY['t13.u'])$$) ->> 'task_id', pg_temp.tid('u0')::text,
           'INV-CLAIM-UNIQ ClaimTask: t13_w1 claims it');
-SELECT is(pg_temp.call('u2', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.u'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('u2', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.u'])$$) ->> 'reason', 'task_not_claimable',
           'INV-CLAIM-UNIQ ClaimTask: while t13_w1''s claim is live, t13_w2 cannot claim it → task_not_claimable');
-SELECT is(pg_temp.verdict('u2'),
+SELECT is(tests.verdict('u2'),
           'refused task_not_claimable | 1 event: claim_task by t13_w2 allowed=true proceeded=false reason=task_not_claimable mode=enforce',
           'INV-AUDIT-COMPLETE ClaimTask: the refusal is its single audit event');
 SELECT is((SELECT format('%s %s %s', t.claimed_by, t.attempts, t.claim_token) FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('u0')),
@@ -211,22 +143,22 @@ SELECT is((SELECT format('%s %s %s', t.claimed_by, t.attempts, t.claim_token) FR
 
 -- ---------------------------------------------------------------- profile limits
 -- t13_w1 now holds three live claims (s4, s2, u0): the implementer's max_claimed_tasks.
-SELECT is(pg_temp.call('l0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.lim', 'limit')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('l0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.lim', 'limit')$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: a t13.lim task');
-SELECT is(pg_temp.call('l1', 't13_w1', $$SELECT * FROM coord.claim_task(ARRAY['t13.lim'])$$) ->> 'reason', 'limit_exceeded',
+SELECT is(tests.call('l1', 't13_w1', $$SELECT * FROM coord.claim_task(ARRAY['t13.lim'])$$) ->> 'reason', 'limit_exceeded',
           'INV-TRUST ClaimTask: a fourth live claim over max_claimed_tasks 3 → limit_exceeded');
-SELECT is(pg_temp.verdict('l1'),
+SELECT is(tests.verdict('l1'),
           'refused limit_exceeded | 1 event: claim_task by t13_w1 allowed=false proceeded=false reason=limit_exceeded mode=enforce',
           'INV-AUDIT-COMPLETE ClaimTask: the limit refusal is its single audit event');
-SELECT is((pg_temp.event('l1')).context -> 'decision' ->> 'limit', 'max_claimed_tasks',
+SELECT is((tests.event('l1')).context -> 'decision' ->> 'limit', 'max_claimed_tasks',
           'INV-AUDIT-COMPLETE ClaimTask: the audit event names the limit (max_claimed_tasks)');
-SELECT is(pg_temp.call('l2', 't13_w4', $$SELECT * FROM coord.claim_task(ARRAY['t13.lim'], '3601 s')$$) ->> 'reason', 'limit_exceeded',
+SELECT is(tests.call('l2', 't13_w4', $$SELECT * FROM coord.claim_task(ARRAY['t13.lim'], '3601 s')$$) ->> 'reason', 'limit_exceeded',
           'INV-TRUST ClaimTask: a claim lease over max_lease_seconds (3600) → limit_exceeded');
-SELECT is((pg_temp.event('l2')).context -> 'decision' ->> 'limit', 'max_lease_seconds',
+SELECT is((tests.event('l2')).context -> 'decision' ->> 'limit', 'max_lease_seconds',
           'INV-AUDIT-COMPLETE ClaimTask: the audit event names the limit (max_lease_seconds)');
 SELECT is((SELECT format('%s %s', t.status, t.attempts) FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('l0')),
           'pending 0', 'INV-TRUST ClaimTask: the refused claims left the task pending with no attempt counted');
-SELECT is(pg_temp.call('l3', 't13_w4', $$SELECT * FROM coord.claim_task(ARRAY['t13.lim'], '3600 s')$$) ->> 'task_id', pg_temp.tid('l0')::text,
+SELECT is(tests.call('l3', 't13_w4', $$SELECT * FROM coord.claim_task(ARRAY['t13.lim'], '3600 s')$$) ->> 'task_id', pg_temp.tid('l0')::text,
           'INV-TRUST ClaimTask: a claim lease of exactly max_lease_seconds is granted');
 
 -- ---------------------------------------------------------------- the batch form
@@ -234,7 +166,7 @@ SELECT is((SELECT array_agg(tests.row_as('t13_sub', format('SELECT * FROM coord.
              FROM generate_series(1, 3) p),
           ARRAY['allowed', 'allowed', 'allowed'], 'INV-CLAIM-UNIQ SubmitTask: three t13.batch tasks, priorities 1 to 3');
 SELECT is(pg_temp.col('b1', 'priority'), ARRAY['3', '2'], 'INV-CLAIM-UNIQ ClaimTask: claim_tasks(2) claims the two best tasks, best first')
-  FROM (SELECT pg_temp.call('b1', 't13_w4', $$SELECT * FROM coord.claim_tasks(2, ARRAY['t13.batch'])$$)) s;
+  FROM (SELECT tests.call('b1', 't13_w4', $$SELECT * FROM coord.claim_tasks(2, ARRAY['t13.batch'])$$)) s;
 SELECT is((SELECT array_agg(format('%s %s %s', e.operation, e.reason, e.proceeded::text) ORDER BY e.event_id)
              FROM calls c JOIN coord_private.audit_events e ON e.event_id = ANY (c.events) WHERE c.label = 'b1'),
           ARRAY['claim_task allowed true', 'claim_task allowed true'],
@@ -247,7 +179,7 @@ SELECT is((SELECT array_agg(t.claimed_by || ' ' || t.claim_token ORDER BY t.prio
           ARRAY['t13_w4 1', 't13_w4 1'], 'INV-CLAIM-UNIQ ClaimTask: both batch rows are claimed by t13_w4 with token 1');
 SELECT is(cardinality(pg_temp.tids('b2')), 1,
           'INV-CLAIM-UNIQ ClaimTask: claim_tasks(5) with one task left claims just that one')
-  FROM (SELECT pg_temp.call('b2', 't13_w5', $$SELECT * FROM coord.claim_tasks(5, ARRAY['t13.batch'])$$)) s;
+  FROM (SELECT tests.call('b2', 't13_w5', $$SELECT * FROM coord.claim_tasks(5, ARRAY['t13.batch'])$$)) s;
 SELECT is((SELECT array_agg(format('%s %s', e.operation, e.reason) ORDER BY e.event_id)
              FROM calls c JOIN coord_private.audit_events e ON e.event_id = ANY (c.events) WHERE c.label = 'b2'),
           ARRAY['claim_task allowed', 'claim_task task_not_claimable'],
@@ -256,7 +188,7 @@ SELECT is(tests.row_as('t13_sub', $$SELECT * FROM coord.submit_task('t13.batch',
           'INV-CLAIM-UNIQ SubmitTask: one more t13.batch task');
 SELECT is(cardinality(pg_temp.tids('b3')), 0,
           'INV-TRUST ClaimTask: claim_tasks(3) by an agent at max_claimed_tasks claims nothing')
-  FROM (SELECT pg_temp.call('b3', 't13_w4', $$SELECT * FROM coord.claim_tasks(3, ARRAY['t13.batch'])$$)) s;
+  FROM (SELECT tests.call('b3', 't13_w4', $$SELECT * FROM coord.claim_tasks(3, ARRAY['t13.batch'])$$)) s;
 SELECT is((SELECT array_agg(format('%s %s %s', e.operation, e.reason, e.allowed::text) ORDER BY e.event_id)
              FROM calls c JOIN coord_private.audit_events e ON e.event_id = ANY (c.events) WHERE c.label = 'b3'),
           ARRAY['claim_task limit_exceeded false'],
@@ -266,7 +198,7 @@ SELECT is((SELECT array_agg(tests.row_as('t13_sub', format('SELECT * FROM coord.
           ARRAY['allowed', 'allowed', 'allowed', 'allowed', 'allowed'], 'INV-CLAIM-UNIQ SubmitTask: five t13.many tasks');
 SELECT is(cardinality(pg_temp.tids('b4')), 3,
           'INV-TRUST ClaimTask: claim_tasks(5) by a fresh implementer stops at max_claimed_tasks 3')
-  FROM (SELECT pg_temp.call('b4', 't13_w6', $$SELECT * FROM coord.claim_tasks(5, ARRAY['t13.many'])$$)) s;
+  FROM (SELECT tests.call('b4', 't13_w6', $$SELECT * FROM coord.claim_tasks(5, ARRAY['t13.many'])$$)) s;
 SELECT is((SELECT array_agg(e.reason ORDER BY e.event_id)
              FROM calls c JOIN coord_private.audit_events e ON e.event_id = ANY (c.events) WHERE c.label = 'b4'),
           ARRAY['allowed', 'allowed', 'allowed', 'limit_exceeded'],
@@ -275,40 +207,40 @@ SELECT is((SELECT count(*) FROM coord_private.tasks t WHERE t.task_type = 't13.m
           'INV-TRUST ClaimTask: the other two t13.many tasks stay pending');
 
 -- ---------------------------------------------------------------- renewing a claim
-SELECT is(pg_temp.call('n1', 't13_w1', format('SELECT * FROM coord.renew_claim(%s, 1, ''10 minutes'')', pg_temp.tid('s2'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('n1', 't13_w1', format('SELECT * FROM coord.renew_claim(%s, 1, ''10 minutes'')', pg_temp.tid('s2'))) ->> 'reason', 'allowed',
           'INV-RECLAIM RenewClaim: the claimer renews its claim');
-SELECT is(pg_temp.verdict('n1'),
+SELECT is(tests.verdict('n1'),
           'ok allowed | 1 event: renew_claim by t13_w1 allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE RenewClaim: the renewal wrote exactly one audit event');
 SELECT is((SELECT t.claim_expires_at FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s2')),
           coord_private.current_time() + interval '10 minutes', 'INV-RECLAIM RenewClaim: the claim now expires 10 minutes from now');
-SELECT is((pg_temp.res('n1') ->> 'claim_expires_at')::timestamptz, coord_private.current_time() + interval '10 minutes',
+SELECT is((tests.res('n1') ->> 'claim_expires_at')::timestamptz, coord_private.current_time() + interval '10 minutes',
           'INV-RECLAIM RenewClaim: the renewal returns the new expiry');
-SELECT is(pg_temp.call('n2', 't13_w2', format('SELECT * FROM coord.renew_claim(%s, 1, ''20 minutes'')', pg_temp.tid('s2'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('n2', 't13_w2', format('SELECT * FROM coord.renew_claim(%s, 1, ''20 minutes'')', pg_temp.tid('s2'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER RenewClaim: another agent with the right token → not_claim_owner');
-SELECT is(pg_temp.verdict('n2'),
+SELECT is(tests.verdict('n2'),
           'refused not_claim_owner | 1 event: renew_claim by t13_w2 allowed=true proceeded=false reason=not_claim_owner mode=enforce',
           'INV-AUDIT-COMPLETE RenewClaim: the refusal is its single audit event');
-SELECT is(pg_temp.call('n3', 't13_w1', format('SELECT * FROM coord.renew_claim(%s, 2, ''20 minutes'')', pg_temp.tid('s2'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('n3', 't13_w1', format('SELECT * FROM coord.renew_claim(%s, 2, ''20 minutes'')', pg_temp.tid('s2'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER RenewClaim: the claimer with a wrong token → not_claim_owner');
-SELECT is(pg_temp.call('n4', 't13_w1', format('SELECT * FROM coord.renew_claim(%s, 1, ''3601 s'')', pg_temp.tid('s2'))) ->> 'reason', 'limit_exceeded',
+SELECT is(tests.call('n4', 't13_w1', format('SELECT * FROM coord.renew_claim(%s, 1, ''3601 s'')', pg_temp.tid('s2'))) ->> 'reason', 'limit_exceeded',
           'INV-TRUST RenewClaim: a renewal over max_lease_seconds → limit_exceeded');
-SELECT is(pg_temp.verdict('n4'),
+SELECT is(tests.verdict('n4'),
           'refused limit_exceeded | 1 event: renew_claim by t13_w1 allowed=false proceeded=false reason=limit_exceeded mode=enforce',
           'INV-AUDIT-COMPLETE RenewClaim: the denial is its single audit event');
 SELECT is((SELECT t.claim_expires_at FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s2')),
           coord_private.current_time() + interval '10 minutes', 'INV-COMPLETE-OWNER RenewClaim: the refused renewals left the claim''s expiry unchanged');
 
 -- ---------------------------------------------------------------- expiry and reclaim
-SELECT is(pg_temp.call('r0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.r', 'to be reclaimed')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('r0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.r', 'to be reclaimed')$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: a t13.r task');
-SELECT is(pg_temp.call('r1', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.r'], '60 s')$$) ->> 'claim_token', '1',
+SELECT is(tests.call('r1', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.r'], '60 s')$$) ->> 'claim_token', '1',
           'INV-CLAIM-UNIQ ClaimTask: t13_w2 claims it for 60 s (token 1)');
-SELECT is(pg_temp.call('e0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.e', 'to expire')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('e0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.e', 'to expire')$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: a t13.e task');
-SELECT is(pg_temp.call('e1', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.e'], '60 s')$$) ->> 'claim_token', '1',
+SELECT is(tests.call('e1', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.e'], '60 s')$$) ->> 'claim_token', '1',
           'INV-CLAIM-UNIQ ClaimTask: t13_w3 claims it for 60 s (token 1)');
-SELECT is(pg_temp.call('r2', 't13_w5', $$SELECT * FROM coord.claim_task(ARRAY['t13.r'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('r2', 't13_w5', $$SELECT * FROM coord.claim_task(ARRAY['t13.r'])$$) ->> 'reason', 'task_not_claimable',
           'INV-CLAIM-UNIQ ClaimTask: before the lease runs out nobody else can claim it');
 
 DO $$ BEGIN PERFORM tests.advance_clock('61 s'); END $$;
@@ -319,30 +251,30 @@ SELECT is((SELECT format('%s %s', t.status, coalesce(t.claimed_by, 'nobody')) FR
           'pending nobody', 'INV-RECLAIM: coord.tasks shows the expired claim as pending and unclaimed (no reap ran)');
 SELECT is((tests.row_as('t13_w5', format('SELECT * FROM coord.get_task(%s)', pg_temp.tid('r0'))) ->> 'status'), 'pending',
           'INV-RECLAIM: get_task shows the expired claim as pending');
-SELECT is(pg_temp.call('r3', 't13_w5', $$SELECT * FROM coord.claim_task(ARRAY['t13.r'])$$) ->> 'task_id', pg_temp.tid('r0')::text,
+SELECT is(tests.call('r3', 't13_w5', $$SELECT * FROM coord.claim_task(ARRAY['t13.r'])$$) ->> 'task_id', pg_temp.tid('r0')::text,
           'INV-RECLAIM Reclaim: another agent claims the task whose claim expired');
-SELECT is(format('token=%s attempt=%s', pg_temp.res('r3') ->> 'claim_token', pg_temp.res('r3') ->> 'attempt'), 'token=2 attempt=2',
+SELECT is(format('token=%s attempt=%s', tests.res('r3') ->> 'claim_token', tests.res('r3') ->> 'attempt'), 'token=2 attempt=2',
           'INV-RECLAIM Reclaim: the reclaim is attempt 2 with claim_token 2');
-SELECT is(pg_temp.verdict('r3'),
+SELECT is(tests.verdict('r3'),
           'ok allowed | 1 event: claim_task by t13_w5 allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE Reclaim: the reclaim wrote exactly one audit event');
-SELECT is((pg_temp.event('r3')).context ->> 'reclaim_from', 't13_w2',
+SELECT is((tests.event('r3')).context ->> 'reclaim_from', 't13_w2',
           'INV-AUDIT-COMPLETE Reclaim: the audit event names the claimer it reclaimed from');
 
 -- The stale claimer after the reclaim: not_claim_owner, and the task is untouched.
-SELECT is(pg_temp.call('r4', 't13_w2', format('SELECT * FROM coord.complete_task(%s, 1, ''{"late": true}'')', pg_temp.tid('r0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('r4', 't13_w2', format('SELECT * FROM coord.complete_task(%s, 1, ''{"late": true}'')', pg_temp.tid('r0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER CompleteTask: the stale claimer''s completion after a reclaim → not_claim_owner');
-SELECT is(pg_temp.verdict('r4'),
+SELECT is(tests.verdict('r4'),
           'refused not_claim_owner | 1 event: complete_task by t13_w2 allowed=true proceeded=false reason=not_claim_owner mode=enforce',
           'INV-AUDIT-COMPLETE CompleteTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('r5', 't13_w2', format('SELECT * FROM coord.fail_task(%s, 1, ''late'')', pg_temp.tid('r0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('r5', 't13_w2', format('SELECT * FROM coord.fail_task(%s, 1, ''late'')', pg_temp.tid('r0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER FailTask: the stale claimer''s failure after a reclaim → not_claim_owner');
-SELECT is(pg_temp.verdict('r5'),
+SELECT is(tests.verdict('r5'),
           'refused not_claim_owner | 1 event: fail_task by t13_w2 allowed=true proceeded=false reason=not_claim_owner mode=enforce',
           'INV-AUDIT-COMPLETE FailTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('r6', 't13_w2', format('SELECT * FROM coord.renew_claim(%s, 1)', pg_temp.tid('r0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('r6', 't13_w2', format('SELECT * FROM coord.renew_claim(%s, 1)', pg_temp.tid('r0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER RenewClaim: the stale claimer''s renewal after a reclaim → not_claim_owner');
-SELECT is(pg_temp.verdict('r6'),
+SELECT is(tests.verdict('r6'),
           'refused not_claim_owner | 1 event: renew_claim by t13_w2 allowed=true proceeded=false reason=not_claim_owner mode=enforce',
           'INV-AUDIT-COMPLETE RenewClaim: the refusal is its single audit event');
 SELECT is((SELECT format('%s %s %s %s', t.status, t.claimed_by, t.claim_token, coalesce(t.result::text, 'no result')) FROM coord_private.tasks t
@@ -350,40 +282,40 @@ SELECT is((SELECT format('%s %s %s %s', t.status, t.claimed_by, t.claim_token, c
           'claimed t13_w5 2 no result', 'INV-COMPLETE-OWNER: the stale claimer changed nothing: claimed by t13_w5, token 2, no result');
 
 -- The claimer whose claim expired and was not reclaimed: claim_expired.
-SELECT is(pg_temp.call('e2', 't13_w3', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('e0'))) ->> 'reason', 'claim_expired',
+SELECT is(tests.call('e2', 't13_w3', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('e0'))) ->> 'reason', 'claim_expired',
           'INV-COMPLETE-OWNER CompleteTask: completing after one''s own claim expired → claim_expired');
-SELECT is(pg_temp.verdict('e2'),
+SELECT is(tests.verdict('e2'),
           'refused claim_expired | 1 event: complete_task by t13_w3 allowed=true proceeded=false reason=claim_expired mode=enforce',
           'INV-AUDIT-COMPLETE CompleteTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('e3', 't13_w3', format('SELECT * FROM coord.fail_task(%s, 1, ''too late'')', pg_temp.tid('e0'))) ->> 'reason', 'claim_expired',
+SELECT is(tests.call('e3', 't13_w3', format('SELECT * FROM coord.fail_task(%s, 1, ''too late'')', pg_temp.tid('e0'))) ->> 'reason', 'claim_expired',
           'INV-COMPLETE-OWNER FailTask: failing after one''s own claim expired → claim_expired');
-SELECT is(pg_temp.verdict('e3'),
+SELECT is(tests.verdict('e3'),
           'refused claim_expired | 1 event: fail_task by t13_w3 allowed=true proceeded=false reason=claim_expired mode=enforce',
           'INV-AUDIT-COMPLETE FailTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('e4', 't13_w3', format('SELECT * FROM coord.renew_claim(%s, 1)', pg_temp.tid('e0'))) ->> 'reason', 'claim_expired',
+SELECT is(tests.call('e4', 't13_w3', format('SELECT * FROM coord.renew_claim(%s, 1)', pg_temp.tid('e0'))) ->> 'reason', 'claim_expired',
           'INV-RECLAIM RenewClaim: renewing one''s own expired claim → claim_expired');
-SELECT is(pg_temp.verdict('e4'),
+SELECT is(tests.verdict('e4'),
           'refused claim_expired | 1 event: renew_claim by t13_w3 allowed=true proceeded=false reason=claim_expired mode=enforce',
           'INV-AUDIT-COMPLETE RenewClaim: the refusal is its single audit event');
 SELECT is((SELECT format('%s %s %s', t.status, t.attempts, (t.claim_expires_at <= coord_private.current_time())::text) FROM coord_private.tasks t
             WHERE t.task_id = pg_temp.tid('e0')),
           'claimed 1 true', 'INV-RECLAIM: the refused calls neither renewed nor settled the expired claim');
-SELECT is(pg_temp.call('e5', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.e'])$$) ->> 'claim_token', '2',
+SELECT is(tests.call('e5', 't13_w3', $$SELECT * FROM coord.claim_task(ARRAY['t13.e'])$$) ->> 'claim_token', '2',
           'INV-RECLAIM Reclaim: the same agent may claim its expired task again, as attempt 2');
-SELECT is(pg_temp.call('e6', 't13_w3', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('e0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('e6', 't13_w3', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('e0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER CompleteTask: its token of attempt 1 no longer matches → not_claim_owner');
 
 -- Expired claims no longer count against max_claimed_tasks: t13_w2 holds s3 and s1
 -- (5-minute leases, still live) and the expired t13.r claim.
-SELECT is(pg_temp.call('x0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.x', 'room')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('x0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.x', 'room')$$) ->> 'reason', 'allowed',
           'INV-CLAIM-UNIQ SubmitTask: a t13.x task');
-SELECT is(pg_temp.call('x1', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.x'])$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('x1', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13.x'])$$) ->> 'reason', 'allowed',
           'INV-RECLAIM ClaimTask: a lost (expired) claim does not count against max_claimed_tasks');
 
 -- Reads through the agent-facing view.
 SELECT is(tests.sqlstate_as('t13_w1', 'SELECT * FROM coord.tasks'), NULL,
           'INV-RLS: an agent can read the queue through coord.tasks (no error)');
-SELECT is(pg_temp.bad('t13_w1', format('SELECT * FROM coord.get_task(%s)', pg_temp.tid('s1'))), 'no error',
+SELECT is(tests.bad('t13_w1', format('SELECT * FROM coord.get_task(%s)', pg_temp.tid('s1'))), 'no error',
           'INV-AUDIT-COMPLETE: get_task is a read: no error, no audit event, no change');
 
 SELECT * FROM finish();

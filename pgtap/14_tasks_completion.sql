@@ -10,80 +10,12 @@ SELECT plan(99);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   call(label, role, sql)  runs sql as role (tests.run_as), keeps its rows and the
---                           audit events it wrote under label
---   verdict(label)          'ok|refused <reason> | <n> event(s)[: <operation> by <actor>
---                           allowed=.. proceeded=.. reason=.. mode=..]' — the decision a
---                           call returned and its single audit event (which must be the
---                           event_id the call returned)
---   bad(role, sql)          the SQLSTATE sql raises as role; when anything changed in
---                           coord_private.locks/tasks/task_deps or the audit trail, the
---                           change is appended (so the expected value is the bare SQLSTATE)
---   event(label, n)         the n-th audit event a call wrote
+--   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
+--                           calls in the temporary table below
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
 
-CREATE FUNCTION pg_temp.call(p_label text, p_role text, p_sql text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_last bigint;
-    v_rows jsonb;
-BEGIN
-    SELECT coalesce(max(e.event_id), 0) INTO v_last FROM coord_private.audit_events e;
-    v_rows := tests.run_as(p_role, p_sql);
-    INSERT INTO calls
-    SELECT p_label, v_rows, coalesce(array_agg(e.event_id ORDER BY e.event_id), '{}')
-      FROM coord_private.audit_events e WHERE e.event_id > v_last;
-    RETURN v_rows -> 0;
-END
-$$;
-
-CREATE FUNCTION pg_temp.res(p_label text) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT c.rows -> 0 FROM calls c WHERE c.label = p_label $$;
-
-CREATE FUNCTION pg_temp.verdict(p_label text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT CASE WHEN (c.rows -> 0 ->> 'ok')::boolean THEN 'ok ' ELSE 'refused ' END
-           || coalesce(c.rows -> 0 ->> 'reason', '<no reason>')
-           || ' | ' || cardinality(c.events) || CASE cardinality(c.events) WHEN 1 THEN ' event' ELSE ' events' END
-           || coalesce((SELECT format(': %s by %s allowed=%s proceeded=%s reason=%s mode=%s%s',
-                                      e.operation, e.actor, e.allowed::text, e.proceeded::text, e.reason, e.mode,
-                                      CASE WHEN e.event_id IS DISTINCT FROM (c.rows -> 0 ->> 'event_id')::bigint
-                                           THEN ' (not the event_id returned)' ELSE '' END)
-                          FROM coord_private.audit_events e
-                         WHERE cardinality(c.events) = 1 AND e.event_id = c.events[1]), '')
-      FROM calls c WHERE c.label = p_label
-$$;
-
-CREATE FUNCTION pg_temp.snapshot() RETURNS text
-LANGUAGE sql AS $$
-    SELECT format('locks=%s tasks=%s deps=%s audit=%s content=%s',
-        (SELECT count(*) FROM coord_private.locks), (SELECT count(*) FROM coord_private.tasks),
-        (SELECT count(*) FROM coord_private.task_deps), tests.audit_count(),
-        md5(concat_ws('|',
-            (SELECT string_agg(l::text, ';' ORDER BY l.lock_id) FROM coord_private.locks l),
-            (SELECT string_agg(t::text, ';' ORDER BY t.task_id) FROM coord_private.tasks t),
-            (SELECT string_agg(d::text, ';' ORDER BY d.task_id, d.depends_on) FROM coord_private.task_deps d))))
-$$;
-
-CREATE FUNCTION pg_temp.bad(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_before text := pg_temp.snapshot();
-    v_state text;
-BEGIN
-    v_state := coalesce(tests.sqlstate_as(p_role, p_sql), 'no error');
-    RETURN v_state || CASE WHEN pg_temp.snapshot() = v_before THEN ''
-                           ELSE format(' (changed: before %s, after %s)', v_before, pg_temp.snapshot()) END;
-END
-$$;
-
-CREATE FUNCTION pg_temp.event(p_label text, p_n integer DEFAULT 1) RETURNS coord_private.audit_events
-LANGUAGE sql AS $$
-    SELECT e.* FROM calls c JOIN coord_private.audit_events e ON e.event_id = c.events[p_n] WHERE c.label = p_label
-$$;
-
 CREATE FUNCTION pg_temp.tid(p_label text) RETURNS bigint
-LANGUAGE sql AS $$ SELECT (pg_temp.res(p_label) ->> 'task_id')::bigint $$;
+LANGUAGE sql AS $$ SELECT (tests.res(p_label) ->> 'task_id')::bigint $$;
 -- status, attempts, claimer, result, error, settle_reason and finished? of a task row
 CREATE FUNCTION pg_temp.row_of(p_label text) RETURNS text
 LANGUAGE sql AS $$
@@ -104,25 +36,25 @@ END
 $$;
 
 -- ---------------------------------------------------------------- completion
-SELECT is(pg_temp.call('c0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.c', 'complete me')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('c0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.c', 'complete me')$$) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: a t14.c task');
-SELECT is(pg_temp.call('c1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.c'])$$) ->> 'claim_token', '1',
+SELECT is(tests.call('c1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.c'])$$) ->> 'claim_token', '1',
           'INV-COMPLETE-OWNER ClaimTask: t14_w1 claims it (token 1)');
-SELECT is(pg_temp.call('c2', 't14_w2', format('SELECT * FROM coord.complete_task(%s, 1, ''{"answer": -1}'')', pg_temp.tid('c0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('c2', 't14_w2', format('SELECT * FROM coord.complete_task(%s, 1, ''{"answer": -1}'')', pg_temp.tid('c0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER CompleteTask: another agent, even with the current token → not_claim_owner');
-SELECT is(pg_temp.verdict('c2'),
+SELECT is(tests.verdict('c2'),
           'refused not_claim_owner | 1 event: complete_task by t14_w2 allowed=true proceeded=false reason=not_claim_owner mode=enforce',
           'INV-AUDIT-COMPLETE CompleteTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('c3', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 2, ''{"answer": -2}'')', pg_temp.tid('c0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('c3', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 2, ''{"answer": -2}'')', pg_temp.tid('c0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER CompleteTask: the claimer with a token that is not the current one → not_claim_owner');
-SELECT is(pg_temp.verdict('c3'),
+SELECT is(tests.verdict('c3'),
           'refused not_claim_owner | 1 event: complete_task by t14_w1 allowed=true proceeded=false reason=not_claim_owner mode=enforce',
           'INV-AUDIT-COMPLETE CompleteTask: the refusal is its single audit event');
 SELECT is(pg_temp.row_of('c0'), 'claimed attempts=1 claimed_by=t14_w1 result=- error=- settle=- finished=false',
           'INV-COMPLETE-OWNER CompleteTask: the refused completions changed nothing');
-SELECT is(pg_temp.call('c4', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1, ''{"answer": 42}'')', pg_temp.tid('c0'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('c4', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1, ''{"answer": 42}'')', pg_temp.tid('c0'))) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER CompleteTask: the claimer with the current token completes the task');
-SELECT is(pg_temp.verdict('c4'),
+SELECT is(tests.verdict('c4'),
           'ok allowed | 1 event: complete_task by t14_w1 allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE CompleteTask: the completion wrote exactly one audit event');
 SELECT is(pg_temp.row_of('c0'), 'completed attempts=1 claimed_by=t14_w1 result={"answer": 42} error=- settle=- finished=true',
@@ -130,20 +62,20 @@ SELECT is(pg_temp.row_of('c0'), 'completed attempts=1 claimed_by=t14_w1 result={
 SELECT is((SELECT t.claim_expires_at FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('c0')), NULL,
           'INV-COMPLETE-OWNER CompleteTask: a completed task has no live claim');
 
-SELECT is(pg_temp.call('c5', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1, ''{"answer": 0}'')', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('c5', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1, ''{"answer": 0}'')', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER CompleteTask: completing twice → task_terminal');
-SELECT is(pg_temp.verdict('c5'),
+SELECT is(tests.verdict('c5'),
           'refused task_terminal | 1 event: complete_task by t14_w1 allowed=true proceeded=false reason=task_terminal mode=enforce',
           'INV-AUDIT-COMPLETE CompleteTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('c6', 't14_w2', format('SELECT * FROM coord.complete_task(%s, 1, ''{"answer": 0}'')', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('c6', 't14_w2', format('SELECT * FROM coord.complete_task(%s, 1, ''{"answer": 0}'')', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER CompleteTask: anyone completing a terminal task → task_terminal');
-SELECT is(pg_temp.call('c7', 't14_w1', format('SELECT * FROM coord.fail_task(%s, 1, ''after the fact'', true)', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('c7', 't14_w1', format('SELECT * FROM coord.fail_task(%s, 1, ''after the fact'', true)', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER FailTask: failing a completed task → task_terminal');
-SELECT is(pg_temp.verdict('c7'),
+SELECT is(tests.verdict('c7'),
           'refused task_terminal | 1 event: fail_task by t14_w1 allowed=true proceeded=false reason=task_terminal mode=enforce',
           'INV-AUDIT-COMPLETE FailTask: the refusal is its single audit event');
-SELECT is(pg_temp.res('c7') ->> 'status', 'completed', 'INV-COMPLETE-OWNER FailTask: the refusal reports the task''s unchanged status');
-SELECT is(pg_temp.call('c8', 't14_w1', format('SELECT * FROM coord.renew_claim(%s, 1)', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.res('c7') ->> 'status', 'completed', 'INV-COMPLETE-OWNER FailTask: the refusal reports the task''s unchanged status');
+SELECT is(tests.call('c8', 't14_w1', format('SELECT * FROM coord.renew_claim(%s, 1)', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER RenewClaim: renewing the claim of a completed task → task_terminal');
 SELECT is(pg_temp.row_of('c0'), 'completed attempts=1 claimed_by=t14_w1 result={"answer": 42} error=- settle=- finished=true',
           'INV-COMPLETE-OWNER: the completed task never changed again: same status, the result not overwritten');
@@ -151,138 +83,138 @@ SELECT is(tests.row_as('t14_w2', format('SELECT status, result FROM coord.get_ta
           '{"status": "completed", "result": {"answer": 42}}'::jsonb, 'INV-COMPLETE-OWNER get_task shows the completed task and its result to any agent');
 
 -- ---------------------------------------------------------------- failure
-SELECT is(pg_temp.call('f0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.f', 'flaky', p_max_attempts => 3)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('f0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.f', 'flaky', p_max_attempts => 3)$$) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: a t14.f task, max_attempts 3');
-SELECT is(pg_temp.call('f1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.f'])$$) ->> 'claim_token', '1',
+SELECT is(tests.call('f1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.f'])$$) ->> 'claim_token', '1',
           'INV-COMPLETE-OWNER ClaimTask: t14_w1 claims it (token 1)');
-SELECT is(pg_temp.call('f2', 't14_w2', format('SELECT * FROM coord.fail_task(%s, 1, ''not mine'')', pg_temp.tid('f0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('f2', 't14_w2', format('SELECT * FROM coord.fail_task(%s, 1, ''not mine'')', pg_temp.tid('f0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER FailTask: another agent cannot fail it → not_claim_owner');
-SELECT is(pg_temp.verdict('f2'),
+SELECT is(tests.verdict('f2'),
           'refused not_claim_owner | 1 event: fail_task by t14_w2 allowed=true proceeded=false reason=not_claim_owner mode=enforce',
           'INV-AUDIT-COMPLETE FailTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('f3', 't14_w1', format('SELECT * FROM coord.fail_task(%s, 1, ''flaky network'', true)', pg_temp.tid('f0'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('f3', 't14_w1', format('SELECT * FROM coord.fail_task(%s, 1, ''flaky network'', true)', pg_temp.tid('f0'))) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER FailTask: the claimer fails it as retryable');
-SELECT is(pg_temp.verdict('f3'),
+SELECT is(tests.verdict('f3'),
           'ok allowed | 1 event: fail_task by t14_w1 allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE FailTask: the failure wrote exactly one audit event');
-SELECT is(format('status=%s settled=%s', pg_temp.res('f3') ->> 'status', pg_temp.res('f3') ->> 'settled'), 'status=pending settled=0',
+SELECT is(format('status=%s settled=%s', tests.res('f3') ->> 'status', tests.res('f3') ->> 'settled'), 'status=pending settled=0',
           'INV-RECLAIM FailTask: a retryable failure with attempts left returns status pending and settles nothing');
 SELECT is(pg_temp.row_of('f0'), 'pending attempts=1 claimed_by=- result=- error=flaky network settle=- finished=false',
           'INV-RECLAIM FailTask: the task is pending again, unclaimed, not finished, with its error and the attempt counted');
-SELECT is(pg_temp.call('f4', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('f0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('f4', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('f0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER CompleteTask: after its retryable failure the earlier claim cannot complete it → not_claim_owner');
-SELECT is(pg_temp.call('f5', 't14_w2', $$SELECT * FROM coord.claim_task(ARRAY['t14.f'])$$) ->> 'claim_token', '2',
+SELECT is(tests.call('f5', 't14_w2', $$SELECT * FROM coord.claim_task(ARRAY['t14.f'])$$) ->> 'claim_token', '2',
           'INV-RECLAIM ClaimTask: the retried task is claimed again as attempt 2 (token 2)');
-SELECT is(pg_temp.call('f6', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('f0'))) ->> 'reason', 'not_claim_owner',
+SELECT is(tests.call('f6', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('f0'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER CompleteTask: the first claimer''s token 1 → not_claim_owner');
-SELECT is(pg_temp.call('f7', 't14_w2', format('SELECT * FROM coord.fail_task(%s, 2, ''broken input'', false)', pg_temp.tid('f0'))) ->> 'status', 'failed',
+SELECT is(tests.call('f7', 't14_w2', format('SELECT * FROM coord.fail_task(%s, 2, ''broken input'', false)', pg_temp.tid('f0'))) ->> 'status', 'failed',
           'INV-COMPLETE-OWNER FailTask: a non-retryable failure fails the task');
-SELECT is(pg_temp.verdict('f7'),
+SELECT is(tests.verdict('f7'),
           'ok allowed | 1 event: fail_task by t14_w2 allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE FailTask: the failure wrote exactly one audit event (no dependents to settle)');
 SELECT is(pg_temp.row_of('f0'), 'failed attempts=2 claimed_by=t14_w2 result=- error=broken input settle=- finished=true',
           'INV-COMPLETE-OWNER FailTask: the task is failed and finished, with its error');
-SELECT is(pg_temp.call('f8', 't14_w2', format('SELECT * FROM coord.complete_task(%s, 2)', pg_temp.tid('f0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('f8', 't14_w2', format('SELECT * FROM coord.complete_task(%s, 2)', pg_temp.tid('f0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER CompleteTask: completing a failed task → task_terminal');
-SELECT is(pg_temp.call('f9', 't14_w2', format('SELECT * FROM coord.fail_task(%s, 2, ''again'', true)', pg_temp.tid('f0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('f9', 't14_w2', format('SELECT * FROM coord.fail_task(%s, 2, ''again'', true)', pg_temp.tid('f0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER FailTask: failing a failed task → task_terminal');
-SELECT is(pg_temp.verdict('f9'),
+SELECT is(tests.verdict('f9'),
           'refused task_terminal | 1 event: fail_task by t14_w2 allowed=true proceeded=false reason=task_terminal mode=enforce',
           'INV-AUDIT-COMPLETE FailTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('f10', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.f'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('f10', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.f'])$$) ->> 'reason', 'task_not_claimable',
           'INV-COMPLETE-OWNER ClaimTask: a failed task is never claimable again');
 SELECT is(pg_temp.row_of('f0'), 'failed attempts=2 claimed_by=t14_w2 result=- error=broken input settle=- finished=true',
           'INV-COMPLETE-OWNER: the failed task never changed again');
 
-SELECT is(pg_temp.call('l0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.l', 'one shot', p_max_attempts => 1)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('l0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.l', 'one shot', p_max_attempts => 1)$$) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: a t14.l task, max_attempts 1');
-SELECT is(pg_temp.call('l1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.l'])$$) ->> 'claim_token', '1',
+SELECT is(tests.call('l1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.l'])$$) ->> 'claim_token', '1',
           'INV-COMPLETE-OWNER ClaimTask: t14_w1 claims it');
-SELECT is(pg_temp.call('l2', 't14_w1', format('SELECT * FROM coord.fail_task(%s, 1, ''flaky'', true)', pg_temp.tid('l0'))) ->> 'status', 'failed',
+SELECT is(tests.call('l2', 't14_w1', format('SELECT * FROM coord.fail_task(%s, 1, ''flaky'', true)', pg_temp.tid('l0'))) ->> 'status', 'failed',
           'INV-RECLAIM FailTask: a retryable failure on the last allowed attempt fails the task');
 SELECT is(pg_temp.row_of('l0'), 'failed attempts=1 claimed_by=t14_w1 result=- error=flaky settle=- finished=true',
           'INV-COMPLETE-OWNER FailTask: the task is failed and finished');
-SELECT is(pg_temp.call('l3', 't14_w2', $$SELECT * FROM coord.claim_task(ARRAY['t14.l'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('l3', 't14_w2', $$SELECT * FROM coord.claim_task(ARRAY['t14.l'])$$) ->> 'reason', 'task_not_claimable',
           'INV-COMPLETE-OWNER ClaimTask: it is not claimable again');
 
 -- ---------------------------------------------------------------- cancellation
-SELECT is(pg_temp.call('k0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.k', 'cancel me')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('k0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.k', 'cancel me')$$) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: a t14.k task');
-SELECT is(pg_temp.call('k1', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''no longer needed'')', pg_temp.tid('k0'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('k1', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''no longer needed'')', pg_temp.tid('k0'))) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER CancelTask: the submitter cancels its pending task');
-SELECT is(pg_temp.verdict('k1'),
+SELECT is(tests.verdict('k1'),
           'ok allowed | 1 event: cancel_task by t14_sub allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE CancelTask: the cancellation wrote exactly one audit event');
 SELECT is(pg_temp.row_of('k0'), 'cancelled attempts=0 claimed_by=- result=- error=no longer needed settle=- finished=true',
           'INV-COMPLETE-OWNER CancelTask: the task is cancelled and finished, the reason kept as its error');
-SELECT is(pg_temp.call('k2', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''twice'')', pg_temp.tid('k0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('k2', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''twice'')', pg_temp.tid('k0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER CancelTask: cancelling a cancelled task → task_terminal');
-SELECT is(pg_temp.verdict('k2'),
+SELECT is(tests.verdict('k2'),
           'refused task_terminal | 1 event: cancel_task by t14_sub allowed=true proceeded=false reason=task_terminal mode=enforce',
           'INV-AUDIT-COMPLETE CancelTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('k3', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''too late'')', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('k3', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''too late'')', pg_temp.tid('c0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER CancelTask: cancelling a completed task → task_terminal');
-SELECT is(pg_temp.call('k4', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''too late'')', pg_temp.tid('f0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('k4', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''too late'')', pg_temp.tid('f0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER CancelTask: cancelling a failed task → task_terminal');
 SELECT is(format('%s / %s', pg_temp.row_of('c0'), pg_temp.row_of('f0')),
           'completed attempts=1 claimed_by=t14_w1 result={"answer": 42} error=- settle=- finished=true / failed attempts=2 claimed_by=t14_w2 result=- error=broken input settle=- finished=true',
           'INV-COMPLETE-OWNER CancelTask: the terminal tasks are unchanged');
 
-SELECT is(pg_temp.call('k5', 't14_sub', $$SELECT * FROM coord.submit_task('t14.k', 'not yours')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('k5', 't14_sub', $$SELECT * FROM coord.submit_task('t14.k', 'not yours')$$) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: another t14.k task');
-SELECT is(pg_temp.call('k6', 't14_w1', format('SELECT * FROM coord.cancel_task(%s, ''mine now'')', pg_temp.tid('k5'))) ->> 'reason', 'trust_too_low',
+SELECT is(tests.call('k6', 't14_w1', format('SELECT * FROM coord.cancel_task(%s, ''mine now'')', pg_temp.tid('k5'))) ->> 'reason', 'trust_too_low',
           'INV-TRUST CancelTask: another implementer cannot cancel it → trust_too_low');
-SELECT is(pg_temp.verdict('k6'),
+SELECT is(tests.verdict('k6'),
           'refused trust_too_low | 1 event: cancel_task by t14_w1 allowed=false proceeded=false reason=trust_too_low mode=enforce',
           'INV-AUDIT-COMPLETE CancelTask: the denial is its single audit event');
 SELECT is(pg_temp.row_of('k5'), 'pending attempts=0 claimed_by=- result=- error=- settle=- finished=false',
           'INV-TRUST CancelTask: the denied cancellation changed nothing');
-SELECT is(pg_temp.call('k7', 't14_olga', format('SELECT * FROM coord.cancel_task(%s, ''orchestrator decision'')', pg_temp.tid('k5'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('k7', 't14_olga', format('SELECT * FROM coord.cancel_task(%s, ''orchestrator decision'')', pg_temp.tid('k5'))) ->> 'reason', 'allowed',
           'INV-TRUST CancelTask: an orchestrator (trust 3) cancels another agent''s task');
-SELECT is(pg_temp.verdict('k7'),
+SELECT is(tests.verdict('k7'),
           'ok allowed | 1 event: cancel_task by t14_olga allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE CancelTask: the elevated cancellation wrote exactly one audit event');
-SELECT is((pg_temp.event('k7')).context ->> 'elevated', 'true', 'INV-AUDIT-COMPLETE CancelTask: the audit event records that it was elevated');
+SELECT is((tests.event('k7')).context ->> 'elevated', 'true', 'INV-AUDIT-COMPLETE CancelTask: the audit event records that it was elevated');
 SELECT is(pg_temp.row_of('k5'), 'cancelled attempts=0 claimed_by=- result=- error=orchestrator decision settle=- finished=true',
           'INV-COMPLETE-OWNER CancelTask: the task is cancelled');
 
-SELECT is(pg_temp.call('k8', 't14_sub', $$SELECT * FROM coord.submit_task('t14.kc', 'claimed, then cancelled')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('k8', 't14_sub', $$SELECT * FROM coord.submit_task('t14.kc', 'claimed, then cancelled')$$) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: a t14.kc task');
-SELECT is(pg_temp.call('k9', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.kc'])$$) ->> 'claim_token', '1',
+SELECT is(tests.call('k9', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.kc'])$$) ->> 'claim_token', '1',
           'INV-COMPLETE-OWNER ClaimTask: t14_w1 claims it');
-SELECT is(pg_temp.call('k10', 't14_w1', format('SELECT * FROM coord.cancel_task(%s, ''claimer'')', pg_temp.tid('k8'))) ->> 'reason', 'trust_too_low',
+SELECT is(tests.call('k10', 't14_w1', format('SELECT * FROM coord.cancel_task(%s, ''claimer'')', pg_temp.tid('k8'))) ->> 'reason', 'trust_too_low',
           'INV-TRUST CancelTask: the claimer, not being the submitter, cannot cancel it → trust_too_low');
-SELECT is(pg_temp.call('k11', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''superseded'')', pg_temp.tid('k8'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('k11', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''superseded'')', pg_temp.tid('k8'))) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER CancelTask: the submitter cancels a claimed task');
-SELECT is(pg_temp.call('k12', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1, ''{"done": true}'')', pg_temp.tid('k8'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('k12', 't14_w1', format('SELECT * FROM coord.complete_task(%s, 1, ''{"done": true}'')', pg_temp.tid('k8'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER CompleteTask: the claimer of a cancelled task cannot complete it → task_terminal');
-SELECT is(pg_temp.verdict('k12'),
+SELECT is(tests.verdict('k12'),
           'refused task_terminal | 1 event: complete_task by t14_w1 allowed=true proceeded=false reason=task_terminal mode=enforce',
           'INV-AUDIT-COMPLETE CompleteTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('k13', 't14_w1', format('SELECT * FROM coord.renew_claim(%s, 1)', pg_temp.tid('k8'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('k13', 't14_w1', format('SELECT * FROM coord.renew_claim(%s, 1)', pg_temp.tid('k8'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER RenewClaim: the claimer of a cancelled task cannot renew it → task_terminal');
 SELECT is(pg_temp.row_of('k8'), 'cancelled attempts=1 claimed_by=t14_w1 result=- error=superseded settle=- finished=true',
           'INV-COMPLETE-OWNER: the cancelled task is unchanged, without result');
 
 -- ---------------------------------------------------------------- attempts exhausted by expiry
-SELECT is(pg_temp.call('x0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.x', 'keeps timing out', p_max_attempts => 2)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('x0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.x', 'keeps timing out', p_max_attempts => 2)$$) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: a t14.x task, max_attempts 2');
-SELECT is(pg_temp.call('d0', 't14_sub', format('SELECT * FROM coord.submit_task(''t14.xd'', ''depends on t14.x'', p_depends_on => ARRAY[%s]::bigint[])', pg_temp.tid('x0'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('d0', 't14_sub', format('SELECT * FROM coord.submit_task(''t14.xd'', ''depends on t14.x'', p_depends_on => ARRAY[%s]::bigint[])', pg_temp.tid('x0'))) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: a t14.xd task depending on it');
-SELECT is(pg_temp.call('x1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.x'], '60 s')$$) ->> 'attempt', '1',
+SELECT is(tests.call('x1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.x'], '60 s')$$) ->> 'attempt', '1',
           'INV-COMPLETE-OWNER ClaimTask: attempt 1 for 60 s');
 DO $$ BEGIN PERFORM tests.advance_clock('61 s'); END $$;
 SELECT is(coord_private.current_time() - now(), interval '61 s',
           'INV-RECLAIM: pgcoord''s clock now runs 61 s ahead: attempt 1 expired');
-SELECT is(pg_temp.call('x2', 't14_w2', $$SELECT * FROM coord.claim_task(ARRAY['t14.x'], '60 s')$$) ->> 'attempt', '2',
+SELECT is(tests.call('x2', 't14_w2', $$SELECT * FROM coord.claim_task(ARRAY['t14.x'], '60 s')$$) ->> 'attempt', '2',
           'INV-RECLAIM Reclaim: attempt 2 for 60 s, by another agent');
 DO $$ BEGIN PERFORM tests.advance_clock('61 s'); END $$;
 SELECT is(coord_private.current_time() - now(), interval '122 s',
           'INV-RECLAIM ExhaustAttempts: pgcoord''s clock now runs 122 s ahead: the last allowed attempt expired');
 
-SELECT is(pg_temp.call('x3', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.x'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('x3', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.x'])$$) ->> 'reason', 'task_not_claimable',
           'INV-RECLAIM ExhaustAttempts: a task whose last allowed attempt expired is not claimable');
-SELECT is(pg_temp.verdict('x3'),
+SELECT is(tests.verdict('x3'),
           'refused task_not_claimable | 1 event: claim_task by t14_w1 allowed=true proceeded=false reason=task_not_claimable mode=enforce',
           'INV-AUDIT-COMPLETE ClaimTask: the refusal is its single audit event');
 SELECT is((SELECT format('%s attempts=%s claimed_by=%s', t.status, t.attempts, coalesce(t.claimed_by, '-')) FROM coord.tasks t WHERE t.task_id = pg_temp.tid('x0')),
@@ -291,24 +223,24 @@ SELECT is(tests.row_as('t14_w1', format('SELECT status FROM coord.get_task(%s)',
           'INV-RECLAIM ExhaustAttempts: get_task shows it failed');
 SELECT is((SELECT t.status FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('x0')), 'claimed',
           'INV-RECLAIM ExhaustAttempts: (precondition) the stored row is untouched: nothing ran in the background');
-SELECT is(pg_temp.call('x4', 't14_w2', format('SELECT * FROM coord.complete_task(%s, 2)', pg_temp.tid('x0'))) ->> 'reason', 'claim_expired',
+SELECT is(tests.call('x4', 't14_w2', format('SELECT * FROM coord.complete_task(%s, 2)', pg_temp.tid('x0'))) ->> 'reason', 'claim_expired',
           'INV-COMPLETE-OWNER CompleteTask: the last claimer cannot complete after its claim expired → claim_expired');
-SELECT is(pg_temp.call('x5', 't14_sub', format('SELECT * FROM coord.submit_task(''t14.xe'', ''too late'', p_depends_on => ARRAY[%s]::bigint[])', pg_temp.tid('x0'))) ->> 'reason', 'dependency_failed',
+SELECT is(tests.call('x5', 't14_sub', format('SELECT * FROM coord.submit_task(''t14.xe'', ''too late'', p_depends_on => ARRAY[%s]::bigint[])', pg_temp.tid('x0'))) ->> 'reason', 'dependency_failed',
           'INV-DEPS SubmitTask: a new task depending on the exhausted task is refused → dependency_failed');
-SELECT is(pg_temp.verdict('x5'),
+SELECT is(tests.verdict('x5'),
           'refused dependency_failed | 1 event: submit_task by t14_sub allowed=true proceeded=false reason=dependency_failed mode=enforce',
           'INV-AUDIT-COMPLETE SubmitTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('x6', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.xd'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('x6', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.xd'])$$) ->> 'reason', 'task_not_claimable',
           'INV-DEPS ClaimTask: the dependent of the exhausted task is not claimable');
 
 CREATE TEMP TABLE before_reap AS
 SELECT (SELECT jsonb_agg(jsonb_build_array(t.task_id, t.status) ORDER BY t.task_id) FROM coord.tasks t
          WHERE t.status IN ('completed', 'failed', 'cancelled')) AS terminal;
-SELECT is(pg_temp.bad('t14_w1', 'SELECT * FROM coord.reap_expired()'), '42501',
+SELECT is(tests.bad('t14_w1', 'SELECT * FROM coord.reap_expired()'), '42501',
           'INV-BOUNDARY: an agent cannot run reap_expired (permission denied), nothing changes');
-SELECT is(pg_temp.call('r1', 't14_admin', 'SELECT * FROM coord.reap_expired()') ->> 'reason', 'allowed',
+SELECT is(tests.call('r1', 't14_admin', 'SELECT * FROM coord.reap_expired()') ->> 'reason', 'allowed',
           'INV-RECLAIM ExhaustAttempts: a coord_admin runs reap_expired');
-SELECT is(format('exhausted=%s settled=%s', pg_temp.res('r1') ->> 'exhausted_tasks', pg_temp.res('r1') ->> 'settled_tasks'),
+SELECT is(format('exhausted=%s settled=%s', tests.res('r1') ->> 'exhausted_tasks', tests.res('r1') ->> 'settled_tasks'),
           'exhausted=1 settled=1', 'INV-RECLAIM ExhaustAttempts: reap_expired reports one exhausted task and one settled dependent');
 SELECT is((SELECT array_agg(format('%s %s %s %s by %s', e.operation, coalesce(e.resource, '-'), e.reason,
                                    coalesce(e.context ->> 'settle_reason', '-'), e.actor) ORDER BY e.event_id)
@@ -326,22 +258,22 @@ SELECT is((SELECT jsonb_agg(jsonb_build_array(t.task_id, t.status) ORDER BY t.ta
             WHERE t.status IN ('completed', 'failed', 'cancelled') AND t.task_id <> pg_temp.tid('d0')),
           (SELECT terminal FROM before_reap),
           'INV-RECLAIM ExhaustAttempts: the reap changed no terminal status any function showed before (it only stored them)');
-SELECT is(pg_temp.call('r2', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.x', 't14.xd'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('r2', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.x', 't14.xd'])$$) ->> 'reason', 'task_not_claimable',
           'INV-RECLAIM ExhaustAttempts: after the reap, the task and its dependent are still not claimable');
-SELECT is(pg_temp.call('r3', 't14_admin', 'SELECT * FROM coord.reap_expired()') ->> 'exhausted_tasks', '0',
+SELECT is(tests.call('r3', 't14_admin', 'SELECT * FROM coord.reap_expired()') ->> 'exhausted_tasks', '0',
           'INV-RECLAIM ExhaustAttempts: a second reap finds nothing left to settle');
 
 -- An exhausted task is terminal to every function before any reap, cancel_task included.
-SELECT is(pg_temp.call('y0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.y', 'one attempt', p_max_attempts => 1)$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('y0', 't14_sub', $$SELECT * FROM coord.submit_task('t14.y', 'one attempt', p_max_attempts => 1)$$) ->> 'reason', 'allowed',
           'INV-COMPLETE-OWNER SubmitTask: a t14.y task, max_attempts 1');
-SELECT is(pg_temp.call('y1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.y'], '60 s')$$) ->> 'attempt', '1',
+SELECT is(tests.call('y1', 't14_w1', $$SELECT * FROM coord.claim_task(ARRAY['t14.y'], '60 s')$$) ->> 'attempt', '1',
           'INV-COMPLETE-OWNER ClaimTask: its only attempt, for 60 s');
 DO $$ BEGIN PERFORM tests.advance_clock('61 s'); END $$;
 SELECT is(coord_private.current_time() - now(), interval '183 s',
           'INV-RECLAIM ExhaustAttempts: pgcoord''s clock now runs 183 s ahead: the only attempt expired');
 SELECT is((SELECT t.status FROM coord.tasks t WHERE t.task_id = pg_temp.tid('y0')), 'failed',
           'INV-RECLAIM ExhaustAttempts: coord.tasks shows the task failed');
-SELECT is(pg_temp.call('y2', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''give up'')', pg_temp.tid('y0'))) ->> 'reason', 'task_terminal',
+SELECT is(tests.call('y2', 't14_sub', format('SELECT * FROM coord.cancel_task(%s, ''give up'')', pg_temp.tid('y0'))) ->> 'reason', 'task_terminal',
           'INV-COMPLETE-OWNER CancelTask: cancelling a task whose attempts are exhausted (shown failed) → task_terminal');
 SELECT is((SELECT t.status FROM coord.tasks t WHERE t.task_id = pg_temp.tid('y0')), 'failed',
           'INV-COMPLETE-OWNER CancelTask: the exhausted task still shows failed (a terminal status never changes)');

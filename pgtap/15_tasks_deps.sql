@@ -9,80 +9,12 @@ SELECT plan(65);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   call(label, role, sql)  runs sql as role (tests.run_as), keeps its rows and the
---                           audit events it wrote under label
---   verdict(label)          'ok|refused <reason> | <n> event(s)[: <operation> by <actor>
---                           allowed=.. proceeded=.. reason=.. mode=..]' — the decision a
---                           call returned and its single audit event (which must be the
---                           event_id the call returned)
---   bad(role, sql)          the SQLSTATE sql raises as role; when anything changed in
---                           coord_private.locks/tasks/task_deps or the audit trail, the
---                           change is appended (so the expected value is the bare SQLSTATE)
---   event(label, n)         the n-th audit event a call wrote
+--   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
+--                           calls in the temporary table below
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
 
-CREATE FUNCTION pg_temp.call(p_label text, p_role text, p_sql text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_last bigint;
-    v_rows jsonb;
-BEGIN
-    SELECT coalesce(max(e.event_id), 0) INTO v_last FROM coord_private.audit_events e;
-    v_rows := tests.run_as(p_role, p_sql);
-    INSERT INTO calls
-    SELECT p_label, v_rows, coalesce(array_agg(e.event_id ORDER BY e.event_id), '{}')
-      FROM coord_private.audit_events e WHERE e.event_id > v_last;
-    RETURN v_rows -> 0;
-END
-$$;
-
-CREATE FUNCTION pg_temp.res(p_label text) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT c.rows -> 0 FROM calls c WHERE c.label = p_label $$;
-
-CREATE FUNCTION pg_temp.verdict(p_label text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT CASE WHEN (c.rows -> 0 ->> 'ok')::boolean THEN 'ok ' ELSE 'refused ' END
-           || coalesce(c.rows -> 0 ->> 'reason', '<no reason>')
-           || ' | ' || cardinality(c.events) || CASE cardinality(c.events) WHEN 1 THEN ' event' ELSE ' events' END
-           || coalesce((SELECT format(': %s by %s allowed=%s proceeded=%s reason=%s mode=%s%s',
-                                      e.operation, e.actor, e.allowed::text, e.proceeded::text, e.reason, e.mode,
-                                      CASE WHEN e.event_id IS DISTINCT FROM (c.rows -> 0 ->> 'event_id')::bigint
-                                           THEN ' (not the event_id returned)' ELSE '' END)
-                          FROM coord_private.audit_events e
-                         WHERE cardinality(c.events) = 1 AND e.event_id = c.events[1]), '')
-      FROM calls c WHERE c.label = p_label
-$$;
-
-CREATE FUNCTION pg_temp.snapshot() RETURNS text
-LANGUAGE sql AS $$
-    SELECT format('locks=%s tasks=%s deps=%s audit=%s content=%s',
-        (SELECT count(*) FROM coord_private.locks), (SELECT count(*) FROM coord_private.tasks),
-        (SELECT count(*) FROM coord_private.task_deps), tests.audit_count(),
-        md5(concat_ws('|',
-            (SELECT string_agg(l::text, ';' ORDER BY l.lock_id) FROM coord_private.locks l),
-            (SELECT string_agg(t::text, ';' ORDER BY t.task_id) FROM coord_private.tasks t),
-            (SELECT string_agg(d::text, ';' ORDER BY d.task_id, d.depends_on) FROM coord_private.task_deps d))))
-$$;
-
-CREATE FUNCTION pg_temp.bad(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_before text := pg_temp.snapshot();
-    v_state text;
-BEGIN
-    v_state := coalesce(tests.sqlstate_as(p_role, p_sql), 'no error');
-    RETURN v_state || CASE WHEN pg_temp.snapshot() = v_before THEN ''
-                           ELSE format(' (changed: before %s, after %s)', v_before, pg_temp.snapshot()) END;
-END
-$$;
-
-CREATE FUNCTION pg_temp.event(p_label text, p_n integer DEFAULT 1) RETURNS coord_private.audit_events
-LANGUAGE sql AS $$
-    SELECT e.* FROM calls c JOIN coord_private.audit_events e ON e.event_id = c.events[p_n] WHERE c.label = p_label
-$$;
-
 CREATE FUNCTION pg_temp.tid(p_label text) RETURNS bigint
-LANGUAGE sql AS $$ SELECT (pg_temp.res(p_label) ->> 'task_id')::bigint $$;
+LANGUAGE sql AS $$ SELECT (tests.res(p_label) ->> 'task_id')::bigint $$;
 -- The values of one column of every row a labelled call returned, in order.
 CREATE FUNCTION pg_temp.col(p_label text, p_key text) RETURNS text[]
 LANGUAGE sql AS $$
@@ -92,7 +24,7 @@ $$;
 -- Submits a task as t15_sub, depending on the tasks of the given labels.
 CREATE FUNCTION pg_temp.submit(p_label text, p_type text, p_deps text[] DEFAULT '{}', p_priority integer DEFAULT 0) RETURNS jsonb
 LANGUAGE sql AS $$
-    SELECT pg_temp.call(p_label, 't15_sub',
+    SELECT tests.call(p_label, 't15_sub',
         format('SELECT * FROM coord.submit_task(%L, %L, p_priority => %s, p_depends_on => %L::bigint[])', p_type, p_label, p_priority,
                (SELECT coalesce(array_agg(pg_temp.tid(d) ORDER BY o), '{}') FROM unnest(p_deps) WITH ORDINALITY u(d, o))))
 $$;
@@ -128,7 +60,7 @@ SELECT is(pg_temp.submit('A', 't15.a') ->> 'reason', 'allowed', 'INV-DEPS Submit
 SELECT is(pg_temp.submit('B', 't15.a') ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: dependency B');
 SELECT is(pg_temp.submit('D', 't15.d', ARRAY['A', 'B', 'A'], 1000) ->> 'reason', 'allowed',
           'INV-DEPS SubmitTask: D (priority 1000) depends on A and B (A named twice)');
-SELECT is(pg_temp.verdict('D'),
+SELECT is(tests.verdict('D'),
           'ok allowed | 1 event: submit_task by t15_sub allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE SubmitTask: the submission with dependencies wrote exactly one audit event');
 SELECT is(pg_temp.state_of('D'), 'pending unmet=2 settle=-', 'INV-DEPS SubmitTask: D has two unmet dependencies (duplicates count once)');
@@ -136,33 +68,33 @@ SELECT is((SELECT t.depends_on FROM coord.tasks t WHERE t.task_id = pg_temp.tid(
           'INV-DEPS SubmitTask: coord.tasks lists D''s dependencies A and B once each');
 SELECT is(pg_temp.submit('E', 't15.d', '{}', 0) ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: E of the same type, priority 0, no dependency');
 
-SELECT is(pg_temp.call('d1', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.d'])$$) ->> 'task_id', pg_temp.tid('E')::text,
+SELECT is(tests.call('d1', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.d'])$$) ->> 'task_id', pg_temp.tid('E')::text,
           'INV-DEPS ClaimTask: the blocked D (priority 1000) is passed over for E (priority 0)');
-SELECT is(pg_temp.call('d2', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.d'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('d2', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.d'])$$) ->> 'reason', 'task_not_claimable',
           'INV-DEPS ClaimTask: with A and B pending, D is not claimable → task_not_claimable');
-SELECT is(pg_temp.verdict('d2'),
+SELECT is(tests.verdict('d2'),
           'refused task_not_claimable | 1 event: claim_task by t15_w2 allowed=true proceeded=false reason=task_not_claimable mode=enforce',
           'INV-AUDIT-COMPLETE ClaimTask: the refusal is its single audit event');
-SELECT is(pg_temp.call('d3', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.a'])$$) ->> 'task_id', pg_temp.tid('A')::text,
+SELECT is(tests.call('d3', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.a'])$$) ->> 'task_id', pg_temp.tid('A')::text,
           'INV-DEPS ClaimTask: t15_w1 claims A');
-SELECT is(pg_temp.call('d4', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.a'])$$) ->> 'task_id', pg_temp.tid('B')::text,
+SELECT is(tests.call('d4', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.a'])$$) ->> 'task_id', pg_temp.tid('B')::text,
           'INV-DEPS ClaimTask: t15_w2 claims B');
-SELECT is(pg_temp.call('d5', 't15_w1', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('A'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('d5', 't15_w1', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('A'))) ->> 'reason', 'allowed',
           'INV-DEPS CompleteTask: A completes');
 SELECT is(pg_temp.state_of('D'), 'pending unmet=1 settle=-', 'INV-DEPS CompleteTask: D has one unmet dependency left');
-SELECT is(pg_temp.call('d6', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.d'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('d6', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.d'])$$) ->> 'reason', 'task_not_claimable',
           'INV-DEPS ClaimTask: with B claimed but not completed, D is still not claimable');
 SELECT is(cardinality(pg_temp.col('d7', 'task_id')), 0,
           'INV-DEPS ClaimTask: the batch form does not claim D either')
-  FROM (SELECT pg_temp.call('d7', 't15_w2', $$SELECT * FROM coord.claim_tasks(5, ARRAY['t15.d'])$$)) s;
-SELECT is(pg_temp.call('d8', 't15_w2', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('B'))) ->> 'reason', 'allowed',
+  FROM (SELECT tests.call('d7', 't15_w2', $$SELECT * FROM coord.claim_tasks(5, ARRAY['t15.d'])$$)) s;
+SELECT is(tests.call('d8', 't15_w2', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('B'))) ->> 'reason', 'allowed',
           'INV-DEPS CompleteTask: B completes');
 SELECT is(pg_temp.state_of('D'), 'pending unmet=0 settle=-', 'INV-DEPS CompleteTask: D has no unmet dependency left');
-SELECT is(pg_temp.call('d9', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.d'])$$) ->> 'task_id', pg_temp.tid('D')::text,
+SELECT is(tests.call('d9', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.d'])$$) ->> 'task_id', pg_temp.tid('D')::text,
           'INV-DEPS ClaimTask: once A and B completed, D is claimable');
 SELECT is(pg_temp.submit('G', 't15.g', ARRAY['A']) ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: G depends on the completed A');
 SELECT is(pg_temp.state_of('G'), 'pending unmet=0 settle=-', 'INV-DEPS SubmitTask: a completed dependency is met from the start');
-SELECT is(pg_temp.call('d10', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.g'])$$) ->> 'task_id', pg_temp.tid('G')::text,
+SELECT is(tests.call('d10', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.g'])$$) ->> 'task_id', pg_temp.tid('G')::text,
           'INV-DEPS ClaimTask: G is claimable at once');
 
 -- ---------------------------------------------------------------- a failed dependency settles its transitive dependents
@@ -174,11 +106,11 @@ SELECT is(pg_temp.submit('Z', 't15.y', ARRAY['Y']) ->> 'reason', 'allowed', 'INV
 SELECT is(pg_temp.submit('W', 't15.y', ARRAY['Y', 'Z']) ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: W depends on Y and Z');
 SELECT is(pg_temp.submit('V', 't15.y', ARRAY['X']) ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: V depends on X');
 SELECT is(pg_temp.submit('U', 't15.u') ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: U, unrelated');
-SELECT is(pg_temp.call('v1', 't15_sub', format('SELECT * FROM coord.cancel_task(%s, ''not needed'')', pg_temp.tid('V'))) ->> 'settled', '0',
+SELECT is(tests.call('v1', 't15_sub', format('SELECT * FROM coord.cancel_task(%s, ''not needed'')', pg_temp.tid('V'))) ->> 'settled', '0',
           'INV-DEPS CancelTask: V is cancelled by its submitter first (no dependents to settle)');
-SELECT is(pg_temp.call('x1', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.x'])$$) ->> 'task_id', pg_temp.tid('X')::text,
+SELECT is(tests.call('x1', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.x'])$$) ->> 'task_id', pg_temp.tid('X')::text,
           'INV-DEPS ClaimTask: t15_w1 claims X');
-SELECT is(pg_temp.call('x2', 't15_w1', format('SELECT * FROM coord.fail_task(%s, 1, ''boom'', false)', pg_temp.tid('X'))) ->> 'settled', '3',
+SELECT is(tests.call('x2', 't15_w1', format('SELECT * FROM coord.fail_task(%s, 1, ''boom'', false)', pg_temp.tid('X'))) ->> 'settled', '3',
           'INV-DEPS FailTask: failing X settles its three not-yet-terminal transitive dependents');
 SELECT is(pg_temp.events_of('x2'),
           ARRAY['fail_task X allowed', 'settle_task Y allowed dependency_failed cause X',
@@ -200,14 +132,14 @@ SELECT is((SELECT array_agg(format('%s finished=%s', t.error, (t.finished_at IS 
 SELECT is(pg_temp.state_of('V'), 'cancelled unmet=1 settle=-',
           'INV-DEPS SettleDependents: the already cancelled V is not settled again');
 SELECT is(pg_temp.state_of('U'), 'pending unmet=0 settle=-', 'INV-DEPS SettleDependents: the unrelated U is untouched');
-SELECT is(pg_temp.call('x3', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.y'])$$) ->> 'reason', 'task_not_claimable',
+SELECT is(tests.call('x3', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.y'])$$) ->> 'reason', 'task_not_claimable',
           'INV-DEPS ClaimTask: no settled dependent is claimable');
 
 -- ---------------------------------------------------------------- a cancelled dependency settles its dependents
 SELECT is(pg_temp.submit('P', 't15.p') ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: P');
 SELECT is(pg_temp.submit('Q', 't15.q', ARRAY['P']) ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: Q depends on P');
 SELECT is(pg_temp.submit('R', 't15.q', ARRAY['Q']) ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: R depends on Q');
-SELECT is(pg_temp.call('p1', 't15_sub', format('SELECT * FROM coord.cancel_task(%s, ''scrapped'')', pg_temp.tid('P'))) ->> 'settled', '2',
+SELECT is(tests.call('p1', 't15_sub', format('SELECT * FROM coord.cancel_task(%s, ''scrapped'')', pg_temp.tid('P'))) ->> 'settled', '2',
           'INV-DEPS CancelTask: cancelling P settles Q and R');
 SELECT is(pg_temp.events_of('p1'),
           ARRAY['cancel_task P allowed', 'settle_task Q allowed dependency_failed cause P', 'settle_task R allowed dependency_failed cause P'],
@@ -220,26 +152,26 @@ SELECT is(ARRAY[pg_temp.state_of('Q'), pg_temp.state_of('R')],
 SELECT is(pg_temp.submit('K', 't15.k') ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: K');
 SELECT is(pg_temp.submit('L', 't15.l') ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: L');
 SELECT is(pg_temp.submit('M', 't15.m', ARRAY['K', 'L']) ->> 'reason', 'allowed', 'INV-DEPS SubmitTask: M depends on K and L');
-SELECT is(pg_temp.call('k1', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.k'])$$) ->> 'task_id', pg_temp.tid('K')::text,
+SELECT is(tests.call('k1', 't15_w1', $$SELECT * FROM coord.claim_task(ARRAY['t15.k'])$$) ->> 'task_id', pg_temp.tid('K')::text,
           'INV-DEPS ClaimTask: K');
-SELECT is(pg_temp.call('k2', 't15_w1', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('K'))) ->> 'reason', 'allowed',
+SELECT is(tests.call('k2', 't15_w1', format('SELECT * FROM coord.complete_task(%s, 1)', pg_temp.tid('K'))) ->> 'reason', 'allowed',
           'INV-DEPS CompleteTask: K completes');
-SELECT is(pg_temp.call('l1', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.l'])$$) ->> 'task_id', pg_temp.tid('L')::text,
+SELECT is(tests.call('l1', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.l'])$$) ->> 'task_id', pg_temp.tid('L')::text,
           'INV-DEPS ClaimTask: L');
-SELECT is(pg_temp.call('l2', 't15_w2', format('SELECT * FROM coord.fail_task(%s, 1, ''transient'', true)', pg_temp.tid('L'))) ->> 'settled', '0',
+SELECT is(tests.call('l2', 't15_w2', format('SELECT * FROM coord.fail_task(%s, 1, ''transient'', true)', pg_temp.tid('L'))) ->> 'settled', '0',
           'INV-DEPS FailTask: a retryable failure with attempts left settles nothing');
 SELECT is(pg_temp.events_of('l2'), ARRAY['fail_task L allowed'], 'INV-AUDIT-COMPLETE FailTask: the retry wrote exactly one audit event');
 SELECT is(pg_temp.state_of('M'), 'pending unmet=1 settle=-', 'INV-DEPS FailTask: M waits on L, which is pending again');
-SELECT is(pg_temp.call('l3', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.l'])$$) ->> 'claim_token', '2',
+SELECT is(tests.call('l3', 't15_w2', $$SELECT * FROM coord.claim_task(ARRAY['t15.l'])$$) ->> 'claim_token', '2',
           'INV-DEPS ClaimTask: L again, attempt 2');
-SELECT is(pg_temp.call('l4', 't15_w2', format('SELECT * FROM coord.fail_task(%s, 2, ''fatal'', false)', pg_temp.tid('L'))) ->> 'settled', '1',
+SELECT is(tests.call('l4', 't15_w2', format('SELECT * FROM coord.fail_task(%s, 2, ''fatal'', false)', pg_temp.tid('L'))) ->> 'settled', '1',
           'INV-DEPS FailTask: L fails for good and settles M, whose other dependency completed');
 SELECT is(pg_temp.state_of('M'), 'cancelled unmet=1 settle=dependency_failed', 'INV-DEPS SettleDependents: M is cancelled with dependency_failed');
 
 -- ---------------------------------------------------------------- no new dependent of a dead task
 SELECT is(pg_temp.submit('N1', 't15.n', ARRAY['X']) ->> 'reason', 'dependency_failed',
           'INV-DEPS SubmitTask: depending on the failed X → dependency_failed');
-SELECT is(pg_temp.verdict('N1'),
+SELECT is(tests.verdict('N1'),
           'refused dependency_failed | 1 event: submit_task by t15_sub allowed=true proceeded=false reason=dependency_failed mode=enforce',
           'INV-AUDIT-COMPLETE SubmitTask: the refusal is its single audit event');
 SELECT is(pg_temp.submit('N2', 't15.n', ARRAY['P']) ->> 'reason', 'dependency_failed',
@@ -250,7 +182,7 @@ SELECT is(pg_temp.submit('N4', 't15.n', ARRAY['K', 'V']) ->> 'reason', 'dependen
           'INV-DEPS SubmitTask: depending on a completed K and the cancelled V → dependency_failed');
 SELECT is((SELECT count(*) FROM coord_private.tasks t WHERE t.task_type = 't15.n'), 0::bigint,
           'INV-DEPS SubmitTask: the refused submissions created no task');
-SELECT is(ARRAY[pg_temp.res('N1') ->> 'task_id', pg_temp.res('N4') ->> 'task_id'], ARRAY[NULL, NULL]::text[],
+SELECT is(ARRAY[tests.res('N1') ->> 'task_id', tests.res('N4') ->> 'task_id'], ARRAY[NULL, NULL]::text[],
           'INV-DEPS SubmitTask: a refused submission returns no task id');
 SELECT is(pg_temp.submit('N5', 't15.n', ARRAY['K', 'U']) ->> 'reason', 'allowed',
           'INV-DEPS SubmitTask: depending on a completed K and a pending U is accepted');

@@ -13,77 +13,9 @@ SELECT plan(78);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   call(label, role, sql)  runs sql as role (tests.run_as), keeps its rows and the
---                           audit events it wrote under label
---   verdict(label)          'ok|refused <reason> | <n> event(s)[: <operation> by <actor>
---                           allowed=.. proceeded=.. reason=.. mode=..]' — the decision a
---                           call returned and its single audit event (which must be the
---                           event_id the call returned)
---   bad(role, sql)          the SQLSTATE sql raises as role; when anything changed in
---                           coord_private.locks/tasks/task_deps or the audit trail, the
---                           change is appended (so the expected value is the bare SQLSTATE)
---   event(label, n)         the n-th audit event a call wrote
+--   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
+--                           calls in the temporary table below
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
-
-CREATE FUNCTION pg_temp.call(p_label text, p_role text, p_sql text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_last bigint;
-    v_rows jsonb;
-BEGIN
-    SELECT coalesce(max(e.event_id), 0) INTO v_last FROM coord_private.audit_events e;
-    v_rows := tests.run_as(p_role, p_sql);
-    INSERT INTO calls
-    SELECT p_label, v_rows, coalesce(array_agg(e.event_id ORDER BY e.event_id), '{}')
-      FROM coord_private.audit_events e WHERE e.event_id > v_last;
-    RETURN v_rows -> 0;
-END
-$$;
-
-CREATE FUNCTION pg_temp.res(p_label text) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT c.rows -> 0 FROM calls c WHERE c.label = p_label $$;
-
-CREATE FUNCTION pg_temp.verdict(p_label text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT CASE WHEN (c.rows -> 0 ->> 'ok')::boolean THEN 'ok ' ELSE 'refused ' END
-           || coalesce(c.rows -> 0 ->> 'reason', '<no reason>')
-           || ' | ' || cardinality(c.events) || CASE cardinality(c.events) WHEN 1 THEN ' event' ELSE ' events' END
-           || coalesce((SELECT format(': %s by %s allowed=%s proceeded=%s reason=%s mode=%s%s',
-                                      e.operation, e.actor, e.allowed::text, e.proceeded::text, e.reason, e.mode,
-                                      CASE WHEN e.event_id IS DISTINCT FROM (c.rows -> 0 ->> 'event_id')::bigint
-                                           THEN ' (not the event_id returned)' ELSE '' END)
-                          FROM coord_private.audit_events e
-                         WHERE cardinality(c.events) = 1 AND e.event_id = c.events[1]), '')
-      FROM calls c WHERE c.label = p_label
-$$;
-
-CREATE FUNCTION pg_temp.snapshot() RETURNS text
-LANGUAGE sql AS $$
-    SELECT format('locks=%s tasks=%s deps=%s audit=%s content=%s',
-        (SELECT count(*) FROM coord_private.locks), (SELECT count(*) FROM coord_private.tasks),
-        (SELECT count(*) FROM coord_private.task_deps), tests.audit_count(),
-        md5(concat_ws('|',
-            (SELECT string_agg(l::text, ';' ORDER BY l.lock_id) FROM coord_private.locks l),
-            (SELECT string_agg(t::text, ';' ORDER BY t.task_id) FROM coord_private.tasks t),
-            (SELECT string_agg(d::text, ';' ORDER BY d.task_id, d.depends_on) FROM coord_private.task_deps d))))
-$$;
-
-CREATE FUNCTION pg_temp.bad(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_before text := pg_temp.snapshot();
-    v_state text;
-BEGIN
-    v_state := coalesce(tests.sqlstate_as(p_role, p_sql), 'no error');
-    RETURN v_state || CASE WHEN pg_temp.snapshot() = v_before THEN ''
-                           ELSE format(' (changed: before %s, after %s)', v_before, pg_temp.snapshot()) END;
-END
-$$;
-
-CREATE FUNCTION pg_temp.event(p_label text, p_n integer DEFAULT 1) RETURNS coord_private.audit_events
-LANGUAGE sql AS $$
-    SELECT e.* FROM calls c JOIN coord_private.audit_events e ON e.event_id = c.events[p_n] WHERE c.label = p_label
-$$;
 
 DO $$
 BEGIN
@@ -94,16 +26,16 @@ $$;
 
 -- State that a wrong call could change: a pending task, a claimed task with a
 -- dependent, and a live lock.
-SELECT is(pg_temp.call('p', 't16_sub', $$SELECT * FROM coord.submit_task('t16.p', 'pending')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('p', 't16_sub', $$SELECT * FROM coord.submit_task('t16.p', 'pending')$$) ->> 'reason', 'allowed',
           'INV-BOUNDARY SubmitTask: a pending t16.p task');
-SELECT is(pg_temp.call('c', 't16_sub', $$SELECT * FROM coord.submit_task('t16.c', 'to be claimed')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('c', 't16_sub', $$SELECT * FROM coord.submit_task('t16.c', 'to be claimed')$$) ->> 'reason', 'allowed',
           'INV-BOUNDARY SubmitTask: a t16.c task');
-SELECT is(pg_temp.call('d', 't16_sub', format('SELECT * FROM coord.submit_task(''t16.d'', ''dependent'', p_depends_on => ARRAY[%s]::bigint[])',
-                                              pg_temp.res('c') ->> 'task_id')) ->> 'reason', 'allowed',
+SELECT is(tests.call('d', 't16_sub', format('SELECT * FROM coord.submit_task(''t16.d'', ''dependent'', p_depends_on => ARRAY[%s]::bigint[])',
+                                              tests.res('c') ->> 'task_id')) ->> 'reason', 'allowed',
           'INV-BOUNDARY SubmitTask: a t16.d task depending on it');
-SELECT is(pg_temp.call('cl', 't16_w', $$SELECT * FROM coord.claim_task(ARRAY['t16.c'])$$) ->> 'claim_token', '1',
+SELECT is(tests.call('cl', 't16_w', $$SELECT * FROM coord.claim_task(ARRAY['t16.c'])$$) ->> 'claim_token', '1',
           'INV-BOUNDARY ClaimTask: t16_w claims t16.c (token 1)');
-SELECT is(pg_temp.call('lk', 't16_w', $$SELECT * FROM coord.acquire_lock('t16/a.py', '60 s')$$) ->> 'reason', 'allowed',
+SELECT is(tests.call('lk', 't16_w', $$SELECT * FROM coord.acquire_lock('t16/a.py', '60 s')$$) ->> 'reason', 'allowed',
           'INV-BOUNDARY AcquireLock: t16_w holds t16/a.py');
 
 \set P '(SELECT (rows -> 0 ->> ''task_id'')::bigint FROM calls WHERE label = ''p'')'
@@ -181,7 +113,7 @@ INSERT INTO bad_inputs (who, what, q, want) VALUES
     ('t16_w', 'get_task: task id NULL',                    $$SELECT * FROM coord.get_task(NULL)$$,                                       'PC001'),
     ('t16_w', 'get_task: unknown task id',                 $$SELECT * FROM coord.get_task(-1)$$,                                         'PC005');
 
-SELECT is(pg_temp.bad(b.who, b.q), b.want, format('INV-BOUNDARY %s → %s, nothing changes', b.what, b.want))
+SELECT is(tests.bad(b.who, b.q), b.want, format('INV-BOUNDARY %s → %s, nothing changes', b.what, b.want))
   FROM bad_inputs b ORDER BY b.n;
 
 SELECT is_empty($$SELECT DISTINCT b.want FROM bad_inputs b WHERE b.want NOT IN (SELECT e.sqlstate FROM coord.error_codes e)$$,

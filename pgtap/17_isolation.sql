@@ -19,77 +19,9 @@ SELECT plan(14);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   call(label, role, sql)  runs sql as role (tests.run_as), keeps its rows and the
---                           audit events it wrote under label
---   verdict(label)          'ok|refused <reason> | <n> event(s)[: <operation> by <actor>
---                           allowed=.. proceeded=.. reason=.. mode=..]' — the decision a
---                           call returned and its single audit event (which must be the
---                           event_id the call returned)
---   bad(role, sql)          the SQLSTATE sql raises as role; when anything changed in
---                           coord_private.locks/tasks/task_deps or the audit trail, the
---                           change is appended (so the expected value is the bare SQLSTATE)
---   event(label, n)         the n-th audit event a call wrote
+--   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
+--                           calls in the temporary table below
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
-
-CREATE FUNCTION pg_temp.call(p_label text, p_role text, p_sql text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_last bigint;
-    v_rows jsonb;
-BEGIN
-    SELECT coalesce(max(e.event_id), 0) INTO v_last FROM coord_private.audit_events e;
-    v_rows := tests.run_as(p_role, p_sql);
-    INSERT INTO calls
-    SELECT p_label, v_rows, coalesce(array_agg(e.event_id ORDER BY e.event_id), '{}')
-      FROM coord_private.audit_events e WHERE e.event_id > v_last;
-    RETURN v_rows -> 0;
-END
-$$;
-
-CREATE FUNCTION pg_temp.res(p_label text) RETURNS jsonb
-LANGUAGE sql AS $$ SELECT c.rows -> 0 FROM calls c WHERE c.label = p_label $$;
-
-CREATE FUNCTION pg_temp.verdict(p_label text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT CASE WHEN (c.rows -> 0 ->> 'ok')::boolean THEN 'ok ' ELSE 'refused ' END
-           || coalesce(c.rows -> 0 ->> 'reason', '<no reason>')
-           || ' | ' || cardinality(c.events) || CASE cardinality(c.events) WHEN 1 THEN ' event' ELSE ' events' END
-           || coalesce((SELECT format(': %s by %s allowed=%s proceeded=%s reason=%s mode=%s%s',
-                                      e.operation, e.actor, e.allowed::text, e.proceeded::text, e.reason, e.mode,
-                                      CASE WHEN e.event_id IS DISTINCT FROM (c.rows -> 0 ->> 'event_id')::bigint
-                                           THEN ' (not the event_id returned)' ELSE '' END)
-                          FROM coord_private.audit_events e
-                         WHERE cardinality(c.events) = 1 AND e.event_id = c.events[1]), '')
-      FROM calls c WHERE c.label = p_label
-$$;
-
-CREATE FUNCTION pg_temp.snapshot() RETURNS text
-LANGUAGE sql AS $$
-    SELECT format('locks=%s tasks=%s deps=%s audit=%s content=%s',
-        (SELECT count(*) FROM coord_private.locks), (SELECT count(*) FROM coord_private.tasks),
-        (SELECT count(*) FROM coord_private.task_deps), tests.audit_count(),
-        md5(concat_ws('|',
-            (SELECT string_agg(l::text, ';' ORDER BY l.lock_id) FROM coord_private.locks l),
-            (SELECT string_agg(t::text, ';' ORDER BY t.task_id) FROM coord_private.tasks t),
-            (SELECT string_agg(d::text, ';' ORDER BY d.task_id, d.depends_on) FROM coord_private.task_deps d))))
-$$;
-
-CREATE FUNCTION pg_temp.bad(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_before text := pg_temp.snapshot();
-    v_state text;
-BEGIN
-    v_state := coalesce(tests.sqlstate_as(p_role, p_sql), 'no error');
-    RETURN v_state || CASE WHEN pg_temp.snapshot() = v_before THEN ''
-                           ELSE format(' (changed: before %s, after %s)', v_before, pg_temp.snapshot()) END;
-END
-$$;
-
-CREATE FUNCTION pg_temp.event(p_label text, p_n integer DEFAULT 1) RETURNS coord_private.audit_events
-LANGUAGE sql AS $$
-    SELECT e.* FROM calls c JOIN coord_private.audit_events e ON e.event_id = c.events[p_n] WHERE c.label = p_label
-$$;
 
 DO $$
 DECLARE
@@ -111,12 +43,12 @@ $$;
 
 SELECT is(current_setting('transaction_isolation'), 'repeatable read',
           'INV-LOCK-EXCL / INV-DEPS: (precondition) this transaction is REPEATABLE READ');
-SELECT is(pg_temp.bad('t17_a', 'SELECT coord_private.require_read_committed()'), '42501',
+SELECT is(tests.bad('t17_a', 'SELECT coord_private.require_read_committed()'), '42501',
           'INV-BOUNDARY: an agent cannot call the private guard itself (permission denied)');
 SELECT throws_ok('SELECT coord_private.require_read_committed()', 'PC015', NULL,
                  'INV-LOCK-EXCL / INV-DEPS: coord_private.require_read_committed raises PC015 in a REPEATABLE READ transaction');
 
-SELECT is(pg_temp.bad(v.who, v.q), 'PC015', format('INV-LOCK-EXCL / INV-DEPS %s outside READ COMMITTED → PC015, nothing changes', v.what))
+SELECT is(tests.bad(v.who, v.q), 'PC015', format('INV-LOCK-EXCL / INV-DEPS %s outside READ COMMITTED → PC015, nothing changes', v.what))
   FROM (VALUES
     (1, 't17_a',     'AcquireLock: acquire_lock',            $$SELECT * FROM coord.acquire_lock('t17/b.py', '60 s')$$),
     (2, 't17_a',     'AcquireLock: acquire_lock (shared)',   $$SELECT * FROM coord.acquire_lock('t17/', '60 s', 'shared')$$),
@@ -127,19 +59,19 @@ SELECT is(pg_temp.bad(v.who, v.q), 'PC015', format('INV-LOCK-EXCL / INV-DEPS %s 
 
 -- Completing, failing and cancelling read task_deps (unmet_deps, settlement):
 -- the same stale-snapshot hazard as above.
-SELECT is(pg_temp.bad('t17_a', format('SELECT * FROM coord.complete_task(%s, 1)', :C)), 'PC015',
+SELECT is(tests.bad('t17_a', format('SELECT * FROM coord.complete_task(%s, 1)', :C)), 'PC015',
           'INV-DEPS CompleteTask: complete_task outside READ COMMITTED → PC015, nothing changes');
-SELECT is(pg_temp.bad('t17_a', format('SELECT * FROM coord.fail_task(%s, 1, ''boom'')', :C)), 'PC015',
+SELECT is(tests.bad('t17_a', format('SELECT * FROM coord.fail_task(%s, 1, ''boom'')', :C)), 'PC015',
           'INV-DEPS FailTask: fail_task outside READ COMMITTED → PC015, nothing changes');
-SELECT is(pg_temp.bad('t17_a', format('SELECT * FROM coord.cancel_task(%s, ''stop'')', :P)), 'PC015',
+SELECT is(tests.bad('t17_a', format('SELECT * FROM coord.cancel_task(%s, ''stop'')', :P)), 'PC015',
           'INV-DEPS CancelTask: cancel_task outside READ COMMITTED → PC015, nothing changes');
-SELECT is(pg_temp.bad('t17_admin', 'SELECT * FROM coord.reap_expired()'), 'PC015',
+SELECT is(tests.bad('t17_admin', 'SELECT * FROM coord.reap_expired()'), 'PC015',
           'INV-DEPS SettleDependents: reap_expired outside READ COMMITTED → PC015, nothing changes');
 
 -- Reads need no particular isolation.
-SELECT is(pg_temp.bad('t17_o', $$SELECT * FROM coord.check_locks(ARRAY['t17/'])$$), 'no error',
+SELECT is(tests.bad('t17_o', $$SELECT * FROM coord.check_locks(ARRAY['t17/'])$$), 'no error',
           'INV-BOUNDARY: check_locks (a read) works in REPEATABLE READ, nothing changes');
-SELECT is(pg_temp.bad('t17_o', format('SELECT * FROM coord.get_task(%s)', :C)), 'no error',
+SELECT is(tests.bad('t17_o', format('SELECT * FROM coord.get_task(%s)', :C)), 'no error',
           'INV-BOUNDARY: get_task (a read) works in REPEATABLE READ, nothing changes');
 
 SELECT * FROM finish();

@@ -87,6 +87,117 @@ RETURNS bigint
 LANGUAGE sql
 SET search_path = ''
 AS $$ SELECT pg_catalog.count(*) FROM coord_private.audit_events $$;
+
+-- ---------------------------------------------------------------------------
+-- Calls and their audit events, for the coordination suites (pgtap/10-17):
+--   tests.call(label, role, sql)  runs sql as role (tests.run_as), keeps its rows and
+--                                 the audit events it wrote under label; returns row 1
+--   tests.res(label)              that first row
+--   tests.verdict(label)          'ok|refused <reason> | <n> event(s)[: <operation> by
+--                                 <actor> allowed=.. proceeded=.. reason=.. mode=..]' —
+--                                 the decision a call returned and its single audit event
+--                                 (which must be the event_id the call returned)
+--   tests.bad(role, sql)          the SQLSTATE sql raises as role; when anything changed in
+--                                 coord_private.locks/tasks/task_deps or the audit trail,
+--                                 the change is appended (the expected value is the bare SQLSTATE)
+--   tests.event(label, n)         the n-th audit event a call wrote
+-- The calls live in the temporary table each suite creates first,
+--   CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
+-- so suites running side by side never see each other's labels. PL/pgSQL where the
+-- body reads pg_temp.calls: it does not exist when these helpers are installed.
+CREATE OR REPLACE FUNCTION tests.call(p_label text, p_role text, p_sql text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = 'public'
+AS $$
+DECLARE
+    v_last bigint;
+    v_rows jsonb;
+BEGIN
+    SELECT coalesce(max(e.event_id), 0) INTO v_last FROM coord_private.audit_events e;
+    v_rows := tests.run_as(p_role, p_sql);
+    INSERT INTO pg_temp.calls
+    SELECT p_label, v_rows, coalesce(array_agg(e.event_id ORDER BY e.event_id), '{}')
+      FROM coord_private.audit_events e WHERE e.event_id > v_last;
+    RETURN v_rows -> 0;
+END
+$$;
+COMMENT ON FUNCTION tests.call(text, text, text) IS 'TEST ONLY: run a call as a role and keep its rows and audit events under a label';
+
+CREATE OR REPLACE FUNCTION tests.res(p_label text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = 'public'
+AS $$
+BEGIN
+    RETURN (SELECT c.rows -> 0 FROM pg_temp.calls c WHERE c.label = p_label);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tests.verdict(p_label text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = 'public'
+AS $$
+BEGIN
+    RETURN (
+    SELECT CASE WHEN (c.rows -> 0 ->> 'ok')::boolean THEN 'ok ' ELSE 'refused ' END
+           || coalesce(c.rows -> 0 ->> 'reason', '<no reason>')
+           || ' | ' || cardinality(c.events) || CASE cardinality(c.events) WHEN 1 THEN ' event' ELSE ' events' END
+           || coalesce((SELECT format(': %s by %s allowed=%s proceeded=%s reason=%s mode=%s%s',
+                                      e.operation, e.actor, e.allowed::text, e.proceeded::text, e.reason, e.mode,
+                                      CASE WHEN e.event_id IS DISTINCT FROM (c.rows -> 0 ->> 'event_id')::bigint
+                                           THEN ' (not the event_id returned)' ELSE '' END)
+                          FROM coord_private.audit_events e
+                         WHERE cardinality(c.events) = 1 AND e.event_id = c.events[1]), '')
+      FROM pg_temp.calls c WHERE c.label = p_label);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tests.snapshot()
+RETURNS text
+LANGUAGE sql
+SET search_path = 'public'
+AS $$
+    SELECT format('locks=%s tasks=%s deps=%s audit=%s content=%s',
+        (SELECT count(*) FROM coord_private.locks), (SELECT count(*) FROM coord_private.tasks),
+        (SELECT count(*) FROM coord_private.task_deps), tests.audit_count(),
+        md5(concat_ws('|',
+            (SELECT string_agg(l::text, ';' ORDER BY l.lock_id) FROM coord_private.locks l),
+            (SELECT string_agg(t::text, ';' ORDER BY t.task_id) FROM coord_private.tasks t),
+            (SELECT string_agg(d::text, ';' ORDER BY d.task_id, d.depends_on) FROM coord_private.task_deps d))))
+$$;
+COMMENT ON FUNCTION tests.snapshot() IS 'TEST ONLY: counts and a digest of the coordination tables and the audit trail';
+
+CREATE OR REPLACE FUNCTION tests.bad(p_role text, p_sql text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = 'public'
+AS $$
+DECLARE
+    v_before text := tests.snapshot();
+    v_state text;
+BEGIN
+    v_state := coalesce(tests.sqlstate_as(p_role, p_sql), 'no error');
+    RETURN v_state || CASE WHEN tests.snapshot() = v_before THEN ''
+                           ELSE format(' (changed: before %s, after %s)', v_before, tests.snapshot()) END;
+END
+$$;
+COMMENT ON FUNCTION tests.bad(text, text) IS 'TEST ONLY: the SQLSTATE a call raises, plus what it changed (nothing, for bad input)';
+
+CREATE OR REPLACE FUNCTION tests.event(p_label text, p_n integer DEFAULT 1)
+RETURNS coord_private.audit_events
+LANGUAGE plpgsql
+SET search_path = 'public'
+AS $$
+DECLARE
+    v coord_private.audit_events;
+BEGIN
+    SELECT e.* INTO v FROM pg_temp.calls c JOIN coord_private.audit_events e ON e.event_id = c.events[p_n]
+     WHERE c.label = p_label;
+    RETURN v;
+END
+$$;
 COMMIT;
 
 -- ---------------------------------------------------------------------------
