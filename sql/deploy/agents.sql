@@ -7,7 +7,9 @@ SET LOCAL ROLE coord_owner;
 -- Role names are compared with session_user, whose type (name) carries the "C"
 -- collation; an index on a text column uses the default collation, so every lookup
 -- by the caller's identity is written  = (session_user::text COLLATE "default")
--- (the same equality, and indexable).
+-- (the same equality, and indexable). Passed to a PL/pgSQL function, session_user
+-- would even make "C" the collation of every text parameter and variable inside it
+-- (the call's input collation), so it is passed in that spelling too.
 CREATE TABLE coord_private.agents (
     role_name     text PRIMARY KEY,
     profile       text REFERENCES coord_private.profiles (name) ON UPDATE CASCADE ON DELETE SET NULL,

@@ -199,7 +199,7 @@ BEGIN
     PERFORM coord_private.lock_anchor_line(coord_private.path_anchor(v_path));
 
     v_now := coord_private.current_time();
-    SELECT coord_private.overlapping_live_locks(v_path, session_user, p_mode),
+    SELECT coord_private.overlapping_live_locks(v_path, (session_user::text COLLATE "default"), p_mode),
            (SELECT pg_catalog.count(*) FROM coord_private.locks l   -- the clock inline: see overlapping_live_locks
              WHERE l.holder = (session_user::text COLLATE "default") AND l.expires_at > coord_private.current_time() AND l.path <> v_path)
       INTO v_conflicts, v_live;
@@ -257,7 +257,7 @@ BEGIN
     SELECT * INTO v_lock FROM coord_private.locks l
      WHERE l.path = v_path AND l.holder = session_user AND l.expires_at > v_now
        FOR UPDATE;
-    v_conflicts := coord_private.overlapping_live_locks(v_path, session_user, coalesce(v_lock.mode, 'shared'));
+    v_conflicts := coord_private.overlapping_live_locks(v_path, (session_user::text COLLATE "default"), coalesce(v_lock.mode, 'shared'));
     v := coord_private.authorize('renew_lock', v_path,
         pg_catalog.jsonb_build_object('ttl_seconds', v_ttl, 'lease_seconds', v_ttl, 'token', v_lock.token,
                                       'holders', coord_private.holders_json(v_conflicts)),

@@ -198,7 +198,7 @@ DECLARE
     v_event bigint;
 BEGIN
     SELECT s.enforcement_mode, s.policy_engine INTO v_mode, v_engine FROM coord_private.settings s;
-    v_decision := coord_private.decide(session_user, p_operation, p_resource, coalesce(p_context, '{}'), v_engine);
+    v_decision := coord_private.decide((session_user::text COLLATE "default"), p_operation, p_resource, coalesce(p_context, '{}'), v_engine);
 
     IF NOT v_decision.allowed THEN
         SELECT rc.outcome INTO v_outcome FROM coord_private.reason_codes rc WHERE rc.code = v_decision.reason;
