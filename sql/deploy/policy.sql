@@ -36,15 +36,16 @@ RETURNS coord_private.decision
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_op coord_private.operations;
-    v_agent coord_private.agents;
-    v_profile coord_private.profiles;
-    v_row record;
+    v_facts record;    -- the operation, the agent and its profile, as flat columns
     v_ctx jsonb;
 BEGIN
     -- One statement for the operation, the agent and its profile: this runs for
     -- every mutation, and each separate lookup is a separate executor start.
-    SELECT o AS op, a AS agent, pr AS profile INTO v_row
+    SELECT o.category AS op_category, o.min_trust AS op_min_trust,
+           a.role_name AS agent_role, a.status AS agent_status, a.profile AS agent_profile,
+           pr.name AS profile_name, pr.trust_level, pr.blocked_operations, pr.allowed_operations,
+           pr.max_locks, pr.max_claimed_tasks, pr.max_lease_seconds, pr.max_file_modifications
+      INTO v_facts
       FROM coord_private.operations o
       LEFT JOIN coord_private.agents a ON a.role_name = p_actor
       LEFT JOIN coord_private.profiles pr ON pr.name = a.profile
@@ -52,15 +53,14 @@ BEGIN
     IF NOT FOUND THEN
         RETURN ROW(false, 'unknown_operation', 'native', '{}'::jsonb)::coord_private.decision;
     END IF;
-    v_op := v_row.op; v_agent := v_row.agent; v_profile := v_row.profile;
 
     -- A system operation is the consequence of a mutation that was itself authorised
     -- (e.g. settling the dependents of a failed task); it is recorded, not re-decided.
-    IF v_op.category = 'system' THEN
+    IF v_facts.op_category = 'system' THEN
         RETURN ROW(true, 'allowed', 'native', pg_catalog.jsonb_build_object('system', true))::coord_private.decision;
     END IF;
 
-    IF v_op.category = 'admin' THEN
+    IF v_facts.op_category = 'admin' THEN
         IF pg_catalog.pg_has_role(p_actor, 'coord_admin', 'MEMBER')
            OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = p_actor) THEN
             RETURN ROW(true, 'allowed', 'native', pg_catalog.jsonb_build_object('admin', true))::coord_private.decision;
@@ -68,47 +68,47 @@ BEGIN
         RETURN ROW(false, 'not_admin', 'native', pg_catalog.jsonb_build_object('admin', false))::coord_private.decision;
     END IF;
 
-    IF v_agent.role_name IS NULL THEN
+    IF v_facts.agent_role IS NULL THEN
         RETURN ROW(false, 'agent_not_registered', 'native', '{}'::jsonb)::coord_private.decision;
     END IF;
-    IF v_agent.status <> 'active' THEN
-        RETURN ROW(false, 'agent_suspended', 'native', pg_catalog.jsonb_build_object('status', v_agent.status))::coord_private.decision;
+    IF v_facts.agent_status <> 'active' THEN
+        RETURN ROW(false, 'agent_suspended', 'native', pg_catalog.jsonb_build_object('status', v_facts.agent_status))::coord_private.decision;
     END IF;
 
     -- INV-TRUST: effective trust comes only from the profile; no profile, no trust.
-    IF v_profile.name IS NULL THEN
+    IF v_facts.profile_name IS NULL THEN
         RETURN ROW(false, 'profile_unresolved', 'native',
-                   pg_catalog.jsonb_build_object('profile', v_agent.profile))::coord_private.decision;
+                   pg_catalog.jsonb_build_object('profile', v_facts.agent_profile))::coord_private.decision;
     END IF;
-    v_ctx := pg_catalog.jsonb_build_object('profile', v_profile.name, 'trust', v_profile.trust_level,
-                                           'min_trust', v_op.min_trust);
+    v_ctx := pg_catalog.jsonb_build_object('profile', v_facts.profile_name, 'trust', v_facts.trust_level,
+                                           'min_trust', v_facts.op_min_trust);
 
-    IF p_operation = ANY (v_profile.blocked_operations) THEN
+    IF p_operation = ANY (v_facts.blocked_operations) THEN
         RETURN ROW(false, 'operation_blocked', 'native', v_ctx)::coord_private.decision;
     END IF;
-    IF v_profile.allowed_operations IS NOT NULL AND NOT p_operation = ANY (v_profile.allowed_operations) THEN
+    IF v_facts.allowed_operations IS NOT NULL AND NOT p_operation = ANY (v_facts.allowed_operations) THEN
         RETURN ROW(false, 'operation_not_allowed', 'native', v_ctx)::coord_private.decision;
     END IF;
-    IF v_profile.trust_level < v_op.min_trust THEN
+    IF v_facts.trust_level < v_facts.op_min_trust THEN
         RETURN ROW(false, 'trust_too_low', 'native', v_ctx)::coord_private.decision;
     END IF;
 
     -- Profile resource limits, against counts the API function measured.
-    IF (p_context ? 'live_locks') AND (p_context->>'live_locks')::integer >= v_profile.max_locks THEN
+    IF (p_context ? 'live_locks') AND (p_context->>'live_locks')::integer >= v_facts.max_locks THEN
         RETURN ROW(false, 'limit_exceeded', 'native',
-                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_locks', 'max', v_profile.max_locks))::coord_private.decision;
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_locks', 'max', v_facts.max_locks))::coord_private.decision;
     END IF;
-    IF (p_context ? 'claimed_tasks') AND (p_context->>'claimed_tasks')::integer >= v_profile.max_claimed_tasks THEN
+    IF (p_context ? 'claimed_tasks') AND (p_context->>'claimed_tasks')::integer >= v_facts.max_claimed_tasks THEN
         RETURN ROW(false, 'limit_exceeded', 'native',
-                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_claimed_tasks', 'max', v_profile.max_claimed_tasks))::coord_private.decision;
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_claimed_tasks', 'max', v_facts.max_claimed_tasks))::coord_private.decision;
     END IF;
-    IF (p_context ? 'lease_seconds') AND (p_context->>'lease_seconds')::numeric > v_profile.max_lease_seconds THEN
+    IF (p_context ? 'lease_seconds') AND (p_context->>'lease_seconds')::numeric > v_facts.max_lease_seconds THEN
         RETURN ROW(false, 'limit_exceeded', 'native',
-                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v_profile.max_lease_seconds))::coord_private.decision;
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v_facts.max_lease_seconds))::coord_private.decision;
     END IF;
-    IF (p_context ? 'files_modified') AND (p_context->>'files_modified')::integer > v_profile.max_file_modifications THEN
+    IF (p_context ? 'files_modified') AND (p_context->>'files_modified')::integer > v_facts.max_file_modifications THEN
         RETURN ROW(false, 'limit_exceeded', 'native',
-                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_file_modifications', 'max', v_profile.max_file_modifications))::coord_private.decision;
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_file_modifications', 'max', v_facts.max_file_modifications))::coord_private.decision;
     END IF;
     -- Guardrails: the API function scanned its text and passed every match; a match
     -- of severity block applies below its exempt trust level, or at every level
@@ -117,7 +117,7 @@ BEGIN
     IF (p_context ? 'guardrail_matches') AND p_context->'guardrail_matches' <> '[]'::jsonb THEN
         IF EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_context->'guardrail_matches') m
                     WHERE m->>'severity' = 'block'
-                      AND ((m->>'always')::boolean OR v_profile.trust_level < (m->>'exempt_trust')::integer)) THEN
+                      AND ((m->>'always')::boolean OR v_facts.trust_level < (m->>'exempt_trust')::integer)) THEN
             RETURN ROW(false, 'guardrail_blocked', 'native', v_ctx)::coord_private.decision;
         END IF;
     END IF;
@@ -125,7 +125,7 @@ BEGIN
     IF p_context->>'network_verdict' IS NOT NULL AND p_context->>'network_verdict' <> 'allow' THEN
         RETURN ROW(false, 'domain_denied', 'native', v_ctx)::coord_private.decision;
     END IF;
-    IF (p_context ? 'elevated') AND (p_context->>'elevated')::boolean AND v_profile.trust_level < 3 THEN
+    IF (p_context ? 'elevated') AND (p_context->>'elevated')::boolean AND v_facts.trust_level < 3 THEN
         RETURN ROW(false, 'trust_too_low', 'native', v_ctx || pg_catalog.jsonb_build_object('elevated', true))::coord_private.decision;
     END IF;
 
