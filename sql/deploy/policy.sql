@@ -38,7 +38,6 @@ AS $$
 DECLARE
     v_facts record;    -- the operation, the agent and its profile, as flat columns
     v_ctx jsonb;
-    v_deny text;       -- the first rule that denies, if any
 BEGIN
     -- One statement for the operation, the agent and its profile: this runs for
     -- every mutation, and each separate lookup is a separate executor start.
@@ -84,55 +83,50 @@ BEGIN
     v_ctx := pg_catalog.jsonb_build_object('profile', v_facts.profile_name, 'trust', v_facts.trust_level,
                                            'min_trust', v_facts.op_min_trust);
 
-    -- The profile's rules in their order of precedence. One CASE rather than an IF per
-    -- rule: each PL/pgSQL expression is set up afresh in every transaction, and every
-    -- mutation is a transaction of its own. A limit denial names its limit; 'elevated'
-    -- is trust_too_low for an elevated request.
-    v_deny := CASE
-        WHEN p_operation = ANY (v_facts.blocked_operations) THEN 'operation_blocked'
-        WHEN v_facts.allowed_operations IS NOT NULL AND NOT p_operation = ANY (v_facts.allowed_operations)
-            THEN 'operation_not_allowed'
-        WHEN v_facts.trust_level < v_facts.op_min_trust THEN 'trust_too_low'
-        -- profile resource limits, against counts the API function measured
-        WHEN (p_context ? 'live_locks') AND (p_context->>'live_locks')::integer >= v_facts.max_locks
-            THEN 'max_locks'
-        WHEN (p_context ? 'claimed_tasks') AND (p_context->>'claimed_tasks')::integer >= v_facts.max_claimed_tasks
-            THEN 'max_claimed_tasks'
-        WHEN (p_context ? 'lease_seconds') AND (p_context->>'lease_seconds')::numeric > v_facts.max_lease_seconds
-            THEN 'max_lease_seconds'
-        WHEN (p_context ? 'files_modified') AND (p_context->>'files_modified')::integer > v_facts.max_file_modifications
-            THEN 'max_file_modifications'
-        END;
+    IF p_operation = ANY (v_facts.blocked_operations) THEN
+        RETURN ROW(false, 'operation_blocked', 'native', v_ctx)::coord_private.decision;
+    END IF;
+    IF v_facts.allowed_operations IS NOT NULL AND NOT p_operation = ANY (v_facts.allowed_operations) THEN
+        RETURN ROW(false, 'operation_not_allowed', 'native', v_ctx)::coord_private.decision;
+    END IF;
+    IF v_facts.trust_level < v_facts.op_min_trust THEN
+        RETURN ROW(false, 'trust_too_low', 'native', v_ctx)::coord_private.decision;
+    END IF;
+
+    -- Profile resource limits, against counts the API function measured.
+    IF (p_context ? 'live_locks') AND (p_context->>'live_locks')::integer >= v_facts.max_locks THEN
+        RETURN ROW(false, 'limit_exceeded', 'native',
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_locks', 'max', v_facts.max_locks))::coord_private.decision;
+    END IF;
+    IF (p_context ? 'claimed_tasks') AND (p_context->>'claimed_tasks')::integer >= v_facts.max_claimed_tasks THEN
+        RETURN ROW(false, 'limit_exceeded', 'native',
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_claimed_tasks', 'max', v_facts.max_claimed_tasks))::coord_private.decision;
+    END IF;
+    IF (p_context ? 'lease_seconds') AND (p_context->>'lease_seconds')::numeric > v_facts.max_lease_seconds THEN
+        RETURN ROW(false, 'limit_exceeded', 'native',
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v_facts.max_lease_seconds))::coord_private.decision;
+    END IF;
+    IF (p_context ? 'files_modified') AND (p_context->>'files_modified')::integer > v_facts.max_file_modifications THEN
+        RETURN ROW(false, 'limit_exceeded', 'native',
+                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_file_modifications', 'max', v_facts.max_file_modifications))::coord_private.decision;
+    END IF;
     -- Guardrails: the API function scanned its text and passed every match; a match
     -- of severity block applies below its exempt trust level, or at every level
-    -- when the pattern's category always applies (credentials, keys). The query
-    -- runs only when there are matches: most requests carry none.
-    IF v_deny IS NULL AND (p_context ? 'guardrail_matches') AND p_context->'guardrail_matches' <> '[]'::jsonb THEN
+    -- when the pattern's category always applies (credentials, keys).
+    -- (The query runs only when there are matches: most requests carry none.)
+    IF (p_context ? 'guardrail_matches') AND p_context->'guardrail_matches' <> '[]'::jsonb THEN
         IF EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_context->'guardrail_matches') m
                     WHERE m->>'severity' = 'block'
                       AND ((m->>'always')::boolean OR v_facts.trust_level < (m->>'exempt_trust')::integer)) THEN
-            v_deny := 'guardrail_blocked';
+            RETURN ROW(false, 'guardrail_blocked', 'native', v_ctx)::coord_private.decision;
         END IF;
     END IF;
-    IF v_deny IS NULL THEN
-        v_deny := CASE
-            -- network policy: the API function resolved the domain against the rules
-            WHEN p_context->>'network_verdict' IS NOT NULL AND p_context->>'network_verdict' <> 'allow' THEN 'domain_denied'
-            WHEN (p_context ? 'elevated') AND (p_context->>'elevated')::boolean AND v_facts.trust_level < 3 THEN 'elevated'
-            END;
+    -- Network policy: the API function resolved the domain against the rules.
+    IF p_context->>'network_verdict' IS NOT NULL AND p_context->>'network_verdict' <> 'allow' THEN
+        RETURN ROW(false, 'domain_denied', 'native', v_ctx)::coord_private.decision;
     END IF;
-    IF v_deny IS NOT NULL THEN
-        RETURN ROW(false,
-                   CASE WHEN pg_catalog.starts_with(v_deny, 'max_') THEN 'limit_exceeded' WHEN v_deny = 'elevated' THEN 'trust_too_low'
-                        ELSE v_deny END,
-                   'native',
-                   v_ctx || CASE v_deny
-                       WHEN 'max_locks' THEN pg_catalog.jsonb_build_object('limit', 'max_locks', 'max', v_facts.max_locks)
-                       WHEN 'max_claimed_tasks' THEN pg_catalog.jsonb_build_object('limit', 'max_claimed_tasks', 'max', v_facts.max_claimed_tasks)
-                       WHEN 'max_lease_seconds' THEN pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v_facts.max_lease_seconds)
-                       WHEN 'max_file_modifications' THEN pg_catalog.jsonb_build_object('limit', 'max_file_modifications', 'max', v_facts.max_file_modifications)
-                       WHEN 'elevated' THEN pg_catalog.jsonb_build_object('elevated', true)
-                       ELSE '{}'::jsonb END)::coord_private.decision;
+    IF (p_context ? 'elevated') AND (p_context->>'elevated')::boolean AND v_facts.trust_level < 3 THEN
+        RETURN ROW(false, 'trust_too_low', 'native', v_ctx || pg_catalog.jsonb_build_object('elevated', true))::coord_private.decision;
     END IF;
 
     RETURN ROW(true, 'allowed', 'native', v_ctx)::coord_private.decision;
