@@ -182,15 +182,18 @@ class Bench:
         self.su.execute("SELECT coord.set_policy_engine(%s, 'bench')", (engine,))
 
     def without_decision(self):
-        """Context manager: coord_private.decide replaced by a constant allow (bench database only)."""
+        """Context manager: the native engine replaced by a constant allow (bench database only).
+
+        authorize calls the native engine directly, so this measures the hook itself
+        (settings read, dispatch, audit) with a decision that costs nothing."""
         import contextlib
 
         @contextlib.contextmanager
         def cm():
-            original = self.su.execute("SELECT pg_get_functiondef('coord_private.decide(text,text,text,jsonb,text)'::regprocedure)"
-                                       ).fetchone()[0]
-            self.su.execute("""CREATE OR REPLACE FUNCTION coord_private.decide(p_actor text, p_operation text,
-                    p_resource text, p_context jsonb, p_engine text DEFAULT NULL) RETURNS coord_private.decision LANGUAGE sql STABLE
+            signature = "coord_private.native_decide(text,text,text,jsonb)"
+            original = self.su.execute(f"SELECT pg_get_functiondef('{signature}'::regprocedure)").fetchone()[0]
+            self.su.execute("""CREATE OR REPLACE FUNCTION coord_private.native_decide(p_actor text, p_operation text,
+                    p_resource text, p_context jsonb) RETURNS coord_private.decision LANGUAGE sql STABLE
                     AS $$ SELECT ROW(true, 'allowed', 'none', '{}'::jsonb)::coord_private.decision $$""")
             try:
                 yield
@@ -291,6 +294,7 @@ def main() -> int:
         # machine hits all three alike; the median of the per-round ratios is reported.
         def measure(variant: str) -> float:
             if variant == "none":
+                b.set_engine("native")
                 with b.without_decision():
                     return b.lease_full(1)
             b.set_engine(variant)

@@ -15,7 +15,7 @@
 -- The fixtures below are written directly as the test superuser, because the API
 -- refuses to write in this transaction — which is the point.
 BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT plan(14);
+SELECT plan(15);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
@@ -23,6 +23,10 @@ SELECT plan(14);
 --                           calls in the temporary table below
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
 
+-- Registering an agent recompiles its policy rows, which also refuses REPEATABLE READ
+-- (compiled_policy.sql); replica mode skips that trigger for these fixtures, and the
+-- native engine then reads the agents' rules from the source view.
+SET LOCAL session_replication_role = replica;
 DO $$
 DECLARE
     v_now timestamptz := coord_private.current_time();
@@ -38,6 +42,7 @@ BEGIN
     VALUES ('t17.c', 't17_a', 3, 'claimed', 1, 't17_a', 1, v_now + interval '10 minutes', v_now, v_now);
 END
 $$;
+SET LOCAL session_replication_role = origin;
 \set P '(SELECT t.task_id FROM coord_private.tasks t WHERE t.task_type = ''t17.p'')'
 \set C '(SELECT t.task_id FROM coord_private.tasks t WHERE t.task_type = ''t17.c'')'
 
@@ -47,6 +52,8 @@ SELECT is(tests.bad('t17_a', 'SELECT coord_private.require_read_committed()'), '
           'INV-BOUNDARY: an agent cannot call the private guard itself (permission denied)');
 SELECT throws_ok('SELECT coord_private.require_read_committed()', 'PC015', NULL,
                  'INV-LOCK-EXCL / INV-DEPS: coord_private.require_read_committed raises PC015 in a REPEATABLE READ transaction');
+SELECT throws_ok($$UPDATE coord_private.agents SET status = 'suspended' WHERE role_name = 't17_a'$$, 'PC015', NULL,
+                 'INV-TRUST: changing an agent (which recompiles its policy rows) raises PC015 in a REPEATABLE READ transaction');
 
 SELECT is(tests.bad(v.who, v.q), 'PC015', format('INV-LOCK-EXCL / INV-DEPS %s outside READ COMMITTED → PC015, nothing changes', v.what))
   FROM (VALUES

@@ -28,108 +28,104 @@ CREATE TYPE coord_private.verdict AS (
 );
 COMMENT ON TYPE coord_private.verdict IS 'the decision after the enforcement mode, with its audit event';
 
+-- The facts a request carries in its context, as the native engine reads them
+-- (the API functions measure them; absent keys are NULL and pass every rule).
+-- guardrail_matches is not among them: it is read as JSON where it is used, since a
+-- JSON null there is malformed, not absent.
+CREATE TYPE coord_private.request_facts AS (
+    live_locks        integer,
+    claimed_tasks     integer,
+    lease_seconds     numeric,
+    files_modified    integer,
+    network_verdict   text,
+    elevated          boolean
+);
+COMMENT ON TYPE coord_private.request_facts IS 'the request-dependent facts of a decision context, typed';
+
 -- The native engine: the baseline rules in PL/pgSQL, no extension needed.
 -- Facts a rule needs about state (e.g. the caller's live lock count) arrive in
 -- p_context from the API function; the engine reads only catalog tables.
+-- The static rules (registration, status, profile, allow/block lists, trust) are
+-- compiled per (agent, operation) into agent_operation_policy (see
+-- compiled_policy.sql): one keyed read per decision instead of a three-table join.
 CREATE FUNCTION coord_private.native_decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
 RETURNS coord_private.decision
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_facts record;    -- the operation, the agent and its profile, as flat columns
-    v_ctx jsonb;
+    v coord_private.agent_operation_policy;
+    v_category text;
+    v_in coord_private.request_facts;
 BEGIN
-    -- One statement for the operation, the agent and its profile: this runs for
-    -- every mutation, and each separate lookup is a separate executor start.
-    SELECT o.category AS op_category, o.min_trust AS op_min_trust,
-           a.role_name AS agent_role, a.status AS agent_status, a.profile AS agent_profile,
-           pr.name AS profile_name, pr.trust_level, pr.blocked_operations, pr.allowed_operations,
-           pr.max_locks, pr.max_claimed_tasks, pr.max_lease_seconds, pr.max_file_modifications
-      INTO v_facts
-      FROM coord_private.operations o
-      LEFT JOIN coord_private.agents a ON a.role_name = p_actor
-      LEFT JOIN coord_private.profiles pr ON pr.name = a.profile
-     WHERE o.name = p_operation;
+    SELECT * INTO v FROM coord_private.agent_operation_policy p
+     WHERE p.role_name = p_actor AND p.operation = p_operation;
     IF NOT FOUND THEN
-        RETURN ROW(false, 'unknown_operation', 'native', '{}'::jsonb)::coord_private.decision;
-    END IF;
-
-    -- A system operation is the consequence of a mutation that was itself authorised
-    -- (e.g. settling the dependents of a failed task); it is recorded, not re-decided.
-    IF v_facts.op_category = 'system' THEN
-        RETURN ROW(true, 'allowed', 'native', pg_catalog.jsonb_build_object('system', true))::coord_private.decision;
-    END IF;
-
-    IF v_facts.op_category = 'admin' THEN
-        IF pg_catalog.pg_has_role(p_actor, 'coord_admin', 'MEMBER')
-           OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = p_actor) THEN
-            RETURN ROW(true, 'allowed', 'native', pg_catalog.jsonb_build_object('admin', true))::coord_private.decision;
+        -- No compiled row: an unknown, admin or system operation, or an actor that
+        -- is not a registered agent (or, should a row be missing, the source).
+        SELECT o.category INTO v_category FROM coord_private.operations o WHERE o.name = p_operation;
+        IF NOT FOUND THEN
+            RETURN ROW(false, 'unknown_operation', 'native', '{}'::jsonb)::coord_private.decision;
         END IF;
-        RETURN ROW(false, 'not_admin', 'native', pg_catalog.jsonb_build_object('admin', false))::coord_private.decision;
+        -- A system operation is the consequence of a mutation that was itself authorised
+        -- (e.g. settling the dependents of a failed task); it is recorded, not re-decided.
+        IF v_category = 'system' THEN
+            RETURN ROW(true, 'allowed', 'native', pg_catalog.jsonb_build_object('system', true))::coord_private.decision;
+        END IF;
+        IF v_category = 'admin' THEN
+            IF pg_catalog.pg_has_role(p_actor, 'coord_admin', 'MEMBER')
+               OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = p_actor) THEN
+                RETURN ROW(true, 'allowed', 'native', pg_catalog.jsonb_build_object('admin', true))::coord_private.decision;
+            END IF;
+            RETURN ROW(false, 'not_admin', 'native', pg_catalog.jsonb_build_object('admin', false))::coord_private.decision;
+        END IF;
+        SELECT * INTO v FROM coord_private.agent_operation_policy_source s
+         WHERE s.role_name = p_actor AND s.operation = p_operation;
+        IF NOT FOUND THEN
+            RETURN ROW(false, 'agent_not_registered', 'native', '{}'::jsonb)::coord_private.decision;
+        END IF;
+    END IF;
+    -- Static refusals: agent_suspended, profile_unresolved (INV-TRUST: no profile,
+    -- no trust), operation_blocked, operation_not_allowed, trust_too_low.
+    IF v.reason <> 'allowed' THEN
+        RETURN ROW(false, v.reason, 'native', v.context)::coord_private.decision;
     END IF;
 
-    IF v_facts.agent_role IS NULL THEN
-        RETURN ROW(false, 'agent_not_registered', 'native', '{}'::jsonb)::coord_private.decision;
-    END IF;
-    IF v_facts.agent_status <> 'active' THEN
-        RETURN ROW(false, 'agent_suspended', 'native', pg_catalog.jsonb_build_object('status', v_facts.agent_status))::coord_private.decision;
-    END IF;
-
-    -- INV-TRUST: effective trust comes only from the profile; no profile, no trust.
-    IF v_facts.profile_name IS NULL THEN
-        RETURN ROW(false, 'profile_unresolved', 'native',
-                   pg_catalog.jsonb_build_object('profile', v_facts.agent_profile))::coord_private.decision;
-    END IF;
-    v_ctx := pg_catalog.jsonb_build_object('profile', v_facts.profile_name, 'trust', v_facts.trust_level,
-                                           'min_trust', v_facts.op_min_trust);
-
-    IF p_operation = ANY (v_facts.blocked_operations) THEN
-        RETURN ROW(false, 'operation_blocked', 'native', v_ctx)::coord_private.decision;
-    END IF;
-    IF v_facts.allowed_operations IS NOT NULL AND NOT p_operation = ANY (v_facts.allowed_operations) THEN
-        RETURN ROW(false, 'operation_not_allowed', 'native', v_ctx)::coord_private.decision;
-    END IF;
-    IF v_facts.trust_level < v_facts.op_min_trust THEN
-        RETURN ROW(false, 'trust_too_low', 'native', v_ctx)::coord_private.decision;
-    END IF;
-
+    -- (A context that is not a JSON object carries no facts.)
+    v_in := pg_catalog.jsonb_populate_record(NULL::coord_private.request_facts,
+        CASE WHEN pg_catalog.jsonb_typeof(p_context) = 'object' THEN p_context END);
     -- Profile resource limits, against counts the API function measured.
-    IF (p_context ? 'live_locks') AND (p_context->>'live_locks')::integer >= v_facts.max_locks THEN
-        RETURN ROW(false, 'limit_exceeded', 'native',
-                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_locks', 'max', v_facts.max_locks))::coord_private.decision;
-    END IF;
-    IF (p_context ? 'claimed_tasks') AND (p_context->>'claimed_tasks')::integer >= v_facts.max_claimed_tasks THEN
-        RETURN ROW(false, 'limit_exceeded', 'native',
-                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_claimed_tasks', 'max', v_facts.max_claimed_tasks))::coord_private.decision;
-    END IF;
-    IF (p_context ? 'lease_seconds') AND (p_context->>'lease_seconds')::numeric > v_facts.max_lease_seconds THEN
-        RETURN ROW(false, 'limit_exceeded', 'native',
-                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v_facts.max_lease_seconds))::coord_private.decision;
-    END IF;
-    IF (p_context ? 'files_modified') AND (p_context->>'files_modified')::integer > v_facts.max_file_modifications THEN
-        RETURN ROW(false, 'limit_exceeded', 'native',
-                   v_ctx || pg_catalog.jsonb_build_object('limit', 'max_file_modifications', 'max', v_facts.max_file_modifications))::coord_private.decision;
+    IF v_in.live_locks >= v.max_locks OR v_in.claimed_tasks >= v.max_claimed_tasks
+       OR v_in.lease_seconds > v.max_lease_seconds OR v_in.files_modified > v.max_file_modifications THEN
+        RETURN ROW(false, 'limit_exceeded', 'native', v.context || CASE
+            WHEN v_in.live_locks >= v.max_locks
+                THEN pg_catalog.jsonb_build_object('limit', 'max_locks', 'max', v.max_locks)
+            WHEN v_in.claimed_tasks >= v.max_claimed_tasks
+                THEN pg_catalog.jsonb_build_object('limit', 'max_claimed_tasks', 'max', v.max_claimed_tasks)
+            WHEN v_in.lease_seconds > v.max_lease_seconds
+                THEN pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v.max_lease_seconds)
+            ELSE pg_catalog.jsonb_build_object('limit', 'max_file_modifications', 'max', v.max_file_modifications)
+            END)::coord_private.decision;
     END IF;
     -- Guardrails: the API function scanned its text and passed every match; a match
     -- of severity block applies below its exempt trust level, or at every level
     -- when the pattern's category always applies (credentials, keys).
     -- (The query runs only when there are matches: most requests carry none.)
-    IF (p_context ? 'guardrail_matches') AND p_context->'guardrail_matches' <> '[]'::jsonb THEN
+    IF p_context->'guardrail_matches' <> '[]'::jsonb THEN
         IF EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_context->'guardrail_matches') m
                     WHERE m->>'severity' = 'block'
-                      AND ((m->>'always')::boolean OR v_facts.trust_level < (m->>'exempt_trust')::integer)) THEN
-            RETURN ROW(false, 'guardrail_blocked', 'native', v_ctx)::coord_private.decision;
+                      AND ((m->>'always')::boolean OR v.trust_level < (m->>'exempt_trust')::integer)) THEN
+            RETURN ROW(false, 'guardrail_blocked', 'native', v.context)::coord_private.decision;
         END IF;
     END IF;
     -- Network policy: the API function resolved the domain against the rules.
-    IF p_context->>'network_verdict' IS NOT NULL AND p_context->>'network_verdict' <> 'allow' THEN
-        RETURN ROW(false, 'domain_denied', 'native', v_ctx)::coord_private.decision;
+    IF v_in.network_verdict <> 'allow' THEN
+        RETURN ROW(false, 'domain_denied', 'native', v.context)::coord_private.decision;
     END IF;
-    IF (p_context ? 'elevated') AND (p_context->>'elevated')::boolean AND v_facts.trust_level < 3 THEN
-        RETURN ROW(false, 'trust_too_low', 'native', v_ctx || pg_catalog.jsonb_build_object('elevated', true))::coord_private.decision;
+    IF v_in.elevated AND v.trust_level < 3 THEN
+        RETURN ROW(false, 'trust_too_low', 'native', v.context || pg_catalog.jsonb_build_object('elevated', true))::coord_private.decision;
     END IF;
 
-    RETURN ROW(true, 'allowed', 'native', v_ctx)::coord_private.decision;
+    RETURN ROW(true, 'allowed', 'native', v.context)::coord_private.decision;
 END
 $$;
 COMMENT ON FUNCTION coord_private.native_decide(text, text, text, jsonb) IS
@@ -198,7 +194,15 @@ DECLARE
     v_event bigint;
 BEGIN
     SELECT s.enforcement_mode, s.policy_engine INTO v_mode, v_engine FROM coord_private.settings s;
-    v_decision := coord_private.decide((session_user::text COLLATE "default"), p_operation, p_resource, coalesce(p_context, '{}'), v_engine);
+    -- The native engine is called directly, not through decide: one PL/pgSQL frame
+    -- less on every mutation.
+    IF v_engine = 'native' THEN
+        v_decision := coord_private.native_decide((session_user::text COLLATE "default"), p_operation, p_resource,
+                                                  coalesce(p_context, '{}'));
+    ELSE
+        v_decision := coord_private.decide((session_user::text COLLATE "default"), p_operation, p_resource,
+                                           coalesce(p_context, '{}'), v_engine);
+    END IF;
 
     IF NOT v_decision.allowed THEN
         SELECT rc.outcome INTO v_outcome FROM coord_private.reason_codes rc WHERE rc.code = v_decision.reason;
