@@ -1,4 +1,4 @@
--- INV-TRUST through the compiled policy (compiled_policy.sql): the native engine
+-- INV-TRUST through the compiled policy (sql/deploy/policy.sql): the native engine
 -- reads one compiled row per (agent, operation); after every kind of change to
 -- agents, profiles and operations that row equals its source, so the effective
 -- trust a decision sees is always the profile's. A missing row falls back to

@@ -24,7 +24,7 @@ SELECT plan(15);
 CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
 
 -- Registering an agent recompiles its policy rows, which also refuses REPEATABLE READ
--- (compiled_policy.sql); replica mode skips that trigger for these fixtures, and the
+-- (the compiled policy, sql/deploy/policy.sql); replica mode skips that trigger for these fixtures, and the
 -- native engine then reads the agents' rules from the source view.
 SET LOCAL session_replication_role = replica;
 DO $$

@@ -1,7 +1,7 @@
 """INV-TRUST under concurrent administration: the compiled policy never goes stale.
 
 The native engine decides from coord_private.agent_operation_policy, compiled by
-triggers from agents, profiles and operations (sql/deploy/compiled_policy.sql).
+triggers from agents, profiles and operations (sql/deploy/policy.sql, "compiled policy").
 The hazard is two concurrent changes that each recompile with a snapshot missing
 the other: a profile edited while an agent is moved onto it. Sixteen sessions
 race such changes (each transaction holds its change for a moment before

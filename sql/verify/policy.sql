@@ -11,4 +11,15 @@ BEGIN
     PERFORM 'coord_private.authorize(text, text, jsonb, text)'::regprocedure;
 END
 $$;
+DO $$
+BEGIN
+    IF EXISTS ((SELECT * FROM coord_private.agent_operation_policy
+                EXCEPT SELECT * FROM coord_private.agent_operation_policy_source)
+               UNION ALL
+               (SELECT * FROM coord_private.agent_operation_policy_source
+                EXCEPT SELECT * FROM coord_private.agent_operation_policy)) THEN
+        RAISE EXCEPTION 'verify policy: the compiled policy differs from its source view';
+    END IF;
+END
+$$;
 ROLLBACK;
