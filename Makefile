@@ -31,6 +31,7 @@ bench: setup
 	@$(PGCOORD) db start
 	@$(PGCOORD) deploy
 	@$(PY) -m bench
+	@$(PY) -m bench.instructions
 
 db-start: setup
 	@$(PGCOORD) db start

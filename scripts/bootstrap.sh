@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pgcoord needs on a fresh Debian machine, idempotently:
 #   * Debian packages (PostgreSQL 15 server, pgTAP + pg_prove, Sqitch, PL/Python,
-#     plpgsql_check) where apt is usable (root, or passwordless sudo);
+#     plpgsql_check, valgrind for the bench) where apt is usable (root, or passwordless sudo);
 #   * cedarpy for the server's own Python (PL/Python runs /usr/bin/python3);
 #   * a virtualenv .venv with the project installed editable.
 set -euo pipefail
@@ -15,6 +15,7 @@ DEBS=(
   "sqitch"
   "postgresql-plpython3-$PGVER"
   "postgresql-$PGVER-plpgsql-check"
+  "valgrind"            # make bench: deterministic instruction counts (bench/instructions.py)
 )
 
 as_root() {

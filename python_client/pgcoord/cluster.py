@@ -110,25 +110,29 @@ class Cluster:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"
 
     # -- running the server binaries as the right OS user -----------------
-    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+    def run_server_binary(self, args: list, stdin: Path | None = None,
+                          check: bool = False) -> subprocess.CompletedProcess:
+        """Run a command as the OS user the server runs as (e.g. a single-user backend), stdin from a file."""
         user = _server_user()
         # Drop root's groups too: a directory whose group is root would otherwise
         # be judged by its (closed) group bits instead of its 'other' bits.
         ids = {}
         if user:
             ids = {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
-        proc = subprocess.run(
-            [str(a) for a in args],
-            **ids,
-            capture_output=True,
-            text=True,
-            cwd="/",
-        )
+        with open(stdin if stdin is not None else os.devnull) as fh:
+            proc = subprocess.run([str(a) for a in args], **ids, stdin=fh, capture_output=True, text=True, cwd="/")
         if check and proc.returncode != 0:
             raise ClusterError(
                 f"{Path(args[0]).name} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}"
             )
         return proc
+
+    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+        return self.run_server_binary(args, check=check)
+
+    @property
+    def bindir(self) -> Path:
+        return find_bindir()
 
     def initialised(self) -> bool:
         return (self.datadir / "PG_VERSION").exists()

@@ -349,11 +349,14 @@ DECLARE
     v_event bigint;
 BEGIN
     SELECT s.enforcement_mode, s.policy_engine INTO v_mode, v_engine FROM coord_private.settings s;
-    -- The native engine is called directly, not through decide: one PL/pgSQL frame
-    -- less on every mutation.
+    -- The engines are called directly, not through decide: one PL/pgSQL frame less
+    -- on every mutation. decide handles (and fails closed on) any other setting.
     IF v_engine = 'native' THEN
         v_decision := coord_private.native_decide((session_user::text COLLATE "default"), p_operation, p_resource,
                                                   coalesce(p_context, '{}'));
+    ELSIF v_engine = 'cedar' THEN
+        v_decision := coord_private.cedar_decide((session_user::text COLLATE "default"), p_operation, p_resource,
+                                                 coalesce(p_context, '{}'));
     ELSE
         v_decision := coord_private.decide((session_user::text COLLATE "default"), p_operation, p_resource,
                                            coalesce(p_context, '{}'), v_engine);
