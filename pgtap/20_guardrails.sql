@@ -6,7 +6,7 @@
 -- admin API validates patterns (PC012, nothing added) and only coord_admin may use it
 -- (42501 for agents); shadow mode lets a blocked submit proceed and records it.
 BEGIN;
-SELECT plan(70);
+SELECT plan(74);
 
 DO $$
 BEGIN
@@ -231,6 +231,21 @@ SELECT is(pg_temp.events_since(:e5), 5::bigint,
     'INV-AUDIT-COMPLETE: add, two checks, replace and remove wrote one audit event each');
 SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.remove_guardrail_pattern('t20_frob', 'again')$$), 'PC002|true|true|true',
     'bad input: removing an unknown pattern raises PC002');
+
+-- ---------------------------------------------------------------- prefilter
+-- A baseline pattern's prefilter lists keywords of its own regex: a replaced regex
+-- must not inherit them (it would be skipped on texts its keywords miss).
+SELECT ok((SELECT bool_and(g.prefilter IS NOT NULL) FROM coord_private.guardrail_patterns g
+            WHERE g.created_by = 'pgcoord baseline' AND g.applies_to IN ('text', 'both')),
+          'every baseline text pattern carries a prefilter');
+SELECT is(tests.row_as('t20_admin', $$SELECT ok, replaced FROM coord.add_guardrail_pattern('shell_chmod_world_writable',
+              'shell', '\mobliterate\s+everything\M', 'block')$$),
+          '{"ok": true, "replaced": true}'::jsonb, 'coord_admin replaces a baseline pattern');
+SELECT is((SELECT g.prefilter FROM coord_private.guardrail_patterns g WHERE g.name = 'shell_chmod_world_writable'), NULL,
+          'the replaced pattern has no prefilter: it is always evaluated');
+SELECT is(tests.row_as('t20_impl', $$SELECT ok, reason FROM coord.check_guardrails('obliterate everything', '{}')$$),
+          '{"ok": false, "reason": "guardrail_blocked"}'::jsonb,
+          'the new regex blocks a text without any of the old keywords (chmod)');
 
 -- ---------------------------------------------------------------- shadow mode
 SELECT tests.row_as('t20_admin', $$SELECT ok FROM coord.set_enforcement_mode('shadow', 'pgTAP 20: guardrail rollout')$$) ->> 'ok' AS m1 \gset

@@ -129,6 +129,65 @@ def test_submit_task_form_gives_the_same_verdicts(module_db):
     assert r >= 0.99
 
 
+# The prefiltered text patterns that match a normalised text, and whether the prefilter lets them through.
+PREFILTER_CHECK = """
+    SELECT g.name, pg_catalog.lower(%(t)s) LIKE ANY (g.prefilter) AS passes
+      FROM coord_private.guardrail_patterns g
+     WHERE g.applies_to IN ('text', 'both') AND g.prefilter IS NOT NULL AND %(t)s ~* g.regex"""
+
+
+def test_prefilter_never_hides_a_match(module_db):
+    """Every baseline text pattern carries a prefilter (keywords one of which every match
+    contains); on every corpus entry, as written, in upper case and inside submit_task's
+    JSON input, a pattern that matches the normalised text also passes its prefilter,
+    so the scan never skips a match."""
+    su = module_db.su
+    missing = su.execute("SELECT name FROM coord_private.guardrail_patterns WHERE applies_to IN ('text', 'both') "
+                         "AND created_by = 'pgcoord baseline' AND prefilter IS NULL").fetchall()
+    assert missing == [], f"baseline text patterns without a prefilter: {missing}"
+    entries = [t for name in ("destructive.txt", "benign.txt", "heldout_destructive.txt", "heldout_benign.txt")
+               for t, _, _ in load(name) if t]
+    leaks, matched = [], 0
+    for text in entries:
+        for spelling in (text, text.upper(), None):
+            if spelling is None:   # the submit_task form: description, blank, the JSON input as jsonb::text
+                spelling = su.execute("SELECT 'run the step in input ' || %s::jsonb::text AS t",
+                                      (json.dumps({"command": text, "cwd": "/repo"}),)).fetchone()["t"]
+            t = su.execute("SELECT coord_private.guardrail_normalize(%s) AS t", (spelling,)).fetchone()["t"]
+            rows = su.execute(PREFILTER_CHECK, {"t": t}).fetchall()
+            matched += len(rows)
+            leaks += [(r["name"], spelling) for r in rows if not r["passes"]]
+    print(f"\nprefilter: {matched} (pattern, entry) matches over {len(entries)} entries x 3 spellings, "
+          f"{len(leaks)} of them hidden by a prefilter")
+    assert matched >= 300, "not vacuous: the corpus makes the prefiltered patterns match"
+    assert leaks == [], f"a prefilter hides matches: {leaks[:10]}"
+
+
+def test_prefilter_skips_the_regexes_and_changes_no_result(module_db):
+    """A text without any keyword evaluates no baseline regex, and every scan result is
+    the same as without prefilters."""
+    su = module_db.su
+    texts = ["", '{"n": 1}', '{"done": true}', "add a unit test for the parser", "rm -rf /",
+             "git push -f origin main", "DROP TABLE users;", "cat ~/.ssh/id_rsa"]
+    scan = "SELECT coord_private.guardrail_matches(%s) AS m"
+    with_prefilter = [su.execute(scan, (t,)).fetchone()["m"] for t in texts]
+    su.execute("BEGIN")
+    try:
+        su.execute("UPDATE coord_private.guardrail_patterns SET prefilter = NULL")
+        without = [su.execute(scan, (t,)).fetchone()["m"] for t in texts]
+    finally:
+        su.execute("ROLLBACK")
+    assert with_prefilter == without
+    assert sum(1 for m in without if m) >= 4, "not vacuous: some of these texts match"
+    skipped = su.execute("""SELECT count(*) AS n FROM coord_private.guardrail_patterns g
+                             WHERE g.applies_to IN ('text', 'both')
+                               AND NOT pg_catalog.lower('{"n": 1}') LIKE ANY (g.prefilter)""").fetchone()["n"]
+    total = su.execute("SELECT count(*) AS n FROM coord_private.guardrail_patterns "
+                       "WHERE applies_to IN ('text', 'both')").fetchone()["n"]
+    print(f"\nprefilter: on a small JSON input {skipped} of {total} text patterns skip their regex")
+    assert skipped == total
+
+
 HOSTILE = {
     "1 MiB of a": "a" * 1048576,
     "1 MiB of blanks": " " * 1048576,

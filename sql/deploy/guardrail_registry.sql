@@ -17,10 +17,13 @@ CREATE TABLE coord_private.guardrail_patterns (
     always_applies boolean NOT NULL DEFAULT false,
     description    text NOT NULL DEFAULT '',
     created_by     text NOT NULL DEFAULT session_user,
-    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    prefilter      text[]      -- see guardrails_api.sql: keywords gating the regex; NULL: always evaluated
 );
 COMMENT ON TABLE coord_private.guardrail_patterns IS
     'destructive-operation patterns (case-insensitive regular expressions) checked by the database';
+COMMENT ON COLUMN coord_private.guardrail_patterns.prefilter IS
+    'LIKE patterns over the lowercased normalised text: the regex is evaluated only when one matches; NULL: always evaluated';
 ALTER TABLE coord_private.guardrail_patterns ENABLE ROW LEVEL SECURITY;
 
 CREATE TABLE coord_private.guardrail_hits (

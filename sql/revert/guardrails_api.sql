@@ -7,6 +7,7 @@ DROP FUNCTION coord.remove_guardrail_pattern(text, text);
 DROP FUNCTION coord.add_guardrail_pattern(text, text, text, text, integer, boolean, text, text);
 DROP FUNCTION coord_private.require_guardrail_name(text);
 DELETE FROM coord_private.guardrail_patterns WHERE created_by = 'pgcoord baseline';
+DROP FUNCTION coord_private.guardrail_prefilter(text[]);
 DROP FUNCTION coord_private.guardrail_regex_problem(text, boolean);
 
 -- guardrail_registry's scan, exactly as that change deployed it
