@@ -245,6 +245,13 @@ BEGIN
         RETURN ROW(false, v.reason, 'native', v.context)::coord_private.decision;
     END IF;
 
+    -- Many operations carry none of the request facts (a release, a session): then no
+    -- request-dependent rule can refuse, and none of them is set up (each expression
+    -- is initialised again in every transaction).
+    IF NOT p_context ?| ARRAY['live_locks', 'claimed_tasks', 'lease_seconds', 'files_modified',
+                              'guardrail_matches', 'network_verdict', 'elevated'] THEN
+        RETURN ROW(true, 'allowed', 'native', v.context)::coord_private.decision;
+    END IF;
     -- (A context that is not a JSON object carries no facts.)
     v_in := pg_catalog.jsonb_populate_record(NULL::coord_private.request_facts,
         CASE WHEN pg_catalog.jsonb_typeof(p_context) = 'object' THEN p_context END);
