@@ -8,5 +8,6 @@ DROP FUNCTION coord_private.anchor_ancestors(text);
 DROP FUNCTION coord_private.path_anchor(text);
 DROP FUNCTION coord_private.path_kind(text);
 DROP FUNCTION coord_private.normalize_path(text);
+DROP FUNCTION coord_private.normalize_path_checked(text);
 DROP FUNCTION coord_private.path_max_length();
 COMMIT;
