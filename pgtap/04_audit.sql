@@ -7,7 +7,7 @@
 -- Tampering happens inside savepoints: results are captured with \gset and the
 -- savepoint is rolled back before the pgTAP assertions.
 BEGIN;
-SELECT plan(54);
+SELECT plan(55);
 
 DO $$
 BEGIN
@@ -77,6 +77,15 @@ RESET ROLE;
 SELECT is(tests.row_as('t04_auditor', 'SELECT ok, events_checked, first_bad_event_id, problem FROM coord.verify_audit()'),
           jsonb_build_object('ok', true, 'events_checked', tests.audit_count(), 'first_bad_event_id', NULL, 'problem', NULL),
     'INV-AUDIT-IMMUTABLE: verify_audit() (as an auditor) is ok on an intact trail and checked every event');
+-- The canonical form cannot depend on the verifying session's settings.
+SET LOCAL TimeZone = 'Pacific/Chatham';
+SET LOCAL DateStyle = 'SQL, DMY';
+SET LOCAL IntervalStyle = 'sql_standard';
+SELECT is((SELECT ok FROM coord.verify_audit()), true,
+    'INV-AUDIT-IMMUTABLE: the trail verifies under another TimeZone, DateStyle and IntervalStyle');
+RESET TimeZone;
+RESET DateStyle;
+RESET IntervalStyle;
 
 SELECT event_id AS ev3 FROM coord_private.audit_events WHERE chain_id = pg_backend_pid() AND seq = 3 \gset
 SELECT event_id AS ev4 FROM coord_private.audit_events WHERE chain_id = pg_backend_pid() AND seq = 4 \gset

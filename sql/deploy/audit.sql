@@ -60,10 +60,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to('pgcoord-audit-genesis:' || p_chain_id::text, 'UTF8')) $$;
 COMMENT ON FUNCTION coord_private.audit_genesis(integer) IS 'the prev_hash of the first event of a chain';
 
--- The canonical form: a jsonb array rendered as text (deterministic), with the
--- timestamp in UTC microseconds so the session TimeZone cannot change the hash.
--- PL/pgSQL, not SQL: to_char is only STABLE, so an SQL body would never be inlined
--- and would be planned afresh for every event appended.
+-- The canonical form: a JSON array of the fields as text. Built with json (not
+-- jsonb) functions, so the context is rendered once and nothing is re-encoded; the
+-- timestamp goes in as UTC without a zone, which JSON renders in ISO 8601 whatever
+-- the session's TimeZone or DateStyle. Deterministic for these argument types,
+-- hence IMMUTABLE (json_build_array is only STABLE in general, for settings that
+-- none of these types reads).
+-- PL/pgSQL, not SQL: an SQL body calling STABLE functions would not be inlined and
+-- would be planned afresh for every event appended.
 CREATE FUNCTION coord_private.audit_event_hash(
     p_prev_hash bytea, p_chain_id integer, p_seq bigint, p_occurred_at timestamptz,
     p_actor text, p_operation text, p_resource text, p_allowed boolean, p_proceeded boolean,
@@ -72,9 +76,8 @@ RETURNS bytea
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 BEGIN
-    RETURN pg_catalog.sha256(p_prev_hash || pg_catalog.convert_to(pg_catalog.jsonb_build_array(
-        p_chain_id, p_seq,
-        pg_catalog.to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+    RETURN pg_catalog.sha256(p_prev_hash || pg_catalog.convert_to(pg_catalog.json_build_array(
+        p_chain_id, p_seq, p_occurred_at AT TIME ZONE 'UTC',
         p_actor, p_operation, p_resource, p_allowed, p_proceeded,
         p_reason, p_engine, p_mode, p_context)::text, 'UTF8'));
 END
