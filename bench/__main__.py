@@ -11,10 +11,12 @@ library (psycopg 3, one statement per round trip, autocommit):
             events, finished tasks) vs. the same on an empty database;
   * audit chain design: per-backend chain heads vs. one global chain head at 8 clients;
   * decision cost: acquire+release with the native engine and with Cedar vs. a
-            constant-allow decision (medians over interleaved rounds).
+            constant-allow engine (medians over interleaved rounds).
 Lease and queue run at synchronous_commit=on (the embedded database's durable
 setting) and at off (pgcoord's CPU cost), each against its own floor.
-Ratios are printed; nothing here asserts a time.
+Ratios are printed; nothing here asserts a time. The same ratios in server
+instructions, which do not move between runs, come from bench/instructions.py
+(`make bench` runs both).
 """
 from __future__ import annotations
 
