@@ -574,3 +574,60 @@ def test_INV_CLAIM_UNIQ_renewal_in_flight_at_expiry_vs_reclaim(db):
     else:
         assert done["ok"], done
     check_task_invariants(db)
+
+
+def test_INV_DEPS_crossing_settlements_both_finish(db):
+    """Two failures whose dependency closures cross make their settlements lock the
+    same rows in opposite orders; PostgreSQL fails one of them as a deadlock victim,
+    and that walk starts again instead of failing the caller's fail_task.
+
+    Orchestrated, not left to chance: A and B are roots, Z depends on B, X on A and Z,
+    Y on A and B (so Z < X < Y). A superuser session holds Y; B's settlement locks Z
+    and queues for Y; A's settlement locks X and queues for Y behind it. When Y is
+    released, B's settlement takes Y and then needs X (its second level), while A's
+    holds X and waits for Y: a cycle."""
+    (_, a1), (_, a2) = db.agent("implementer"), db.agent("implementer")
+    submitter = a1
+    ids = {}
+    ids["A"] = submitter.submit_task("x.root_a")["task_id"]
+    ids["B"] = submitter.submit_task("x.root_b")["task_id"]
+    ids["Z"] = submitter.submit_task("x.dep", depends_on=[ids["B"]])["task_id"]
+    ids["X"] = submitter.submit_task("x.dep", depends_on=[ids["A"], ids["Z"]])["task_id"]
+    ids["Y"] = submitter.submit_task("x.dep", depends_on=[ids["A"], ids["B"]])["task_id"]
+    claim_a = a1.claim_task(["x.root_a"])
+    claim_b = a2.claim_task(["x.root_b"])
+    assert claim_a["task_id"] == ids["A"] and claim_b["task_id"] == ids["B"]
+
+    holder = psycopg.connect(db.dsn, autocommit=False)
+    results: dict[str, Any] = {}
+    try:
+        holder.execute("SELECT 1 FROM coord_private.tasks WHERE task_id = %s FOR UPDATE", (ids["Y"],))
+
+        def fail(name, client, claim):
+            try:
+                results[name] = client.fail_task(claim["task_id"], claim["claim_token"], "boom", False,
+                                                 raise_on_refusal=False)
+            except psycopg.Error as exc:
+                results[name] = {"error": exc.sqlstate}
+
+        tb = threading.Thread(target=fail, args=("B", a2, claim_b))
+        tb.start()
+        time.sleep(0.5)            # B's settlement holds Z and waits for Y
+        ta = threading.Thread(target=fail, args=("A", a1, claim_a))
+        ta.start()
+        time.sleep(0.5)            # A's settlement holds X and waits for Y
+        holder.commit()            # Y goes to B's settlement, which then needs X
+        tb.join(30)
+        ta.join(30)
+    finally:
+        holder.close()
+
+    assert results["A"].get("ok") is True and results["B"].get("ok") is True, results
+    rows = db.su.execute("SELECT task_id, status, settle_reason FROM coord_private.tasks WHERE task_id = ANY(%s)",
+                         ([ids["X"], ids["Y"], ids["Z"]],)).fetchall()
+    assert all(r["status"] == "cancelled" and r["settle_reason"] == "dependency_failed" for r in rows), rows
+    events = Counter(r["resource"] for r in db.su.execute(
+        "SELECT resource FROM coord_private.audit_events WHERE operation = 'settle_task' AND proceeded").fetchall())
+    # one settle event per settled task: the walk that was rolled back left none behind
+    assert events == Counter({str(ids["X"]): 1, str(ids["Y"]): 1, str(ids["Z"]): 1}), events
+    assert results["A"]["settled"] + results["B"]["settled"] == 3, results
