@@ -9,7 +9,7 @@
 -- their tests are filed under INV-CLAIM-UNIQ (one unit of work is one task, and
 -- a claim takes exactly one claimable task: the best one).
 BEGIN;
-SELECT plan(103);
+SELECT plan(112);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
@@ -317,6 +317,36 @@ SELECT is(tests.sqlstate_as('t13_w1', 'SELECT * FROM coord.tasks'), NULL,
           'INV-RLS: an agent can read the queue through coord.tasks (no error)');
 SELECT is(tests.bad('t13_w1', format('SELECT * FROM coord.get_task(%s)', pg_temp.tid('s1'))), 'no error',
           'INV-AUDIT-COMPLETE: get_task is a read: no error, no audit event, no change');
+
+
+-- ---------------------------------------------------------------- the row invariants
+-- Defense in depth below the API: the tasks table itself refuses an inconsistent
+-- row (check_violation, 23514), whoever writes it.
+SELECT throws_ok(format($$INSERT INTO coord_private.tasks (task_type, submitter, max_attempts, status, created_at, updated_at)
+                           VALUES ('t13.bad', 't13_sub', 3, %L, now(), now())$$, v.status), '23514', NULL,
+                 format('INV-CLAIM-UNIQ / INV-COMPLETE-OWNER: the tasks table refuses %s', v.what))
+  FROM (VALUES ('unknown status', 'sleeping'),
+               ('a claimed task without a claim', 'claimed'),
+               ('a terminal task without finished_at', 'completed')) v(what, status);
+SELECT throws_ok($$INSERT INTO coord_private.tasks (task_type, submitter, max_attempts, created_at, updated_at)
+                   VALUES ('t13.bad', 't13_sub', 0, now(), now())$$, '23514', NULL,
+                 'the tasks table refuses max_attempts outside 1..100');
+SELECT throws_ok($$INSERT INTO coord_private.tasks (task_type, submitter, max_attempts, attempts, created_at, updated_at)
+                   VALUES ('t13.bad', 't13_sub', 3, -1, now(), now())$$, '23514', NULL,
+                 'the tasks table refuses negative attempts');
+SELECT throws_ok($$INSERT INTO coord_private.tasks (task_type, submitter, max_attempts, unmet_deps, created_at, updated_at)
+                   VALUES ('t13.bad', 't13_sub', 3, -1, now(), now())$$, '23514', NULL,
+                 'the tasks table refuses a negative count of unmet dependencies');
+SELECT throws_ok($$INSERT INTO coord_private.tasks (task_type, submitter, max_attempts, status, attempts, claimed_by,
+                                                    claim_token, claim_expires_at, created_at, updated_at)
+                   VALUES ('t13.bad', 't13_sub', 3, 'claimed', 2, 't13_w1', 1, now() + interval '1 minute', now(), now())$$,
+                 '23514', NULL, 'INV-COMPLETE-OWNER: the tasks table refuses a claim whose token is not the attempt');
+SELECT throws_ok($$INSERT INTO coord_private.tasks (task_type, submitter, max_attempts, status, claim_expires_at,
+                                                    created_at, updated_at)
+                   VALUES ('t13.bad', 't13_sub', 3, 'pending', now() + interval '1 minute', now(), now())$$,
+                 '23514', NULL, 'the tasks table refuses a claim expiry on an unclaimed task');
+SELECT is((SELECT count(*)::int FROM coord_private.tasks WHERE task_type = 't13.bad'), 0,
+          'none of those rows exists');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -19,4 +19,5 @@ DELETE FROM coord_private.operations
  WHERE name IN ('submit_task', 'claim_task', 'renew_claim', 'complete_task', 'fail_task', 'cancel_task', 'settle_task', 'reap_expired');
 DROP TABLE coord_private.task_deps;
 DROP TABLE coord_private.tasks;
+DROP FUNCTION coord_private.task_row_valid(text, integer, integer, integer, text, bigint, timestamptz, timestamptz);
 COMMIT;
