@@ -7,6 +7,10 @@ library (psycopg 3, one statement per round trip, autocommit):
             vs. a bare INSERT ... ON CONFLICT DO NOTHING + DELETE on a one-table lock;
   * queue:  submit_task + claim_task + complete_task
             vs. a bare INSERT + SKIP LOCKED claim UPDATE + UPDATE on a one-table queue;
+  * bare lower bound (bench/floors.py): each of those calls' required work
+            (policy row, limit count, the mutation, hash-chained audit event) as one
+            prepared statement with no PL/pgSQL; its ratio to the floor bounds what
+            any SQL implementation of the requirements can reach;
   * history: acquire+release with 10^6 rows of history (expired locks, audit
             events, finished tasks) vs. the same on an empty database;
   * audit chain design: per-backend chain heads vs. one global chain head at 8 clients;
@@ -30,6 +34,7 @@ from collections.abc import Callable
 
 import psycopg
 
+from bench import floors
 from pgcoord import migrations
 from pgcoord.cli import DEFAULT_DB
 from pgcoord.cluster import default_cluster, with_dbname
@@ -85,16 +90,7 @@ class Bench:
         self.su = psycopg.connect(self.dsn, autocommit=True)
         self.su.execute("INSERT INTO coord_private.profiles (name, trust_level, max_locks, max_claimed_tasks, "
                         "max_lease_seconds) VALUES ('bench', 2, 100000, 100000, 3600)")
-        self.su.execute("""
-            CREATE SCHEMA bench_floor;
-            CREATE TABLE bench_floor.locks (path text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);
-            CREATE TABLE bench_floor.queue (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, status text NOT NULL,
-                                            payload jsonb NOT NULL, claimed_by text, result jsonb);
-            CREATE INDEX ON bench_floor.queue (id) WHERE status = 'pending';
-            CREATE TABLE bench_floor.chain_heads (chain integer PRIMARY KEY, seq bigint NOT NULL, hash bytea NOT NULL);
-            CREATE TABLE bench_floor.events (id bigint GENERATED ALWAYS AS IDENTITY, chain integer, seq bigint,
-                                             payload text, hash bytea);
-        """)
+        self.su.execute(floors.DDL)
         self.roles: list[str] = []
         self.sync = SYNC_MODES[0]
 
@@ -125,11 +121,19 @@ class Bench:
         return rate(self.as_agent(), lambda c, i: i, op, clients)
 
     def lease_floor(self, clients: int) -> float:
+        return self._lease_statements(floors.LEASE_FLOOR, clients)
+
+    def lease_bare(self, clients: int) -> float:
+        """The bare lower bound (bench/floors.py): the requirements' minimum work, one statement per call."""
+        return self._lease_statements(floors.LEASE_BARE, clients)
+
+    def _lease_statements(self, statements: tuple[str, str], clients: int) -> float:
+        acquire, release = statements
+
         def op(c, i, n):
-            p = f"src/w{i}/f{n % 64}.py"
-            c.execute("INSERT INTO bench_floor.locks VALUES (%s, 'x', now() + interval '60 s') ON CONFLICT DO NOTHING",
-                      (p,), prepare=True)
-            c.execute("DELETE FROM bench_floor.locks WHERE path = %s AND holder = 'x'", (p,), prepare=True)
+            p = {"p": f"src/w{i}/f{n % 64}.py"}
+            c.execute(acquire, p, prepare=True)
+            c.execute(release, p, prepare=True)
         return rate(self.as_super(), lambda c, i: i, op, clients)
 
     def queue_full(self, clients: int) -> float:
@@ -142,14 +146,20 @@ class Bench:
         return rate(self.as_agent(), lambda c, i: i, op, clients)
 
     def queue_floor(self, clients: int) -> float:
+        return self._queue_statements(floors.QUEUE_FLOOR_SUBMIT, floors.QUEUE_FLOOR_CLAIM, floors.QUEUE_FLOOR_COMPLETE,
+                                      clients)
+
+    def queue_bare(self, clients: int) -> float:
+        """The bare lower bound (bench/floors.py): the requirements' minimum work, one statement per call."""
+        return self._queue_statements(floors.QUEUE_BARE_SUBMIT, floors.QUEUE_BARE_CLAIM, floors.QUEUE_BARE_COMPLETE,
+                                      clients)
+
+    def _queue_statements(self, submit: str, claim: str, complete: str, clients: int) -> float:
         def op(c, i, n):
-            c.execute("INSERT INTO bench_floor.queue (status, payload) VALUES ('pending', '{\"n\": 1}')", prepare=True)
-            row = c.execute("UPDATE bench_floor.queue SET status = 'claimed', claimed_by = 'x' WHERE id = "
-                            "(SELECT id FROM bench_floor.queue WHERE status = 'pending' ORDER BY id "
-                            "FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING id", prepare=True).fetchone()
-            if row:
-                c.execute("UPDATE bench_floor.queue SET status = 'done', result = '{\"done\": true}' WHERE id = %s",
-                          row, prepare=True)
+            c.execute(submit, prepare=True)
+            row = c.execute(claim, prepare=True).fetchone()
+            if row and row[0] is not None:
+                c.execute(complete, {"id": row[0]}, prepare=True)
         return rate(self.as_super(), lambda c, i: i, op, clients)
 
     def chain(self, clients: int, global_head: bool) -> float:
@@ -253,10 +263,14 @@ def ratio_line(name: str, ratios: list[float], target: float) -> str:
             f"target >= {target:.2f}: {verdict})")
 
 
-def line(name: str, full: float, floor: float, target: float) -> str:
+def line(name: str, full: float, floor: float, target: float, bare: float | None = None) -> str:
     ratio = full / floor if floor else float("nan")
     verdict = "meets" if ratio >= target else "BELOW"
-    return f"{name:<46} {full:>9.0f} ops/s  floor {floor:>9.0f} ops/s  ratio {ratio:5.2f}  (target >= {target:.2f}: {verdict})"
+    text = f"{name:<46} {full:>9.0f} ops/s  floor {floor:>9.0f} ops/s  ratio {ratio:5.2f}  (target >= {target:.2f}: {verdict})"
+    if bare is not None:
+        # The bare lower bound's own ratio: the most any SQL implementation of the requirements can reach.
+        text += f"\n{'':<46} bare lower bound {bare:>9.0f} ops/s  ratio {bare / floor:5.2f}  (pgcoord / bare {full / bare:5.2f})"
+    return text
 
 
 def main() -> int:
@@ -278,10 +292,11 @@ def main() -> int:
                   + (" (the embedded database's setting: durable commits)" if sync == "on" else
                      " (no WAL flush wait: pgcoord's CPU cost against the floor's)"))
             for clients in (1, 4):
-                print(line(f"lease acquire+release, {clients} conn", b.lease_full(clients), b.lease_floor(clients), 0.8))
+                print(line(f"lease acquire+release, {clients} conn", b.lease_full(clients), b.lease_floor(clients), 0.8,
+                           b.lease_bare(clients)))
             for clients in (1, 4):
                 print(line(f"task submit+claim+complete, {clients} conn", b.queue_full(clients), b.queue_floor(clients),
-                           0.8))
+                           0.8, b.queue_bare(clients)))
         b.sync = SYNC_MODES[-1]
         print(f"-- synchronous_commit={b.sync} from here on")
         g8 = b.chain(8, global_head=True)
