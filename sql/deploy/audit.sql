@@ -38,7 +38,11 @@ CREATE POLICY audit_events_own ON coord_private.audit_events FOR SELECT
 CREATE TABLE coord_private.audit_chain_heads (
     chain_id  integer PRIMARY KEY,
     seq       bigint NOT NULL,
-    head_hash bytea NOT NULL
+    head_hash bytea NOT NULL,
+    -- The hash head_hash replaced: an append sets it from the old row in the same
+    -- UPDATE and returns it as the new event's prev_hash, where reading the old
+    -- head would otherwise take a self-join. Verification does not read it.
+    prev_hash bytea
 );
 COMMENT ON TABLE coord_private.audit_chain_heads IS
     'the last (seq, hash) of each chain: removing an event at a chain''s tail is caught against it';
@@ -73,14 +77,16 @@ CREATE FUNCTION coord_private.audit_event_hash(
     p_actor text, p_operation text, p_resource text, p_allowed boolean, p_proceeded boolean,
     p_reason text, p_engine text, p_mode text, p_context jsonb)
 RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+-- SQL and STABLE (json_build_array is STABLE), so the planner inlines it into the
+-- append and into verification: no function frame per event. The canonical form
+-- depends on no setting: the timestamp is hashed as UTC without a zone, and JSON
+-- writes timestamps in ISO 8601 whatever DateStyle says (pgTAP 04 checks both).
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-BEGIN
-    RETURN pg_catalog.sha256(p_prev_hash || pg_catalog.convert_to(pg_catalog.json_build_array(
+    SELECT pg_catalog.sha256(p_prev_hash || pg_catalog.convert_to(pg_catalog.json_build_array(
         p_chain_id, p_seq, p_occurred_at AT TIME ZONE 'UTC',
         p_actor, p_operation, p_resource, p_allowed, p_proceeded,
-        p_reason, p_engine, p_mode, p_context)::text, 'UTF8'));
-END
+        p_reason, p_engine, p_mode, p_context)::text, 'UTF8'))
 $$;
 COMMENT ON FUNCTION coord_private.audit_event_hash(bytea, integer, bigint, timestamptz, text, text, text, boolean, boolean, text, text, text, jsonb)
     IS 'sha256 of the previous hash and the canonical form of one audit event';
@@ -101,16 +107,16 @@ DECLARE
     v_id bigint;
 BEGIN
     -- Advance this backend's head and append the event in one statement (one
-    -- executor start per event); the self-join reads the previous head, which no
-    -- other backend ever touches.
+    -- executor start per event). No other backend ever touches this head row; the
+    -- UPDATE keeps the hash it replaces in prev_hash, which RETURNING hands on.
     WITH head AS (
         UPDATE coord_private.audit_chain_heads h
            SET seq = h.seq + 1,
+               prev_hash = h.head_hash,
                head_hash = coord_private.audit_event_hash(h.head_hash, v_chain, h.seq + 1, v_at, session_user,
                    p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context)
-          FROM coord_private.audit_chain_heads prev
-         WHERE h.chain_id = v_chain AND prev.chain_id = v_chain
-        RETURNING h.seq, h.head_hash, prev.head_hash AS prev_hash)
+         WHERE h.chain_id = v_chain
+        RETURNING h.seq, h.head_hash, h.prev_hash)
     INSERT INTO coord_private.audit_events
         (chain_id, seq, occurred_at, actor, operation, resource, allowed, proceeded,
          reason, engine, mode, context, prev_hash, hash)
@@ -126,7 +132,7 @@ BEGIN
     v_prev := coord_private.audit_genesis(v_chain);
     v_hash := coord_private.audit_event_hash(v_prev, v_chain, v_seq, v_at, session_user,
         p_operation, p_resource, p_allowed, p_proceeded, p_reason, p_engine, p_mode, p_context);
-    INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash) VALUES (v_chain, v_seq, v_hash);
+    INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash, prev_hash) VALUES (v_chain, v_seq, v_hash, v_prev);
     INSERT INTO coord_private.audit_events
         (chain_id, seq, occurred_at, actor, operation, resource, allowed, proceeded,
          reason, engine, mode, context, prev_hash, hash)
