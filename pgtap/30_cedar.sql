@@ -6,7 +6,7 @@
 -- (the per-session cache is refreshed). Tests that need PL/Python and cedarpy are
 -- skipped, with the reason, where the database has no Cedar engine.
 BEGIN;
-SELECT plan(55);
+SELECT plan(66);
 
 SELECT coord_private.cedar_available() AS cedar_ok,
        coalesce(coord_private.cedar_probe()->>'reason', '') AS cedar_reason \gset
@@ -230,6 +230,42 @@ SELECT lives_ok(format($$ SELECT tests.run_as('t30_admin', %L) $$, format('SELEC
 SELECT is((coord_private.cedar_decide('t30_impl', 'acquire_lock', 'src/x.py', '{"lease_seconds": 1200}')).reason, 'allowed',
     'cache: under version 3 the 20-minute lease is allowed again');
 
+-- facts kept between decisions: valid only at the policy generation they were read at
+-- (every change to agents, profiles or operations recompiles the policy and draws a new one)
+SELECT is((coord_private.cedar_decide('t30_impl', 'register_session', '', '{}')).reason, 'allowed',
+    'fact cache: an active implementer may register a session (its facts are now kept)');
+SELECT generation AS g0 FROM coord_private.policy_generation \gset
+SELECT lives_ok($$ SELECT tests.run_as('t30_admin', 'SELECT * FROM coord.set_agent_status(''t30_impl'', ''suspended'')') $$,
+    'fact cache: a coord_admin suspends the implementer');
+SELECT cmp_ok((SELECT generation FROM coord_private.policy_generation), '>', :g0::bigint,
+    'fact cache: the change drew a new policy generation');
+SELECT is((coord_private.cedar_decide('t30_impl', 'register_session', '', '{}')).reason, 'agent_suspended',
+    'fact cache: the next decision of the same session sees the suspension, not the kept facts');
+SELECT lives_ok($$ SELECT tests.run_as('t30_admin', 'SELECT * FROM coord.set_agent_status(''t30_impl'', ''active'')') $$,
+    'fact cache: the implementer is active again');
+-- a change made and rolled back in a savepoint: its generation is never drawn again
+SAVEPOINT kept_facts;
+UPDATE coord_private.profiles SET blocked_operations = blocked_operations || 'register_session'::text
+ WHERE name = 'implementer';
+SELECT generation AS g_rolled_back FROM coord_private.policy_generation \gset
+SELECT is((coord_private.cedar_decide('t30_impl', 'register_session', '', '{}')).reason, 'operation_blocked',
+    'fact cache: inside the savepoint the blocked operation is denied (facts read at its generation)');
+ROLLBACK TO SAVEPOINT kept_facts;
+SELECT is((coord_private.cedar_decide('t30_impl', 'register_session', '', '{}')).reason, 'allowed',
+    'fact cache: after the rollback the facts of the rolled-back change are not used');
+UPDATE coord_private.profiles SET max_locks = max_locks + 1 WHERE name = 'implementer';
+SELECT cmp_ok((SELECT generation FROM coord_private.policy_generation), '>', :g_rolled_back::bigint,
+    'fact cache: the next change draws a generation above the rolled-back one (a sequence: never drawn twice)');
+SELECT is((coord_private.cedar_decide('t30_impl', 'register_session', '', '{}')).reason, 'allowed',
+    'fact cache: ... and its facts, not the rolled-back ones, decide');
+-- role membership is no fact of the generation: read for every admin decision
+SELECT is((coord_private.cedar_decide('t30_rev', 'set_enforcement_mode', 'shadow', '{}')).reason, 'not_admin',
+    'fact cache: an agent outside coord_admin is denied an admin operation');
+GRANT coord_admin TO t30_rev;
+SELECT is((coord_private.cedar_decide('t30_rev', 'set_enforcement_mode', 'shadow', '{}')).reason, 'allowed',
+    'fact cache: once granted coord_admin, the same session''s next admin decision allows it');
+REVOKE coord_admin FROM t30_rev;
+
 -- fail closed: a forbid that cannot be evaluated denies (stored behind the API's back)
 INSERT INTO coord_private.cedar_policies (policy_text, reason) VALUES (
     'permit (principal, action, resource); @id("operation_blocked") forbid (principal, action, resource) when { principal.profile.trust < 0 };',
@@ -237,7 +273,7 @@ INSERT INTO coord_private.cedar_policies (policy_text, reason) VALUES (
 SELECT is((coord_private.cedar_decide('t30_admin', 'register_session', '', '{}')).reason, 'policy_error',
     'fail closed: a forbid that fails to evaluate (no profile) denies with policy_error, though a permit matched');
 \else
-SELECT skip('the Cedar engine is unavailable in this database: ' || :'cedar_reason', 41);
+SELECT skip('the Cedar engine is unavailable in this database: ' || :'cedar_reason', 52);
 \endif
 
 SELECT * FROM finish();

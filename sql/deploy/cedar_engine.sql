@@ -767,6 +767,13 @@ if E is None:
                    (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = $1) AS superuser""", ['text'])
         POLICY = plpy.prepare(
             "SELECT c.policy_text FROM coord_private.cedar_policies c WHERE c.version = $1", ['bigint'])
+        # What every decision reads: the policy version in force, and the generation of
+        # agents, profiles and operations, which says whether facts kept from earlier
+        # transactions are still current (each SPI row costs about as much as a small
+        # query, and FACTS, four tables and thirteen columns, three times this).
+        CURRENT = plpy.prepare("""
+            SELECT (SELECT c.version FROM coord_private.cedar_policies c ORDER BY c.version DESC LIMIT 1) AS version,
+                   (SELECT g.generation FROM coord_private.policy_generation g) AS generation""", [])
         RESOURCE_TYPE = plpy.prepare("SELECT coord_private.cedar_resource_type($1) AS t", ['text'])
         CODES = plpy.prepare(
             "SELECT rc.code FROM coord_private.reason_codes rc WHERE rc.outcome <> 'allow'", [])
@@ -777,6 +784,8 @@ if E is None:
             self.meta = {}
             self.uses_resource = True
             self.load_error = None
+            self.generation = None
+            self.facts = {}         # (agent, operation) -> FACTS, valid while the generation stays
             self.entities = {}      # facts of agent, profile, operation -> parsed Cedar entities
             self.decisions = {}     # every input Cedar sees -> the decision (cleared with each version)
             self.resource_types = {}
@@ -865,15 +874,29 @@ if E is None:
         def decide(self, p_actor, p_operation, p_resource, p_context):
             actor = '' if p_actor is None else p_actor
             op = '' if p_operation is None else p_operation
-            # the facts, read in the caller's snapshot
-            f = dict(self.FACTS.execute([p_operation, p_actor])[0])
-            version = f.pop('version')
-            if version != self.version:
-                self.load(version)
+            now = self.CURRENT.execute([])[0]
+            if now['version'] != self.version:
+                self.load(now['version'])
+            if now['generation'] != self.generation:
+                self.facts, self.generation = {}, now['generation']
+            # The facts, read in the caller's snapshot, or kept from an earlier read at
+            # the same generation: every change to agents, profiles or operations
+            # recompiles the policy and so draws a new one; FACTS runs after the
+            # generation was read, so kept facts are never older than it says.
+            # Role membership and superuser status (asked for admin operations only)
+            # change without a new generation: they are read for every decision.
+            key = (p_actor, p_operation)
+            f = self.facts.get(key)
+            if f is None:
+                f = dict(self.FACTS.execute([p_operation, p_actor])[0])
+                del f['version']
+                if f['category'] != 'admin':
+                    f['coord_admin'] = f['superuser'] = None
+                    if len(self.facts) >= 1024:
+                        self.facts.clear()
+                    self.facts[key] = f
             if f['category'] == 'admin':
-                f.update(self.ADMIN.execute([p_actor])[0])
-            else:
-                f['coord_admin'] = f['superuser'] = None
+                f = dict(f, **self.ADMIN.execute([p_actor])[0])
             context = facts_of(p_context)
             context['operation'] = op
             ent_key = (actor, op, f['category'], f['min_trust'], f['registered'], f['status'], f['profile'],
@@ -933,7 +956,7 @@ if E is None:
 return E.decide(p_actor, p_operation, p_resource, p_context)
 $py$;
         COMMENT ON FUNCTION coord_private.cedar_decide(text, text, text, jsonb) IS
-            'the Cedar engine (PL/Python, cedarpy): the facts of the agent, its profile, the operation and p_context, evaluated against the latest coord_private.cedar_policies (parsed once per session and version; decisions memoised per version on the exact facts Cedar sees)';
+            'the Cedar engine (PL/Python, cedarpy): the facts of the agent, its profile, the operation and p_context, evaluated against the latest coord_private.cedar_policies (parsed once per session and version; facts kept per policy generation; decisions memoised per version on the exact facts Cedar sees)';
     EXCEPTION WHEN OTHERS THEN
         v_reason := SQLERRM;
     END;

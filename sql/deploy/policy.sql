@@ -98,6 +98,21 @@ COMMENT ON TABLE coord_private.agent_operation_policy IS
     'compiled copy of agent_operation_policy_source, kept equal to it by triggers; read by native_decide';
 ALTER TABLE coord_private.agent_operation_policy ENABLE ROW LEVEL SECURITY;
 
+-- Every recompilation draws a new generation, so an engine that keeps facts about
+-- agents, profiles and operations between transactions (the Cedar engine) knows
+-- they are still current by reading this one row. From a sequence, not a counter:
+-- a value drawn by a recompilation that rolled back is never drawn again, so a
+-- generation never names two different states.
+CREATE SEQUENCE coord_private.policy_generations;
+CREATE TABLE coord_private.policy_generation (
+    only_row   boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    generation bigint NOT NULL
+);
+COMMENT ON TABLE coord_private.policy_generation IS
+    'one row: the generation of the agents, profiles and operations, new with every recompilation of the compiled policy';
+INSERT INTO coord_private.policy_generation (generation) VALUES (pg_catalog.nextval('coord_private.policy_generations'));
+ALTER TABLE coord_private.policy_generation ENABLE ROW LEVEL SECURITY;
+
 -- Recompile the rows of the given agents, of the agents of the given profiles and
 -- of the given operations (NULL: none of that kind).
 CREATE FUNCTION coord_private.compile_agent_operation_policy(p_roles text[], p_profiles text[], p_operations text[])
@@ -117,6 +132,7 @@ BEGIN
     -- included, is read after it: while it is held no other change to these
     -- tables can commit (its own recompilation waits here first).
     PERFORM pg_catalog.pg_advisory_xact_lock(1885570817, 0);
+    UPDATE coord_private.policy_generation SET generation = pg_catalog.nextval('coord_private.policy_generations');
     v_roles := coalesce(p_roles, '{}')
             || ARRAY(SELECT a.role_name FROM coord_private.agents a WHERE a.profile = ANY (coalesce(p_profiles, '{}')));
     DELETE FROM coord_private.agent_operation_policy p
@@ -267,6 +283,11 @@ BEGIN
                 THEN pg_catalog.jsonb_build_object('limit', 'max_lease_seconds', 'max', v.max_lease_seconds)
             ELSE pg_catalog.jsonb_build_object('limit', 'max_file_modifications', 'max', v.max_file_modifications)
             END)::coord_private.decision;
+    END IF;
+    -- The remaining rules read facts most requests do not carry (a lease, a claim, a
+    -- completion): behind one test, so that none of them is set up for those.
+    IF NOT p_context ?| ARRAY['guardrail_matches', 'network_verdict', 'elevated'] THEN
+        RETURN ROW(true, 'allowed', 'native', v.context)::coord_private.decision;
     END IF;
     -- Guardrails: the API function scanned its text and passed every match; a match
     -- of severity block applies below its exempt trust level, or at every level

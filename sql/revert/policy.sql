@@ -17,5 +17,7 @@ DROP FUNCTION coord_private.recompile_all();
 DROP FUNCTION coord_private.recompile_policy_rows();
 DROP FUNCTION coord_private.compile_agent_operation_policy(text[], text[], text[]);
 DROP TABLE coord_private.agent_operation_policy;
+DROP TABLE coord_private.policy_generation;
+DROP SEQUENCE coord_private.policy_generations;
 DROP VIEW coord_private.agent_operation_policy_source;
 COMMIT;

@@ -9,6 +9,9 @@ BEGIN
         RAISE EXCEPTION 'verify policy: an unknown operation must be denied (fail closed)';
     END IF;
     PERFORM 'coord_private.authorize(text, text, jsonb, text)'::regprocedure;
+    IF (SELECT pg_catalog.count(*) FROM coord_private.policy_generation) <> 1 THEN
+        RAISE EXCEPTION 'verify policy: coord_private.policy_generation must hold exactly one row';
+    END IF;
 END
 $$;
 DO $$
