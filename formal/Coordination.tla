@@ -8,12 +8,13 @@
 (* comments, pgTAP tests and the hypothesis state machine can cite it:    *)
 (*                                                                         *)
 (*   Tick                      the clock advances (abstract now)           *)
-(*   AcquireLock(a, p)         acquire (or re-acquire) an exclusive lock   *)
+(*   AcquireLock(a, p, m)      acquire (or re-acquire) a lock in mode m,   *)
+(*                             exclusive or shared                         *)
 (*   RenewLock(a, p)           extend one's own live lock                  *)
 (*   ReleaseLock(a, p)         release one's own live lock                 *)
-(*   ForceRelease(p)           an elevated agent releases the live lock on *)
-(*                             exactly p, whoever holds it (= the holder's *)
-(*                             ReleaseLock step; not a disjunct of Next)   *)
+(*   ForceRelease(p)           an elevated agent releases every lock on    *)
+(*                             exactly p, whoever holds it (= the holders' *)
+(*                             ReleaseLock steps; not a disjunct of Next)  *)
 (*   SubmitTask(t)             queue a task (its dependencies exist, none  *)
 (*                             failed or cancelled)                        *)
 (*   ClaimTask(a, t)           claim a pending task                        *)
@@ -29,7 +30,8 @@
 (*                             pending dependent, with a reason            *)
 (*                                                                         *)
 (* The guards the SQL must keep are named operators -- AcqOverlap,        *)
-(* AcqLive, GrantToken, OwnerCheck, TokenCheck, DepsCheck, ReclaimExpired  *)
+(* AcqLive, ModesConflict, GrantToken, OwnerCheck, TokenCheck, DepsCheck,  *)
+(* ReclaimExpired                                                          *)
 (* -- so that each variant in formal/mutations/ replaces exactly one of   *)
 (* them (a TLC definition override, `Op <- MutOp` in its .cfg) and shows   *)
 (* that the invariant which depends on that guard can fail.               *)
@@ -46,7 +48,10 @@
 (* INV-BOUNDARY, INV-AUDIT-COMPLETE, INV-AUDIT-IMMUTABLE, INV-TRUST,       *)
 (* INV-POLICY-EQ and INV-RLS are properties of the database layer          *)
 (* (privileges, the audit chain, the policy engines, RLS); they are not    *)
-(* modelled here.  Modelled: exclusive locks only (no shared mode).        *)
+(* modelled here.  Locks are modelled in both modes: any number of agents  *)
+(* may share overlapping paths; an exclusive grant overlaps no other       *)
+(* agent's live grant (the SQL's UNIQUE (path, holder): one row per agent   *)
+(* and path).                                                              *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
@@ -75,7 +80,8 @@ ASSUME /\ TTL \in Nat \ {0}
 VARIABLES
     now,        \* the abstract clock, 0..MaxTime
     \* ---- locks ----
-    lock,       \* [Paths -> lock row]: holder, fencing token, expiry
+    lock,       \* [Paths -> [Agents -> lock row]]: each agent's grant on each
+                \*   path (mode, or "none"; fencing token; expiry)
     fence,      \* the global fencing-token counter
     \* ---- tasks ----
     status,     \* [Tasks -> Statuses] ("unsubmitted": not queued yet)
@@ -114,8 +120,9 @@ Reasons     == {"none", "retry", "completed", "failed", "attempts_exhausted",
 Time        == 0..MaxTime
 Tokens      == 0..MaxGrants
 ClaimTokens == 1..MaxAttempts
-NoLock      == [holder |-> NoAgent, token |-> 0, expires |-> 0]
-LockRow     == [holder : Agents \cup {NoAgent}, token : Tokens, expires : Time]
+Modes       == {"exclusive", "shared"}
+NoLock      == [mode |-> "none", token |-> 0, expires |-> 0]
+LockRow     == [mode : Modes \cup {"none"}, token : Tokens, expires : Time]
 
 Max(x, y)   == IF x >= y THEN x ELSE y
 
@@ -136,10 +143,10 @@ OverlapTable ==
         p = q \/ p \in AncestorsOf(q) \/ q \in AncestorsOf(p)]]
 Overlap(p, q) == OverlapTable[p][q]
 
-\* A lock row is live while it has a holder and has not reached its expiry.
-\* No step is needed to remove an expired row: every function treats it as
-\* absent (INV-LOCK-EXPIRY), and a later grant of the path replaces it.
-LockLive(p)  == lock[p].holder # NoAgent /\ lock[p].expires > now
+\* Agent a's row on p is live while it holds a grant that has not reached its
+\* expiry.  No step is needed to remove an expired row: every function treats
+\* it as absent (INV-LOCK-EXPIRY), and a later grant replaces it.
+LockLive(p, a) == lock[p][a].mode # "none" /\ lock[p][a].expires > now
 ClaimLive(t) == claimExp[t] > now
 
 -----------------------------------------------------------------------------
@@ -149,20 +156,25 @@ ClaimLive(t) == claimExp[t] > now
 AcqOverlap(p, q) == Overlap(p, q)
 
 \* AcquireLock: the expiry check -- only a live row blocks (INV-LOCK-EXPIRY).
-AcqLive(q) == lock[q].expires > now
+AcqLive(q, b) == lock[q][b].expires > now
 
-\* The row at q blocks agent a from acquiring p.
-AcqBlocks(a, p, q) ==
-    /\ lock[q].holder \notin {NoAgent, a}
+\* AcquireLock: the mode check -- two grants conflict unless both are shared.
+ModesConflict(m, n) == m = "exclusive" \/ n = "exclusive"
+
+\* Agent b's row at q blocks agent a from acquiring p in mode m.
+AcqBlocks(a, p, m, q, b) ==
+    /\ b # a
+    /\ lock[q][b].mode # "none"
     /\ AcqOverlap(p, q)
-    /\ AcqLive(q)
+    /\ AcqLive(q, b)
+    /\ ModesConflict(m, lock[q][b].mode)
 
 \* The fencing token of a grant: the global counter + 1, strictly greater than
 \* every earlier grant (a re-acquire by the holder gets a new token too).
 GrantToken(a, p) == fence + 1
 
 \* RenewLock: only the holder, and only while the lock is live.
-RenewLockGuard(a, p) == lock[p].holder = a /\ LockLive(p)
+RenewLockGuard(a, p) == LockLive(p, a)
 
 \* CompleteTask / FailTask: the caller is the current claimer ...
 OwnerCheck(a, t) == claimer[t] = a
@@ -178,7 +190,7 @@ ReclaimExpired(t) == claimExp[t] <= now
 -----------------------------------------------------------------------------
 Init ==
     /\ now       = 0
-    /\ lock      = [p \in Paths |-> NoLock]
+    /\ lock      = [p \in Paths |-> [a \in Agents |-> NoLock]]
     /\ fence     = 0
     /\ grants    = << >>
     /\ status    = [t \in Tasks |-> "unsubmitted"]
@@ -208,37 +220,41 @@ Tick ==
 -----------------------------------------------------------------------------
 (* Locks *)
 
-\* Granted only if no live lock held by another agent overlaps p (expired
-\* rows are absent).  The grant replaces p's row, with a new fencing token.
-AcquireLock(a, p) ==
+\* Granted only if no live lock of another agent overlaps p in a conflicting
+\* mode (expired rows are absent).  The grant replaces a's row on p (a
+\* re-acquire may change the mode), with a new fencing token.
+AcquireLock(a, p, m) ==
     /\ Len(grants) < MaxGrants                        \* model bound only
-    /\ \A q \in Paths : ~AcqBlocks(a, p, q)
+    /\ \A q \in Paths, b \in Agents : ~AcqBlocks(a, p, m, q, b)
     /\ LET tok == GrantToken(a, p) IN
-         /\ lock'   = [lock EXCEPT ![p] = [holder |-> a, token |-> tok,
-                                           expires |-> LeaseEnd]]
+         /\ lock'   = [lock EXCEPT ![p][a] = [mode |-> m, token |-> tok,
+                                              expires |-> LeaseEnd]]
          /\ fence'  = Max(fence, tok)
-         /\ grants' = Append(grants, [path |-> p, token |-> tok])
+         /\ grants' = Append(grants, [path |-> p, agent |-> a, token |-> tok])
     /\ UNCHANGED <<now, taskVars>>
 
 \* Only the holder of a live lock extends it; an expired lock can't be revived.
 RenewLock(a, p) ==
     /\ RenewLockGuard(a, p)
-    /\ lock' = [lock EXCEPT ![p].expires = LeaseEnd]
+    /\ lock' = [lock EXCEPT ![p][a].expires = LeaseEnd]
     /\ UNCHANGED <<now, fence, grants, taskVars>>
 
 \* Only the holder of a live lock releases it (an expired lock is absent:
 \* lock_not_held).
 ReleaseLock(a, p) ==
-    /\ lock[p].holder = a
-    /\ LockLive(p)
-    /\ lock' = [lock EXCEPT ![p] = NoLock]
+    /\ LockLive(p, a)
+    /\ lock' = [lock EXCEPT ![p][a] = NoLock]
     /\ UNCHANGED <<now, fence, grants, taskVars>>
 
-\* An elevated agent releases the live lock on exactly p, whoever holds it.
-\* The step is the holder's ReleaseLock step (who may take it is a matter of
-\* authorisation, which this model does not cover), so ForceRelease is not a
-\* separate disjunct of Next: it would reach no state ReleaseLock doesn't.
-ForceRelease(p) == \E a \in Agents : ReleaseLock(a, p)
+\* An elevated agent releases every lock on exactly p, whoever holds it.
+\* Its result is that of the holders' ReleaseLock steps taken one after the
+\* other (who may take them is a matter of authorisation, which this model
+\* does not cover), so ForceRelease is not a separate disjunct of Next: it
+\* would reach no state ReleaseLock steps don't.
+ForceRelease(p) ==
+    /\ \E a \in Agents : LockLive(p, a)
+    /\ lock' = [lock EXCEPT ![p] = [a \in Agents |-> NoLock]]
+    /\ UNCHANGED <<now, fence, grants, taskVars>>
 
 -----------------------------------------------------------------------------
 (* Tasks *)
@@ -372,7 +388,7 @@ SettleDependents(t) ==
 (* no action reads or writes both (MCCoordination relies on this).          *)
 
 LockNext ==
-    \/ \E a \in Agents, p \in Paths : AcquireLock(a, p)
+    \/ \E a \in Agents, p \in Paths, m \in Modes : AcquireLock(a, p, m)
     \/ \E a \in Agents, p \in Paths : RenewLock(a, p)
     \/ \E a \in Agents, p \in Paths : ReleaseLock(a, p)
 
@@ -411,9 +427,9 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 
 TypeOK ==
     /\ now \in Time
-    /\ lock \in [Paths -> LockRow]
+    /\ lock \in [Paths -> [Agents -> LockRow]]
     /\ fence \in Tokens
-    /\ grants \in Seq([path : Paths, token : Tokens])
+    /\ grants \in Seq([path : Paths, agent : Agents, token : Tokens])
     /\ Len(grants) <= MaxGrants
     /\ status \in [Tasks -> Statuses]
     /\ claimer \in [Tasks -> Agents \cup {NoAgent}]
@@ -428,35 +444,38 @@ TypeOK ==
     /\ ended \in [Tasks -> {"none"} \cup Terminal]
     /\ \A t \in Tasks : status[t] = "claimed" => claimer[t] \in Agents
 
-\* INV-LOCK-EXCL: no two live exclusive locks held by different agents cover
-\* a common path (a directory lock covers everything beneath it).  An agent's
-\* own nested locks do not conflict with each other.
+\* INV-LOCK-EXCL: two live locks of different agents that cover a common path
+\* (a directory lock covers everything beneath it) are both shared: an
+\* exclusive lock overlaps no other agent's live lock.  An agent's own nested
+\* locks do not conflict with each other.
 INV_LOCK_EXCL ==
-    \A p, q \in Paths :
-        (LockLive(p) /\ LockLive(q) /\ Overlap(p, q))
-            => lock[p].holder = lock[q].holder
+    \A p, q \in Paths, a, b \in Agents :
+        (a # b /\ LockLive(p, a) /\ LockLive(q, b) /\ Overlap(p, q))
+            => lock[p][a].mode = "shared" /\ lock[q][b].mode = "shared"
 
 \* INV-LOCK-FENCE: every grant's fencing token is strictly greater than that
-\* of every earlier grant of the same path (indeed of any overlapping path),
-\* and a held row carries the token of the latest grant of its path.
+\* of every earlier grant of the same path (indeed of any overlapping path,
+\* shared grants included), and a held row carries the token of the latest
+\* grant of its path to its agent.
 INV_LOCK_FENCE ==
     /\ \A i, j \in 1..Len(grants) :
           (i < j /\ Overlap(grants[i].path, grants[j].path))
              => grants[i].token < grants[j].token
-    /\ \A p \in Paths :
-          lock[p].holder # NoAgent =>
+    /\ \A p \in Paths, a \in Agents :
+          lock[p][a].mode # "none" =>
              \E i \in 1..Len(grants) :
-                /\ grants[i].path = p
-                /\ grants[i].token = lock[p].token
-                /\ \A j \in (i + 1)..Len(grants) : grants[j].path # p
+                /\ grants[i].path = p /\ grants[i].agent = a
+                /\ grants[i].token = lock[p][a].token
+                /\ \A j \in (i + 1)..Len(grants) :
+                      ~(grants[j].path = p /\ grants[j].agent = a)
 
 \* INV-LOCK-EXPIRY: a lock past its expiry is treated as absent -- it blocks
 \* no acquisition and can't be renewed -- with no action needed to remove it.
 INV_LOCK_EXPIRY ==
-    \A q \in Paths :
-        lock[q].expires <= now =>
-            /\ \A a \in Agents, p \in Paths : ~AcqBlocks(a, p, q)
-            /\ \A a \in Agents : ~RenewLockGuard(a, q)
+    \A q \in Paths, b \in Agents :
+        lock[q][b].expires <= now =>
+            /\ \A a \in Agents, p \in Paths, m \in Modes : ~AcqBlocks(a, p, m, q, b)
+            /\ ~RenewLockGuard(b, q)
 
 \* INV-CLAIM-UNIQ: a task is claimed by at most one agent at a time -- no two
 \* agents both hold an unexpired claim of it, and an agent that holds an
@@ -505,9 +524,9 @@ Safety ==
 -----------------------------------------------------------------------------
 (* Liveness *)
 
-\* The row at p blocks no agent from acquiring any path.
-LockReclaimable(p) ==
-    \A b \in Agents, q \in Paths : ~AcqBlocks(b, q, p)
+\* Agent a's row at p blocks no agent from acquiring any path in any mode.
+LockReclaimable(p, a) ==
+    \A b \in Agents, q \in Paths, m \in Modes : ~AcqBlocks(b, q, m, p, a)
 
 \* INV-RECLAIM: a claim or lock whose holder stops renewing becomes
 \* reclaimable after its TTL.  Renewal is bounded by the clock's horizon, so
@@ -518,7 +537,7 @@ LockReclaimable(p) ==
 \*     (Reclaim), or the task is settled (ExhaustAttempts, CancelTask).
 \* (One leads-to per path and per task: TLC checks a tableau branch for each.)
 INV_RECLAIM_LOCK ==      \* INV-RECLAIM, locks
-    \A p \in Paths : LockLive(p) ~> LockReclaimable(p)
+    \A p \in Paths, a \in Agents : LockLive(p, a) ~> LockReclaimable(p, a)
 
 INV_RECLAIM_CLAIM ==     \* INV-RECLAIM, claims
     /\ \A t \in Tasks :

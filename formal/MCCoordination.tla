@@ -66,7 +66,7 @@ MC_DeepDeps  == [t \in MC_DeepTasks |->
 \* first).
 LocksStart ==
     /\ now       = 0
-    /\ lock      = [p \in Paths |-> NoLock]
+    /\ lock      = [p \in Paths |-> [a \in Agents |-> NoLock]]
     /\ fence     = 0
     /\ grants    = << >>
     /\ status    = [t \in Tasks |-> "cancelled"]
@@ -84,10 +84,11 @@ LocksStart ==
 \* some agent a and one path p, at time 0.
 TasksStart ==
     /\ now       = 0
-    /\ lock      = [p \in Paths |-> NoLock]
+    /\ lock      = [p \in Paths |-> [a \in Agents |-> NoLock]]
     /\ fence     = MaxGrants
     /\ grants    = [i \in 1..MaxGrants |->
-                      [path |-> CHOOSE p \in Paths : TRUE, token |-> i]]
+                      [path |-> CHOOSE p \in Paths : TRUE,
+                       agent |-> CHOOSE a \in Agents : TRUE, token |-> i]]
     /\ status    = [t \in Tasks |-> "unsubmitted"]
     /\ claimer   = [t \in Tasks |-> NoAgent]
     /\ attempt   = [t \in Tasks |-> 0]

@@ -70,6 +70,7 @@ REQUIRED_MUTATIONS = {
     "AcqOverlap": "INV_LOCK_EXCL",  # directory-overlap check
     "TokenCheck": "INV_COMPLETE_OWNER",  # token check after reclaim
     "DepsCheck": "INV_DEPS",  # dependency check on claim
+    "ModesConflict": "INV_LOCK_EXCL",  # shared grants coexist, never with an exclusive one
 }
 
 SKIP_NO_JAR = "TLA2TOOLS_JAR not set: formal model check skipped"

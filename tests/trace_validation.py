@@ -3,7 +3,7 @@
 Every audit event whose mutation proceeded is a step; each must be a transition
 that formal/Coordination.tla allows from the state the earlier steps built:
 
-  AcquireLock(a, p)       no live lock of another agent overlaps p (shared+shared
+  AcquireLock(a, p, m)    no live lock of another agent overlaps p (shared+shared
                           excepted) and the token exceeds every earlier grant
                           overlapping p (INV-LOCK-EXCL, INV-LOCK-FENCE)
   RenewLock / ReleaseLock a holds a live lock on exactly p

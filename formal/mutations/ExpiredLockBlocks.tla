@@ -13,6 +13,6 @@
 (***************************************************************************)
 EXTENDS MCCoordination
 
-ExpiredLockBlocks_AcqLive(q) == TRUE
+ExpiredLockBlocks_AcqLive(q, b) == TRUE
 
 =============================================================================

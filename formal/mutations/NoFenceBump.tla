@@ -14,6 +14,6 @@
 EXTENDS MCCoordination
 
 NoFenceBump_GrantToken(a, p) == 
-    IF lock[p].holder = a THEN lock[p].token ELSE fence + 1
+    IF lock[p][a].mode # "none" THEN lock[p][a].token ELSE fence + 1
 
 =============================================================================
