@@ -125,16 +125,21 @@ class Bench:
 
     def lease_bare(self, clients: int) -> float:
         """The bare lower bound (bench/floors.py): the requirements' minimum work, one statement per call."""
-        return self._lease_statements(floors.LEASE_BARE, clients)
+        return self._lease_statements(floors.LEASE_BARE, clients, floors.BARE_SESSION)
 
-    def _lease_statements(self, statements: tuple[str, str], clients: int) -> float:
+    def _lease_statements(self, statements: tuple[str, str], clients: int, session: str = "") -> float:
         acquire, release = statements
 
+        def setup(c, i):
+            if session:
+                c.execute(session)
+            return i
+
         def op(c, i, n):
-            p = {"p": f"src/w{i}/f{n % 64}.py"}
+            p = {"p": f"src/w{i}/f{n % 64}.py", "h": f"x{i}"}
             c.execute(acquire, p, prepare=True)
             c.execute(release, p, prepare=True)
-        return rate(self.as_super(), lambda c, i: i, op, clients)
+        return rate(self.as_super(), setup, op, clients)
 
     def queue_full(self, clients: int) -> float:
         def op(c, i, n):
@@ -152,15 +157,20 @@ class Bench:
     def queue_bare(self, clients: int) -> float:
         """The bare lower bound (bench/floors.py): the requirements' minimum work, one statement per call."""
         return self._queue_statements(floors.QUEUE_BARE_SUBMIT, floors.QUEUE_BARE_CLAIM, floors.QUEUE_BARE_COMPLETE,
-                                      clients)
+                                      clients, floors.BARE_SESSION)
 
-    def _queue_statements(self, submit: str, claim: str, complete: str, clients: int) -> float:
+    def _queue_statements(self, submit: str, claim: str, complete: str, clients: int, session: str = "") -> float:
+        def setup(c, i):
+            if session:
+                c.execute(session)
+            return i
+
         def op(c, i, n):
             c.execute(submit, prepare=True)
             row = c.execute(claim, prepare=True).fetchone()
             if row and row[0] is not None:
                 c.execute(complete, {"id": row[0]}, prepare=True)
-        return rate(self.as_super(), lambda c, i: i, op, clients)
+        return rate(self.as_super(), setup, op, clients)
 
     def chain(self, clients: int, global_head: bool) -> float:
         """One hash-chained append per transaction: a global head row vs. a head per backend."""

@@ -13,6 +13,10 @@ one into a server-side PREPARE for the single-user backend.
   read the caller's policy row, count the conflicting live grants and the caller's
   live grants (profile limit), write the grant, advance a hash-chained audit head
   and insert the audit event (the columns and indexes of coord_private.audit_events).
+  Each client holds its grants as its own holder (`%(h)s`), as each pgcoord agent
+  does, and runs with enable_bitmapscan off, as pgcoord's hot functions do (a
+  bitmap scan never marks the dead index entries lease churn leaves, so the live-
+  grant count would walk all of them).
   It leaves out, in pgcoord's favour: path validation and normalisation, the
   ancestor and descendant anchors of the overlap search (only the exact path is
   looked up), the advisory locks that serialise overlapping acquires, the foreign
@@ -25,6 +29,8 @@ from __future__ import annotations
 import re
 
 AGENT = "x"  # the holder / submitter the superuser-run workloads write
+# Session setting of the bare lower bound: pgcoord's hot functions pin the same.
+BARE_SESSION = "SET enable_bitmapscan = off"
 
 DDL = """
 CREATE SCHEMA bench_floor;
@@ -101,13 +107,13 @@ SELECT pg_backend_pid(), head.seq, now(), 'x', '{operation}', {resource}, {allow
 LEASE_BARE = (
     _audited("acquire_lock", """
  busy AS (SELECT count(*) AS n FROM bench_floor.grants WHERE anchor = %(p)s AND expires_at > now()),
- mine AS (SELECT count(*) AS n FROM bench_floor.grants WHERE holder = 'x' AND expires_at > now()),
+ mine AS (SELECT count(*) AS n FROM bench_floor.grants WHERE holder = %(h)s AND expires_at > now()),
  m AS (INSERT INTO bench_floor.grants (path, anchor, holder, token, granted_at, expires_at)
-       SELECT %(p)s, %(p)s, 'x', nextval('bench_floor.tokens'), now(), now() + interval '60 s'
+       SELECT %(p)s, %(p)s, %(h)s, nextval('bench_floor.tokens'), now(), now() + interval '60 s'
          FROM pol, busy, mine WHERE pol.allowed AND busy.n = 0 AND mine.n < pol.max_live
        RETURNING true AS ok)""", "%(p)s", "pol.allowed"),
     _audited("release_lock", """
- m AS (DELETE FROM bench_floor.grants WHERE path = %(p)s AND holder = 'x' AND expires_at > now()
+ m AS (DELETE FROM bench_floor.grants WHERE path = %(p)s AND holder = %(h)s AND expires_at > now()
           AND (SELECT allowed FROM pol) RETURNING true AS ok)""", "%(p)s", "pol.allowed"),
 )
 
@@ -139,5 +145,5 @@ def as_prepare(name: str, statement: str) -> str:
         return f"${names.index(match.group(1)) + 1}"
 
     body = re.sub(r"%\((\w+)\)s", number, statement)
-    types = {"p": "text", "id": "bigint"}
+    types = {"p": "text", "h": "text", "id": "bigint"}
     return f"PREPARE {name}({', '.join(types[n] for n in names)}) AS {body}" if names else f"PREPARE {name} AS {body}"

@@ -63,6 +63,11 @@ def lease(i: int) -> list[str]:
     return [f"EXECUTE lease_acquire('{p}');", f"EXECUTE lease_release('{p}');"]
 
 
+def lease_bare_statements(i: int) -> list[str]:
+    p = f"src/w/f{i % 64}.py"
+    return [f"EXECUTE lease_acquire('{p}', 'x');", f"EXECUTE lease_release('{p}', 'x');"]
+
+
 def queue(i: int) -> list[str]:
     # claim and complete in one statement: the single-user backend has no client to carry the claim token
     return ["EXECUTE queue_submit;", "EXECUTE queue_claim_complete;"]
@@ -139,14 +144,16 @@ def main() -> int:
     try:
         counter = Counter(root)
         lease_floor = prepared(("lease_acquire", floors.LEASE_FLOOR[0]), ("lease_release", floors.LEASE_FLOOR[1]))
-        lease_bare = prepared(("lease_acquire", floors.LEASE_BARE[0]), ("lease_release", floors.LEASE_BARE[1]))
+        lease_bare = floors.BARE_SESSION + ";\n\n" + prepared(("lease_acquire", floors.LEASE_BARE[0]),
+                                                             ("lease_release", floors.LEASE_BARE[1]))
         queue_floor = prepared(("queue_submit", floors.QUEUE_FLOOR_SUBMIT), ("queue_claim", floors.QUEUE_FLOOR_CLAIM),
                                ("queue_complete", floors.QUEUE_FLOOR_COMPLETE))
-        queue_bare = prepared(("queue_submit", floors.QUEUE_BARE_SUBMIT), ("queue_claim", floors.QUEUE_BARE_CLAIM),
-                              ("queue_complete", floors.QUEUE_BARE_COMPLETE))
+        queue_bare = floors.BARE_SESSION + ";\n\n" + prepared(
+            ("queue_submit", floors.QUEUE_BARE_SUBMIT), ("queue_claim", floors.QUEUE_BARE_CLAIM),
+            ("queue_complete", floors.QUEUE_BARE_COMPLETE))
         runs = {
             "lease floor": (lease_floor, lease),
-            "lease bare lower bound": (lease_bare, lease),
+            "lease bare lower bound": (lease_bare, lease_bare_statements),
             "lease, no decision": (NO_DECISION + "\n\n" + PREPARED_LEASE, lease),
             "lease, native": (PREPARED_LEASE, lease),
             "queue floor": (queue_floor, queue_statements),
