@@ -32,6 +32,7 @@ bench: setup
 	@$(PGCOORD) deploy
 	@$(PY) -m bench
 	@$(PY) -m bench.instructions
+	@$(PY) -m bench.budget
 
 db-start: setup
 	@$(PGCOORD) db start

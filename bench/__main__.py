@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 import psycopg
 
-from bench import floors
+from bench import budget, floors
 from pgcoord import migrations
 from pgcoord.cli import DEFAULT_DB
 from pgcoord.cluster import default_cluster, with_dbname
@@ -296,17 +296,21 @@ def main() -> int:
                                       "('fsync', 'server_version')").fetchall())
         print(f"pgcoord bench: PostgreSQL {settings['server_version']}, fsync={settings['fsync']}, "
               f"{DURATION:.0f} s per figure, {os.cpu_count()} cores, psycopg {psycopg.__version__}")
+        wall: dict = {}  # sync -> kind -> clients -> ops/s, for bench/budget.py
         for sync in SYNC_MODES:
             b.sync = sync
             print(f"-- synchronous_commit={sync} on both sides"
                   + (" (the embedded database's setting: durable commits)" if sync == "on" else
                      " (no WAL flush wait: pgcoord's CPU cost against the floor's)"))
-            for clients in (1, 4):
-                print(line(f"lease acquire+release, {clients} conn", b.lease_full(clients), b.lease_floor(clients), 0.8,
-                           b.lease_bare(clients)))
-            for clients in (1, 4):
-                print(line(f"task submit+claim+complete, {clients} conn", b.queue_full(clients), b.queue_floor(clients),
-                           0.8, b.queue_bare(clients)))
+            for kind, what, measure in (("lease", "lease acquire+release", (b.lease_full, b.lease_floor, b.lease_bare)),
+                                        ("queue", "task submit+claim+complete",
+                                         (b.queue_full, b.queue_floor, b.queue_bare))):
+                for clients in (1, 4):
+                    full, floor, bare = (m(clients) for m in measure)
+                    print(line(f"{what}, {clients} conn", full, floor, 0.8, bare))
+                    wall.setdefault(sync, {}).setdefault(kind, {})[clients] = {"full": full, "floor": floor,
+                                                                                "bare": bare}
+        budget.save("wall", wall)
         b.sync = SYNC_MODES[-1]
         print(f"-- synchronous_commit={b.sync} from here on")
         g8 = b.chain(8, global_head=True)

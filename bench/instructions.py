@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import floors
+from bench import budget, floors
 from pgcoord import migrations
 from pgcoord.cluster import Cluster, with_dbname
 
@@ -166,6 +166,7 @@ def main() -> int:
             futures = {name: pool.submit(counter.per_repetition, name.replace(" ", "_").replace(",", ""), s, w)
                        for name, (s, w) in runs.items()}
             per = {name: f.result() for name, f in futures.items()}
+        budget.save("instructions", per)
         print(f"-- server instructions per operation (valgrind callgrind, single-user backend, {N} vs {5 * N} "
               "repetitions; deterministic)")
         for name in runs:
