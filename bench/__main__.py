@@ -19,8 +19,8 @@ library (psycopg 3, one statement per round trip, autocommit):
 Lease and queue run at synchronous_commit=on (the embedded database's durable
 setting) and at off (pgcoord's CPU cost), each against its own floor.
 Ratios are printed; nothing here asserts a time. The same ratios in server
-instructions, which do not move between runs, come from bench/instructions.py
-(`make bench` runs both).
+instructions, which do not move between runs, come from bench/instructions.py,
+and bench/budget.py sets the two side by side (`make bench` runs all three).
 """
 from __future__ import annotations
 
@@ -127,19 +127,23 @@ class Bench:
         """The bare lower bound (bench/floors.py): the requirements' minimum work, one statement per call."""
         return self._lease_statements(floors.LEASE_BARE, clients, floors.BARE_SESSION)
 
-    def _lease_statements(self, statements: tuple[str, str], clients: int, session: str = "") -> float:
-        acquire, release = statements
-
-        def setup(c, i):
+    @staticmethod
+    def _session(session: str) -> Callable[[psycopg.Connection, int], int]:
+        """Per-connection setup: run `session` (if any); the state is the connection's index."""
+        def setup(c: psycopg.Connection, i: int) -> int:
             if session:
                 c.execute(session)
             return i
+        return setup
+
+    def _lease_statements(self, statements: tuple[str, str], clients: int, session: str = "") -> float:
+        acquire, release = statements
 
         def op(c, i, n):
             p = {"p": f"src/w{i}/f{n % 64}.py", "h": f"x{i}"}
             c.execute(acquire, p, prepare=True)
             c.execute(release, p, prepare=True)
-        return rate(self.as_super(), setup, op, clients)
+        return rate(self.as_super(), self._session(session), op, clients)
 
     def queue_full(self, clients: int) -> float:
         def op(c, i, n):
@@ -160,17 +164,12 @@ class Bench:
                                       clients, floors.BARE_SESSION)
 
     def _queue_statements(self, submit: str, claim: str, complete: str, clients: int, session: str = "") -> float:
-        def setup(c, i):
-            if session:
-                c.execute(session)
-            return i
-
         def op(c, i, n):
             c.execute(submit, prepare=True)
             row = c.execute(claim, prepare=True).fetchone()
             if row and row[0] is not None:
                 c.execute(complete, {"id": row[0]}, prepare=True)
-        return rate(self.as_super(), setup, op, clients)
+        return rate(self.as_super(), self._session(session), op, clients)
 
     def chain(self, clients: int, global_head: bool) -> float:
         """One hash-chained append per transaction: a global head row vs. a head per backend."""

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 
-AGENT = "x"  # the holder / submitter the superuser-run workloads write
 # Session setting of the bare lower bound: pgcoord's hot functions pin the same.
 BARE_SESSION = "SET enable_bitmapscan = off"
 

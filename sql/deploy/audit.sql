@@ -65,13 +65,7 @@ AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to('pgcoord-audit-genesis:' ||
 COMMENT ON FUNCTION coord_private.audit_genesis(integer) IS 'the prev_hash of the first event of a chain';
 
 -- The canonical form: a JSON array of the fields as text. Built with json (not
--- jsonb) functions, so the context is rendered once and nothing is re-encoded; the
--- timestamp goes in as UTC without a zone, which JSON renders in ISO 8601 whatever
--- the session's TimeZone or DateStyle. Deterministic for these argument types,
--- hence IMMUTABLE (json_build_array is only STABLE in general, for settings that
--- none of these types reads).
--- PL/pgSQL, not SQL: an SQL body calling STABLE functions would not be inlined and
--- would be planned afresh for every event appended.
+-- jsonb) functions, so the context is rendered once and nothing is re-encoded.
 CREATE FUNCTION coord_private.audit_event_hash(
     p_prev_hash bytea, p_chain_id integer, p_seq bigint, p_occurred_at timestamptz,
     p_actor text, p_operation text, p_resource text, p_allowed boolean, p_proceeded boolean,
