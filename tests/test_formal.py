@@ -3,7 +3,7 @@
 - test_tlc_model_check runs formal/check.sh (TLC on the CI configuration with
   coverage, then every mutation must fail with its expected invariant); it is
   skipped when TLA2TOOLS_JAR is unset or names no file.
-- The other tests need no TLC: every invariant ID of DESIGN.md that concerns
+- The other tests need no TLC: every invariant ID of docs/invariants.md that concerns
   the state machine appears in formal/Coordination.tla (INV-LOCK-EXCL,
   INV-LOCK-FENCE, INV-LOCK-EXPIRY, INV-CLAIM-UNIQ, INV-COMPLETE-OWNER,
   INV-DEPS, INV-RECLAIM), the model's action names are the ones SQL comments
@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from .invariant_catalogue import invariants
+
 REPO = Path(__file__).resolve().parents[1]
 FORMAL = REPO / "formal"
 SPEC = FORMAL / "Coordination.tla"
@@ -27,18 +29,9 @@ MC_CFG = FORMAL / "MCCoordination.cfg"
 MUTATIONS = FORMAL / "mutations"
 MANIFEST = MUTATIONS / "mutations.tsv"
 CHECK_SH = FORMAL / "check.sh"
-DESIGN = Path(__file__).resolve().parents[1].parent / "shared" / "DESIGN.md"
 
-# Invariants of the database layer, not of the lock/claim state machine, so
-# the TLA+ model does not (and cannot usefully) express them:
-#   INV-BOUNDARY    privileges and "policy engine before any side effect" --
-#                   a property of the SQL functions and grants (pgTAP gate);
-#   INV-AUDIT-*     the audit trail's atomicity and hash chain (pgTAP/pytest);
-#   INV-TRUST       trust levels of agent profiles in policy decisions;
-#   INV-POLICY-EQ   native vs Cedar engine equivalence (differential tests);
-#   INV-RLS         row-level security on private tables (pgTAP).
-DB_LAYER_ONLY = {"INV-BOUNDARY", "INV-TRUST", "INV-POLICY-EQ", "INV-RLS"}
-DB_LAYER_ONLY_PREFIXES = ("INV-AUDIT-",)
+# Which invariants the model states is a column of docs/invariants.md ("TLA+"):
+# privileges, policies, audit and catalogue rules live only at the database layer.
 
 # The actions of Next, by the names SQL comments, pgTAP/pytest tests and the
 # hypothesis state machine cite.
@@ -83,15 +76,6 @@ def _spec_text() -> str:
 def _defined(text: str, name: str) -> bool:
     """Whether `name` is defined at the start of a line (`Name ==`, `Name(x) ==`)."""
     return re.search(rf"^{re.escape(name)}\s*(\([^)]*\))?\s*==", text, re.M) is not None
-
-
-def _design_ids() -> list[str]:
-    ids = re.findall(r"^\|\s*(INV-[A-Z0-9-]+)\s*\|", DESIGN.read_text(encoding="utf-8"), re.M)
-    return list(dict.fromkeys(ids))
-
-
-def _modelled(inv_id: str) -> bool:
-    return inv_id not in DB_LAYER_ONLY and not inv_id.startswith(DB_LAYER_ONLY_PREFIXES)
 
 
 def _manifest() -> list[dict[str, str]]:
@@ -182,18 +166,15 @@ def test_check_sh_skips_without_jar(tmp_path):
 # ------------------------------------------------------------ traceability
 
 
-def test_design_invariant_ids_in_model():
-    """Every invariant ID of DESIGN.md except the database-layer ones appears
-    in formal/Coordination.tla, next to the operator that states it."""
-    if not DESIGN.is_file():
-        pytest.skip(f"{DESIGN} not found: cannot read the invariant IDs")
-    ids = _design_ids()
-    modelled = [i for i in ids if _modelled(i)]
-    assert len(modelled) >= 7, f"too few invariant IDs parsed from {DESIGN}: {ids}"
+def test_catalogued_invariants_in_model():
+    """Every proven invariant of docs/invariants.md with a TLA+ operator appears in
+    formal/Coordination.tla, defined under that name next to its ID."""
+    modelled = [r for r in invariants() if r.proven and r.tla]
+    assert len(modelled) >= 7, f"too few modelled invariants in docs/invariants.md: {modelled}"
     spec = _spec_text()
-    missing = [i for i in modelled if i not in spec]
+    missing = [r.id for r in modelled if r.id not in spec]
     assert not missing, f"invariant IDs missing from formal/Coordination.tla: {missing}"
-    undefined = [i for i in modelled if not _defined(spec, i.replace("-", "_"))]
+    undefined = [r.tla for r in modelled if not _defined(spec, r.tla)]
     assert not undefined, f"no operator named after these IDs: {undefined}"
 
 

@@ -99,10 +99,10 @@ def provision(admin_dsn: str, prefix: str = "pgcoord_test", *, test_clock: bool 
 
 # -- suite runners ---------------------------------------------------------
 
-def run_pgtap(admin_dsn: str) -> int:
-    """Deploy into a fresh database and run pg_prove over pgtap/."""
+def run_pgtap(admin_dsn: str, only: list[str] | None = None) -> int:
+    """Deploy into a fresh database and run pg_prove over pgtap/ (or only the files named)."""
     root = project_root()
-    files = sorted(str(p) for p in (root / "pgtap").glob("*.sql"))
+    files = [str(Path(f).resolve()) for f in only] if only else sorted(str(p) for p in (root / "pgtap").glob("*.sql"))
     if not files:
         print("pgtap: no test files in pgtap/", file=sys.stderr)
         return 1
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_formal()
         with test_server() as admin_dsn:
             if what == "pgtap":
-                return run_pgtap(admin_dsn)
+                return run_pgtap(admin_dsn, argv)
             if what == "pytest":
                 return run_pytest(admin_dsn, argv)
             if what == "run-all":
