@@ -5,7 +5,7 @@
 -- inside this transaction, re-run the same gate and expect to see each one; the
 -- final ROLLBACK removes them.
 BEGIN;
-SELECT plan(27);
+SELECT plan(32);
 
 -- FLOOR: the number of coord functions that write. RAISE IT whenever the plan adds a
 -- mutation function, so the gate can never pass on fewer writers than the plan defines.
@@ -18,7 +18,7 @@ SELECT plan(27);
 
 -- ---------------------------------------------------------------- the deployed schema
 SELECT is_empty($$ SELECT function::text, kind, detail FROM tests.boundary_offenders() $$,
-    'INV-BOUNDARY: the catalog gate reports no offender (hook before first write, no stray write grant, pinned search_path, comments, plpgsql_check clean)');
+    'INV-BOUNDARY, INV-DEFINER: the catalog gate reports no offender (hook before first write, no stray write grant, search_path pg_catalog, pg_temp, no session setting, no advisory lock, lock_timeout pinned, no TEMPORARY for agents, comments, plpgsql_check clean)');
 
 SELECT cmp_ok((SELECT count(*)::integer FROM tests.writer_functions() WHERE schema = 'coord'),
               '>=', :min_coord_writers,
@@ -67,7 +67,7 @@ SET LOCAL ROLE coord_owner;
 
 -- (a) a writer that skips the hook
 CREATE FUNCTION coord.offender_skip_hook() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
 BEGIN
     INSERT INTO coord_private.sessions (agent, label) VALUES (session_user, 'no hook');
 END
@@ -76,7 +76,7 @@ COMMENT ON FUNCTION coord.offender_skip_hook() IS 'pgTAP offender (a): writes wi
 
 -- (a') the hook only in a comment: comments are stripped before the analysis
 CREATE FUNCTION coord.offender_hook_in_comment() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
 BEGIN
     -- v := coord_private.authorize('register_session', 'x');
     /* PERFORM coord_private.authorize('register_session', 'x'); */
@@ -87,14 +87,14 @@ COMMENT ON FUNCTION coord.offender_hook_in_comment() IS 'pgTAP offender (a''): t
 
 -- (b) a private writing helper, called by a coord function without the hook
 CREATE FUNCTION coord_private.offender_helper(p_label text) RETURNS void
-LANGUAGE plpgsql SET search_path = '' AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     INSERT INTO coord_private.sessions (agent, label) VALUES (session_user, p_label);
 END
 $$;
 COMMENT ON FUNCTION coord_private.offender_helper(text) IS 'pgTAP offender (b): a helper that writes without the hook';
 CREATE FUNCTION coord.offender_via_helper() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
 BEGIN
     PERFORM coord_private.offender_helper('through a helper');
 END
@@ -106,9 +106,31 @@ CREATE FUNCTION coord_private.offender_unpinned() RETURNS integer
 LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;
 COMMENT ON FUNCTION coord_private.offender_unpinned() IS 'pgTAP offender (c): no SET search_path';
 
+-- (k) INV-DEFINER: a search path pinned to '' (which searches pg_temp first), on a
+-- definer and on a plain function a definer may call
+CREATE FUNCTION coord_private.offender_empty_path() RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = '' SET lock_timeout = '10s' AS $$ SELECT 1 $$;
+CREATE FUNCTION coord_private.offender_temp_first() RETURNS integer
+LANGUAGE sql SET search_path = pg_temp, pg_catalog AS $$ SELECT 1 $$;
+
+-- (l) INV-DEFINER: a decision steered by a setting the caller can SET
+CREATE FUNCTION coord_private.offender_reads_setting() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.current_setting('coord_private.audit_retention', true) = 'on' $$;
+
+-- (m) INV-DEFINER: an advisory lock, whose key any session can take first
+CREATE FUNCTION coord_private.offender_advisory() RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.pg_advisory_xact_lock(1885570817, 42) $$;
+
+-- (n) INV-DEFINER: a coord definer that may wait for a lock forever
+CREATE FUNCTION coord.offender_waits_forever() RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ SELECT 1 $$;
+COMMENT ON FUNCTION coord.offender_waits_forever() IS 'pgTAP offender (n): no lock_timeout';
+
 -- (e) a writer that calls the hook only after its write
 CREATE FUNCTION coord.offender_hook_after_write() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
 DECLARE
     v coord_private.verdict;
 BEGIN
@@ -120,7 +142,7 @@ COMMENT ON FUNCTION coord.offender_hook_after_write() IS 'pgTAP offender (e): th
 
 -- (f) dynamic SQL: invisible to the dependency report, so the gate fails closed
 CREATE FUNCTION coord.offender_dynamic_sql() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
 BEGIN
     EXECUTE pg_catalog.format('INSERT INTO coord_private.%I (agent) VALUES ($1)', 'sessions') USING session_user;
 END
@@ -129,9 +151,9 @@ COMMENT ON FUNCTION coord.offender_dynamic_sql() IS 'pgTAP offender (f): dynamic
 
 -- (g) a coord function without a comment, and (h) one plpgsql_check rejects
 CREATE FUNCTION coord.offender_no_comment() RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$ SELECT 1 $$;
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$ SELECT 1 $$;
 CREATE FUNCTION coord_private.offender_broken() RETURNS integer
-LANGUAGE plpgsql STABLE SET search_path = '' AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN (SELECT s.no_such_column FROM coord_private.settings s);
 END
@@ -140,7 +162,7 @@ COMMENT ON FUNCTION coord_private.offender_broken() IS 'pgTAP offender (h): refe
 
 -- positive controls: the hook first (directly, or inside the one private helper)
 CREATE FUNCTION coord.control_hooked(p_label text) RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
 DECLARE
     v coord_private.verdict;
 BEGIN
@@ -153,7 +175,7 @@ END
 $$;
 COMMENT ON FUNCTION coord.control_hooked(text) IS 'pgTAP control: authorize, then write';
 CREATE FUNCTION coord_private.control_hooked_helper(p_label text) RETURNS boolean
-LANGUAGE plpgsql SET search_path = '' AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v coord_private.verdict;
 BEGIN
@@ -166,7 +188,7 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.control_hooked_helper(text) IS 'pgTAP control: a helper that authorizes before writing';
 CREATE FUNCTION coord.control_via_hooked_helper() RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
 BEGIN
     RETURN coord_private.control_hooked_helper('through a hooked helper');
 END
@@ -178,11 +200,13 @@ RESET ROLE;
 GRANT INSERT ON coord_private.sessions TO coord_agent;
 GRANT UPDATE (label) ON coord_private.sessions TO coord_admin;
 GRANT DELETE ON coord.my_sessions TO PUBLIC;
+-- (o) INV-DEFINER: TEMPORARY on the database for the agents' group role
+DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO coord_agent', current_database()); END $$;
 -- (i) a pgcoord group role that can act as the owner
 GRANT coord_owner TO coord_auditor;
 -- (j) a function not owned by coord_owner (created by the superuser running the test)
 CREATE FUNCTION coord_private.offender_foreign_owner() RETURNS integer
-LANGUAGE sql SET search_path = '' AS $$ SELECT 1 $$;
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$ SELECT 1 $$;
 
 -- One run of the same gate over the mutated catalog.
 CREATE TEMP TABLE t01_offenders ON COMMIT DROP AS SELECT * FROM tests.boundary_offenders();
@@ -220,6 +244,18 @@ SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE kind = 'owner_membership' AN
 SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord_private.offender_foreign_owner()'::regprocedure AND kind = 'foreign_owner'),
     'INV-BOUNDARY (self-mutation j): a function not owned by coord_owner is reported');
 
+SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord_private.offender_empty_path()'::regprocedure AND kind = 'unpinned_search_path')
+      AND EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord_private.offender_temp_first()'::regprocedure AND kind = 'unpinned_search_path'),
+    'INV-DEFINER (self-mutation k): a search path pinned to '''' or with pg_temp first is reported, on a definer and on a plain function');
+SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord_private.offender_reads_setting()'::regprocedure AND kind = 'session_setting'),
+    'INV-DEFINER (self-mutation l): reading a setting the caller can SET is reported');
+SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord_private.offender_advisory()'::regprocedure AND kind = 'advisory_lock'),
+    'INV-DEFINER (self-mutation m): an advisory lock is reported');
+SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord.offender_waits_forever()'::regprocedure AND kind = 'unbounded_lock_wait'),
+    'INV-DEFINER (self-mutation n): a coord definer without a pinned lock_timeout is reported');
+SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE kind = 'agent_temporary' AND detail LIKE 'coord_agent may create temporary objects in %'),
+    'INV-DEFINER (self-mutation o): TEMPORARY on the database for coord_agent is reported');
+
 SELECT is_empty($$ SELECT * FROM t01_offenders WHERE function = 'coord.control_hooked(text)'::regprocedure $$,
     'INV-BOUNDARY (control): a coord function that calls authorize and then writes is not reported');
 SELECT ok(EXISTS (SELECT 1 FROM t01_writers WHERE fn = 'coord.control_hooked(text)'::regprocedure AND writes_directly),
@@ -236,6 +272,8 @@ SELECT ok(EXISTS (SELECT 1 FROM t01_writers WHERE fn = 'coord.control_via_hooked
 SET LOCAL ROLE coord_owner;
 DROP FUNCTION coord.offender_skip_hook(), coord.offender_hook_in_comment(), coord.offender_via_helper(),
     coord_private.offender_helper(text), coord_private.offender_unpinned(), coord.offender_hook_after_write(),
+    coord_private.offender_empty_path(), coord_private.offender_temp_first(), coord_private.offender_reads_setting(),
+    coord_private.offender_advisory(), coord.offender_waits_forever(),
     coord.offender_dynamic_sql(), coord.offender_no_comment(), coord_private.offender_broken(),
     coord.control_hooked(text), coord.control_via_hooked_helper(), coord_private.control_hooked_helper(text);
 RESET ROLE;
@@ -244,6 +282,7 @@ REVOKE INSERT ON coord_private.sessions FROM coord_agent;
 REVOKE UPDATE (label) ON coord_private.sessions FROM coord_admin;
 REVOKE DELETE ON coord.my_sessions FROM PUBLIC;
 REVOKE coord_owner FROM coord_auditor;
+DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM coord_agent', current_database()); END $$;
 SELECT is_empty($$ SELECT function::text, kind, detail FROM tests.boundary_offenders() $$,
     'INV-BOUNDARY: with the offenders removed again the gate is clean');
 

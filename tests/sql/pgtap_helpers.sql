@@ -532,8 +532,10 @@ AS $$
      WHERE f.item = 'hook_op'
 $$;
 
--- SECURITY DEFINER functions of coord and coord_private whose search_path is not
--- pinned to '' or pg_catalog, pg_temp.
+-- Functions of coord and coord_private whose search path could resolve an
+-- agent's object (INV-DEFINER): a SECURITY DEFINER without a pinned search_path,
+-- and any function pinning one other than exactly `pg_catalog, pg_temp`. An empty
+-- path is not safe: PostgreSQL then searches pg_temp first for relations and types.
 CREATE OR REPLACE FUNCTION tests.unpinned_definers()
 RETURNS SETOF regprocedure
 LANGUAGE sql STABLE
@@ -542,9 +544,50 @@ AS $$
     SELECT p.oid::regprocedure
       FROM pg_proc p
      WHERE p.pronamespace IN ('coord'::regnamespace, 'coord_private'::regnamespace)
-       AND p.prosecdef
-       AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg
-                        WHERE cfg ~ '^search_path=(""|''''|pg_catalog,\s*pg_temp)$')
+       AND CASE WHEN EXISTS (SELECT 1 FROM unnest(p.proconfig) cfg WHERE cfg LIKE 'search_path=%')
+                THEN NOT 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)
+                ELSE p.prosecdef END
+$$;
+
+-- Reads or writes of a session setting in a coord/coord_private function
+-- (INV-DEFINER): every current_setting/set_config call whose setting is not one
+-- of the few a caller cannot use to mislead pgcoord. transaction_isolation is the
+-- real isolation level of the caller's transaction (pgcoord refuses all but READ
+-- COMMITTED); server_version_num cannot be SET. Comments are ignored, string
+-- literals read (the setting's name is one).
+CREATE OR REPLACE FUNCTION tests.session_setting_uses()
+RETURNS TABLE (fn regprocedure, call text)
+LANGUAGE sql STABLE
+SET search_path = 'pg_catalog'
+AS $$
+    SELECT p.oid::regprocedure, m[1]
+      FROM pg_proc p
+     CROSS JOIN LATERAL regexp_matches(tests.mask_source(p.prosrc, false),
+                                       '((?:current_setting|set_config)\s*\([^,)]*)', 'gi') m
+     WHERE p.pronamespace IN ('coord'::regnamespace, 'coord_private'::regnamespace)
+       AND m[1] !~* '\(\s*''(transaction_isolation|server_version_num)''\s*$'
+$$;
+
+-- Roles that can create temporary objects in this database although they are
+-- PUBLIC, a pgcoord group role or a (non-superuser) member of one (INV-DEFINER).
+CREATE OR REPLACE FUNCTION tests.temporary_holders()
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = 'pg_catalog'
+AS $$
+    SELECT 'PUBLIC'
+     WHERE EXISTS (SELECT 1 FROM pg_database d,
+                          aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+                    WHERE d.datname = current_database() AND a.grantee = 0 AND a.privilege_type = 'TEMPORARY')
+    UNION ALL
+    SELECT r.rolname::text
+      FROM pg_roles r
+     WHERE NOT r.rolsuper
+       AND (r.rolname IN ('coord_agent', 'coord_admin', 'coord_auditor')
+            OR pg_has_role(r.oid, 'coord_agent', 'MEMBER')
+            OR pg_has_role(r.oid, 'coord_admin', 'MEMBER')
+            OR pg_has_role(r.oid, 'coord_auditor', 'MEMBER'))
+       AND has_database_privilege(r.oid, current_database(), 'TEMPORARY')
 $$;
 
 -- Every violation of INV-BOUNDARY the catalog shows (none on a sound deploy).
@@ -559,7 +602,12 @@ $$;
 --                         on a relation (or column) of coord or coord_private
 --   foreign_owner         a relation or function of coord/coord_private not owned by coord_owner
 --   owner_membership      a pgcoord group role (or a member of one) that can act as coord_owner
---   unpinned_search_path  a SECURITY DEFINER function without a pinned search_path
+--   unpinned_search_path  a SECURITY DEFINER function without a pinned search_path, or any function
+--                         pinning one other than `pg_catalog, pg_temp` (INV-DEFINER)
+--   session_setting       current_setting/set_config of a setting a session can SET (INV-DEFINER)
+--   advisory_lock         an advisory lock, whose key any session can take first (INV-DEFINER)
+--   unbounded_lock_wait   a coord SECURITY DEFINER without lock_timeout pinned (INV-DEFINER)
+--   agent_temporary       PUBLIC, a pgcoord group role or a member with TEMPORARY on the database (INV-DEFINER)
 --   missing_comment       a coord function without COMMENT
 --   plpgsql_check_error   plpgsql_check reports an error (or could not check the function)
 CREATE OR REPLACE FUNCTION tests.boundary_offenders()
@@ -672,9 +720,29 @@ BEGIN
 
     RETURN QUERY
     SELECT u.u, 'unpinned_search_path',
-           'SECURITY DEFINER with ' || coalesce((SELECT array_to_string(p.proconfig, ', ') FROM pg_proc p WHERE p.oid = u.u),
-                                              'no SET search_path')
+           CASE WHEN (SELECT p.prosecdef FROM pg_proc p WHERE p.oid = u.u) THEN 'SECURITY DEFINER with ' ELSE 'pinned ' END
+           || coalesce((SELECT array_to_string(p.proconfig, ', ') FROM pg_proc p WHERE p.oid = u.u), 'no SET search_path')
       FROM tests.unpinned_definers() u;
+
+    RETURN QUERY
+    SELECT s.fn, 'session_setting', s.call || ' ...): a setting the caller can SET must not steer pgcoord'
+      FROM tests.session_setting_uses() s;
+
+    RETURN QUERY
+    SELECT p.oid::regprocedure, 'advisory_lock', 'takes an advisory lock, a key any session can hold first'
+      FROM pg_proc p
+     WHERE p.pronamespace IN ('coord'::regnamespace, 'coord_private'::regnamespace)
+       AND tests.mask_source(p.prosrc) ~* 'pg_(try_)?advisory';
+
+    RETURN QUERY
+    SELECT p.oid::regprocedure, 'unbounded_lock_wait', 'SECURITY DEFINER without SET lock_timeout = ''10s'''
+      FROM pg_proc p
+     WHERE p.pronamespace = 'coord'::regnamespace AND p.prosecdef
+       AND NOT 'lock_timeout=10s' = ANY (coalesce(p.proconfig, '{}'));
+
+    RETURN QUERY
+    SELECT NULL::regprocedure, 'agent_temporary', t || ' may create temporary objects in ' || current_database()
+      FROM tests.temporary_holders() t;
 
     RETURN QUERY
     SELECT p.oid::regprocedure, 'missing_comment', 'a coord function must carry COMMENT ON FUNCTION'
