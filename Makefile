@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 PGCOORD := .venv/bin/pgcoord
 
-.PHONY: setup demo test pgtap pytest formal bench clean db-start db-stop
+.PHONY: setup demo test pgtap isolation pytest formal bench clean db-start db-stop
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -14,12 +14,16 @@ demo: setup
 	@$(PGCOORD) deploy
 	@$(PY) -m pgcoord.demo
 
-# Every suite: pgTAP, then pytest, then the formal model check.
+# Every suite: pgTAP, the isolation specs, the formal model check, then pytest.
 test: setup
 	@$(PY) -m pgcoord.testing run-all
 
 pgtap: setup
 	@$(PY) -m pgcoord.testing pgtap
+
+# PostgreSQL's isolation tester over isolation/specs (forced interleavings of races).
+isolation: setup
+	@$(PY) -m pgcoord.testing isolation
 
 pytest: setup
 	@$(PY) -m pgcoord.testing pytest

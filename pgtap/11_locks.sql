@@ -7,7 +7,7 @@
 -- Expiry and fencing are in 12_lock_fencing_expiry.sql; malformed paths in
 -- 10_paths.sql; READ COMMITTED (PC015) in 17_isolation.sql.
 BEGIN;
-SELECT plan(176);
+SELECT plan(177);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
@@ -40,8 +40,12 @@ SELECT is((tests.res('a1') ->> 'token')::bigint,
           (SELECT l.token FROM coord_private.locks l WHERE l.path = 'src/api/users.py' AND l.holder = 't11_alice'),
           'INV-LOCK-FENCE AcquireLock: the grant returns the fencing token of its lock row');
 SELECT ok((tests.res('a1') ->> 'token') IS NOT NULL, 'INV-LOCK-FENCE AcquireLock: the grant returns a non-NULL token');
-SELECT is((tests.res('a1') ->> 'expires_at')::timestamptz, coord_private.current_time() + interval '60 s',
-          'INV-LOCK-EXPIRY AcquireLock: the grant returns its expiry, the database clock + ttl');
+SELECT is((tests.res('a1') ->> 'expires_at')::timestamptz,
+          (SELECT l.granted_at + interval '60 s' FROM coord_private.locks l WHERE l.path = 'src/api/users.py' AND l.holder = 't11_alice'),
+          'INV-LOCK-EXPIRY AcquireLock: the grant returns its expiry, the database clock at the grant + ttl');
+SELECT ok((SELECT l.granted_at FROM coord_private.locks l WHERE l.path = 'src/api/users.py' AND l.holder = 't11_alice')
+              BETWEEN now() AND ((tests.event('a1')).context ->> 'at')::timestamptz,
+          'INV-LOCK-EXPIRY AcquireLock: the grant is stamped with the clock read during the call, no later than its decision');
 SELECT is((SELECT format('%s %s %s %s %s', l.kind, l.anchor, l.mode, l.holder, l.expires_at - l.granted_at)
              FROM coord_private.locks l WHERE l.path = 'src/api/users.py'),
           'file src/api/ exclusive t11_alice 00:01:00',
@@ -118,9 +122,9 @@ SELECT is(tests.call('s4', 't11_olga', $$SELECT * FROM coord.acquire_lock('share
 SELECT is(tests.verdict('s4'),
           'refused lock_held_by_other | 1 event: acquire_lock by t11_olga allowed=true proceeded=false reason=lock_held_by_other mode=enforce',
           'INV-AUDIT-COMPLETE AcquireLock: the refusal of an exclusive over shared locks is its single audit event');
-SELECT is((SELECT array_agg(h ->> 'holder' ORDER BY (h ->> 'expires_at')::timestamptz, h ->> 'holder')
-             FROM jsonb_array_elements(tests.res('s4') -> 'holders') h),
-          ARRAY['t11_alice', 't11_carol', 't11_bob'],
+SELECT is((SELECT array_agg(h ->> 'holder' ORDER BY k) FROM jsonb_array_elements(tests.res('s4') -> 'holders') WITH ORDINALITY AS x(h, k)),
+          (SELECT array_agg(l.holder ORDER BY l.expires_at, l.holder) FROM coord_private.locks l
+            WHERE l.path IN ('shared/cfg.yaml', 'shared/**') AND l.holder IN ('t11_alice', 't11_bob', 't11_carol')),
           'INV-LOCK-EXCL AcquireLock: the refusal lists every shared holder (three), earliest expiry first');
 SELECT is(tests.res('s4') -> 'holders' -> -1 ->> 'expires_at',
           (SELECT to_jsonb(l.expires_at) #>> '{}' FROM coord_private.locks l WHERE l.holder = 't11_bob' AND l.path = 'shared/cfg.yaml'),
@@ -167,11 +171,13 @@ SELECT is(tests.call('w1', 't11_alice', $$SELECT * FROM coord.renew_lock('src/ap
 SELECT is(tests.verdict('w1'),
           'ok allowed | 1 event: renew_lock by t11_alice allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE RenewLock: the renewal wrote exactly one audit event');
-SELECT is(format('%s %s', tests.res('w1') ->> 'token', ((tests.res('w1') ->> 'expires_at')::timestamptz = coord_private.current_time() + interval '300 s')::text),
+SELECT is(format('%s %s', tests.res('w1') ->> 'token',
+                 ((tests.res('w1') ->> 'expires_at')::timestamptz - interval '300 s'
+                     BETWEEN now() AND ((tests.event('w1')).context ->> 'at')::timestamptz)::text),
           (tests.res('r1') ->> 'token') || ' true',
-          'INV-LOCK-FENCE RenewLock: a renewal keeps the token and returns the new expiry (now + ttl)');
+          'INV-LOCK-FENCE RenewLock: a renewal keeps the token and returns the new expiry (the clock during the call + ttl)');
 SELECT is((SELECT l.expires_at FROM coord_private.locks l WHERE l.path = 'src/api/users.py'),
-          coord_private.current_time() + interval '300 s', 'INV-RECLAIM RenewLock: the lock row carries the new expiry');
+          (tests.res('w1') ->> 'expires_at')::timestamptz, 'INV-RECLAIM RenewLock: the lock row carries the new expiry');
 
 SELECT is(tests.call('w2', 't11_bob', $$SELECT * FROM coord.renew_lock('src/api/users.py', '600 s')$$) ->> 'reason', 'lock_not_held',
           'INV-LOCK-EXCL RenewLock: another agent cannot renew the lease → lock_not_held');
@@ -188,7 +194,7 @@ SELECT is(tests.verdict('w5'),
           'refused limit_exceeded | 1 event: renew_lock by t11_alice allowed=false proceeded=false reason=limit_exceeded mode=enforce',
           'INV-AUDIT-COMPLETE RenewLock: the denied renewal is its single audit event (denied by policy)');
 SELECT is((SELECT l.expires_at FROM coord_private.locks l WHERE l.path = 'src/api/users.py'),
-          coord_private.current_time() + interval '300 s', 'INV-LOCK-EXCL RenewLock: the refused renewals left the lease unchanged');
+          (tests.res('w1') ->> 'expires_at')::timestamptz, 'INV-LOCK-EXCL RenewLock: the refused renewals left the lease unchanged');
 
 -- ---------------------------------------------------------------- release
 SELECT is(tests.call('e1', 't11_bob', $$SELECT * FROM coord.release_lock('src/api/users.py')$$) ->> 'reason', 'lock_not_held',

@@ -9,7 +9,7 @@
 -- their tests are filed under INV-CLAIM-UNIQ (one unit of work is one task, and
 -- a claim takes exactly one claimable task: the best one).
 BEGIN;
-SELECT plan(112);
+SELECT plan(113);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
@@ -99,7 +99,8 @@ SELECT is(tests.verdict('c1'),
           'ok allowed | 1 event: claim_task by t13_w1 allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE ClaimTask: the claim wrote exactly one audit event');
 SELECT is(format('token=%s attempt=%s expires=%s', tests.res('c1') ->> 'claim_token', tests.res('c1') ->> 'attempt',
-                 ((tests.res('c1') ->> 'claim_expires_at')::timestamptz = coord_private.current_time() + interval '5 minutes')::text),
+                 ((tests.res('c1') ->> 'claim_expires_at')::timestamptz - interval '5 minutes'
+                     BETWEEN now() AND ((tests.event('c1')).context ->> 'at')::timestamptz)::text),
           'token=1 attempt=1 expires=true',
           'INV-COMPLETE-OWNER ClaimTask: the claim returns claim_token = attempt = 1 and expires after the default lease (5 minutes)');
 SELECT is((SELECT format('%s %s %s %s', t.status, t.claimed_by, t.claim_token, t.attempts) FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s4')),
@@ -212,9 +213,11 @@ SELECT is(tests.call('n1', 't13_w1', format('SELECT * FROM coord.renew_claim(%s,
 SELECT is(tests.verdict('n1'),
           'ok allowed | 1 event: renew_claim by t13_w1 allowed=true proceeded=true reason=allowed mode=enforce',
           'INV-AUDIT-COMPLETE RenewClaim: the renewal wrote exactly one audit event');
-SELECT is((SELECT t.claim_expires_at FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s2')),
-          coord_private.current_time() + interval '10 minutes', 'INV-RECLAIM RenewClaim: the claim now expires 10 minutes from now');
-SELECT is((tests.res('n1') ->> 'claim_expires_at')::timestamptz, coord_private.current_time() + interval '10 minutes',
+SELECT ok((SELECT t.claim_expires_at - interval '10 minutes' FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s2'))
+              BETWEEN ((tests.event('n1')).context ->> 'at')::timestamptz AND coord_private.current_time(),
+          'INV-RECLAIM RenewClaim: the claim now expires 10 minutes after the renewal''s decision');
+SELECT is((tests.res('n1') ->> 'claim_expires_at')::timestamptz,
+          (SELECT t.claim_expires_at FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s2')),
           'INV-RECLAIM RenewClaim: the renewal returns the new expiry');
 SELECT is(tests.call('n2', 't13_w2', format('SELECT * FROM coord.renew_claim(%s, 1, ''20 minutes'')', pg_temp.tid('s2'))) ->> 'reason', 'not_claim_owner',
           'INV-COMPLETE-OWNER RenewClaim: another agent with the right token → not_claim_owner');
@@ -229,7 +232,7 @@ SELECT is(tests.verdict('n4'),
           'refused limit_exceeded | 1 event: renew_claim by t13_w1 allowed=false proceeded=false reason=limit_exceeded mode=enforce',
           'INV-AUDIT-COMPLETE RenewClaim: the denial is its single audit event');
 SELECT is((SELECT t.claim_expires_at FROM coord_private.tasks t WHERE t.task_id = pg_temp.tid('s2')),
-          coord_private.current_time() + interval '10 minutes', 'INV-COMPLETE-OWNER RenewClaim: the refused renewals left the claim''s expiry unchanged');
+          (tests.res('n1') ->> 'claim_expires_at')::timestamptz, 'INV-COMPLETE-OWNER RenewClaim: the refused renewals left the claim''s expiry unchanged');
 
 -- ---------------------------------------------------------------- expiry and reclaim
 SELECT is(tests.call('r0', 't13_sub', $$SELECT * FROM coord.submit_task('t13.r', 'to be reclaimed')$$) ->> 'reason', 'allowed',
@@ -244,8 +247,10 @@ SELECT is(tests.call('r2', 't13_w5', $$SELECT * FROM coord.claim_task(ARRAY['t13
           'INV-CLAIM-UNIQ ClaimTask: before the lease runs out nobody else can claim it');
 
 DO $$ BEGIN PERFORM tests.advance_clock('61 s'); END $$;
-SELECT is(coord_private.current_time() - now(), interval '61 s',
+SELECT is((SELECT c.shift FROM tests.clock_offset c), interval '61 s',
           'INV-RECLAIM: pgcoord''s clock now runs 61 s ahead (the test clock; nothing is reaped)');
+SELECT ok(coord_private.current_time() - pg_catalog.clock_timestamp() BETWEEN interval '61 s' - interval '1 ms' AND interval '61 s' + interval '1 ms',
+          'INV-LOCK-EXPIRY: the clock pgcoord judges by is the time of the call plus the offset');
 
 SELECT is((SELECT format('%s %s', t.status, coalesce(t.claimed_by, 'nobody')) FROM coord.tasks t WHERE t.task_id = pg_temp.tid('r0')),
           'pending nobody', 'INV-RECLAIM: coord.tasks shows the expired claim as pending and unclaimed (no reap ran)');
@@ -315,7 +320,7 @@ SELECT is(tests.call('x1', 't13_w2', $$SELECT * FROM coord.claim_task(ARRAY['t13
 -- Reads through the agent-facing view.
 SELECT is(tests.sqlstate_as('t13_w1', 'SELECT * FROM coord.tasks'), NULL,
           'INV-RLS: an agent can read the queue through coord.tasks (no error)');
-SELECT is(tests.bad('t13_w1', format('SELECT * FROM coord.get_task(%s)', pg_temp.tid('s1'))), 'no error',
+SELECT is(tests.bad('t13_sub', format('SELECT * FROM coord.get_task(%s)', pg_temp.tid('s1'))), 'no error',
           'INV-AUDIT-COMPLETE: get_task is a read: no error, no audit event, no change');
 
 

@@ -118,7 +118,8 @@ SELECT is(tests.bad(b.who, b.q), b.want, format('INV-BOUNDARY %s → %s, nothing
 
 SELECT is_empty($$SELECT DISTINCT b.want FROM bad_inputs b WHERE b.want NOT IN (SELECT e.sqlstate FROM coord.error_codes e)$$,
                 'INV-BOUNDARY: every SQLSTATE expected above is documented in coord.error_codes');
-SELECT is((SELECT format('%s %s %s %s', t.status, t.claimed_by, t.claim_token, (t.claim_expires_at = coord_private.current_time() + interval '5 minutes')::text)
+SELECT is((SELECT format('%s %s %s %s', t.status, t.claimed_by, t.claim_token,
+                          (t.claim_expires_at = (tests.res('cl') ->> 'claim_expires_at')::timestamptz)::text)
              FROM coord_private.tasks t WHERE t.task_id = :C),
           'claimed t16_w 1 true', 'INV-BOUNDARY: after all the bad calls the claim is exactly as granted');
 

@@ -78,7 +78,7 @@ SELECT is(tests.bad('t17_admin', 'SELECT * FROM coord.reap_expired()'), 'PC015',
 -- Reads need no particular isolation.
 SELECT is(tests.bad('t17_o', $$SELECT * FROM coord.check_locks(ARRAY['t17/'])$$), 'no error',
           'INV-BOUNDARY: check_locks (a read) works in REPEATABLE READ, nothing changes');
-SELECT is(tests.bad('t17_o', format('SELECT * FROM coord.get_task(%s)', :C)), 'no error',
+SELECT is(tests.bad('t17_a', format('SELECT * FROM coord.get_task(%s)', :C)), 'no error',
           'INV-BOUNDARY: get_task (a read) works in REPEATABLE READ, nothing changes');
 
 SELECT * FROM finish();

@@ -15,6 +15,7 @@ DEBS=(
   "sqitch"
   "postgresql-plpython3-$PGVER"
   "postgresql-$PGVER-plpgsql-check"
+  "postgresql-client-$PGVER"  # make isolation: pg_isolation_regress + isolationtester (lib/pgxs/src/test/isolation/); not in postgresql-server-dev-$PGVER
   "valgrind"            # make bench: deterministic instruction counts (bench/instructions.py)
 )
 

@@ -1,4 +1,4 @@
-"""Test databases and the suite runner behind `make test`, `make pgtap`, `make pytest`.
+"""Test databases and the suite runner behind `make test`, `make pgtap`, `make isolation`, `make pytest`.
 
 Where the server comes from:
   * default: a throwaway cluster under .pgcoord/testcluster, started from the local
@@ -24,6 +24,7 @@ import psycopg
 
 from . import migrations
 from .cluster import project_root, test_cluster, with_dbname
+from .isolation import run_isolation
 
 
 class NoServer(RuntimeError):
@@ -88,12 +89,17 @@ def provision(admin_dsn: str, prefix: str = "pgcoord_test", *, test_clock: bool 
     """A fresh database with pgcoord deployed; returns its DSN."""
     name = create_database(admin_dsn, prefix)
     dsn = with_dbname(admin_dsn, name)
-    migrations.deploy(dsn)
-    root = project_root()
-    if test_clock:
-        run_sql_file(dsn, root / "tests" / "sql" / "test_clock.sql")
-    if pgtap_helpers:
-        run_sql_file(dsn, root / "tests" / "sql" / "pgtap_helpers.sql")
+    try:
+        migrations.deploy(dsn)
+        root = project_root()
+        if test_clock:
+            run_sql_file(dsn, root / "tests" / "sql" / "test_clock.sql")
+        if pgtap_helpers:
+            run_sql_file(dsn, root / "tests" / "sql" / "pgtap_helpers.sql")
+    except BaseException:
+        # the caller never learns the name: drop it here rather than leak it
+        drop_database(admin_dsn, name)
+        raise
     return dsn
 
 
@@ -153,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
                 return run_pgtap(admin_dsn, argv)
             if what == "pytest":
                 return run_pytest(admin_dsn, argv)
+            if what == "isolation":
+                return run_isolation(admin_dsn, argv)
             if what == "run-all":
-                results = {"pgtap": run_pgtap(admin_dsn), "formal": run_formal()}
+                results = {"pgtap": run_pgtap(admin_dsn), "isolation": run_isolation(admin_dsn),
+                           "formal": run_formal()}
                 results["pytest"] = run_pytest(admin_dsn, argv, formal_done=True)
                 for suite, rc in results.items():
                     print(f"suite {suite}: {'ok' if rc == 0 else f'FAILED (exit {rc})'}")
@@ -162,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     except (NoServer, migrations.MigrationError, RuntimeError) as exc:
         print(f"pgcoord testing: {exc}", file=sys.stderr)
         return 1
-    print(f"unknown suite {what!r}: use pgtap, pytest, formal or run-all", file=sys.stderr)
+    print(f"unknown suite {what!r}: use pgtap, isolation, pytest, formal or run-all", file=sys.stderr)
     return 2
 
 

@@ -15,10 +15,16 @@ CREATE TABLE IF NOT EXISTS tests.clock_offset (
 INSERT INTO tests.clock_offset DEFAULT VALUES ON CONFLICT DO NOTHING;
 GRANT SELECT ON tests.clock_offset TO coord_owner;
 
+-- The production clock's reading (clock_timestamp(): the time of the call, see
+-- sql/deploy/clock_after_locks.sql) plus the offset.
 CREATE OR REPLACE FUNCTION coord_private.current_time()
 RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT pg_catalog.now() + (SELECT c.shift FROM tests.clock_offset c) $$;
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+BEGIN
+    RETURN pg_catalog.clock_timestamp() + (SELECT c.shift FROM tests.clock_offset c);
+END
+$$;
 COMMENT ON FUNCTION coord_private.current_time() IS 'TEST CLOCK: the database clock plus tests.clock_offset (INV-LOCK-EXPIRY tests)';
 
 CREATE OR REPLACE FUNCTION tests.advance_clock(p_by interval)

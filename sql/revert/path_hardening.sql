@@ -1,0 +1,253 @@
+-- Revert pgcoord:path_hardening
+-- The definitions before the change, exactly: normalize_path, normalize_path_checked,
+-- segment_regex and glob_regex as paths.sql made them, check_locks as locks.sql made
+-- it (with the settings it has besides search_path, which earlier changes own),
+-- coord.enforcement as reads_api.sql made it; everything added is dropped.
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+DROP VIEW coord.enforcement;
+
+DO $do$
+DECLARE
+    v_cfg text[] := (SELECT p.proconfig FROM pg_catalog.pg_proc p WHERE p.oid = 'coord.check_locks(text[])'::regprocedure);
+    v_item text;
+BEGIN
+    CREATE OR REPLACE FUNCTION coord.check_locks(p_paths text[])
+    RETURNS TABLE (requested text, path text, mode text, holder text, token bigint, expires_at timestamptz)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p text;
+BEGIN
+    IF p_paths IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'paths must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.check_locks';
+    END IF;
+    IF pg_catalog.cardinality(p_paths) > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'at most 1000 paths per check',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.check_locks';
+    END IF;
+    FOREACH p IN ARRAY p_paths LOOP
+        requested := coord_private.normalize_path(p);
+        FOR path, mode, holder, token, expires_at IN
+            SELECT l.path, l.mode, l.holder, l.token, l.expires_at
+              FROM pg_catalog.unnest(coord_private.overlapping_live_locks(requested)) l ORDER BY l.token
+        LOOP
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END
+$$;
+    FOREACH v_item IN ARRAY coalesce(v_cfg, '{}') LOOP
+        CONTINUE WHEN v_item LIKE 'search_path=%';
+        EXECUTE pg_catalog.format('ALTER FUNCTION coord.check_locks(text[]) SET %I = %L',
+                                  pg_catalog.split_part(v_item, '=', 1), pg_catalog.substr(v_item, pg_catalog.strpos(v_item, '=') + 1));
+    END LOOP;
+END
+$do$;
+COMMENT ON FUNCTION coord.check_locks(text[]) IS
+    'agent: the live locks overlapping each given path or pattern (read-only; expired locks are absent). Errors PC001-PC003';
+
+DROP FUNCTION coord.set_path_case(text, text);
+DROP TRIGGER locks_path_case_guard ON coord_private.locks;
+DROP FUNCTION coord_private.locks_path_case_guard();
+
+CREATE OR REPLACE FUNCTION coord_private.normalize_path(p_path text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fn$
+BEGIN
+    IF p_path ~ '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$'
+       AND pg_catalog.strpos('/' || p_path || '/', '/./') = 0
+       AND pg_catalog.strpos('/' || p_path || '/', '/../') = 0
+       AND pg_catalog.length(p_path) <= coord_private.path_max_length() THEN
+        RETURN p_path;
+    END IF;
+    RETURN coord_private.normalize_path_checked(p_path);
+END
+$fn$;
+COMMENT ON FUNCTION coord_private.normalize_path(text) IS 'the one spelling of a lease path, or PC001/PC003';
+
+CREATE OR REPLACE FUNCTION coord_private.normalize_path_checked(p_path text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fn$
+DECLARE
+    v text;
+    v_seg text;
+    v_segs text[];
+BEGIN
+    IF p_path IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'path must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'paths are relative and /-separated: a/b.py, a/ or a/**/*.py';
+    END IF;
+    IF p_path ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: control character',
+            DETAIL = pg_catalog.format('path %s contains a control character', pg_catalog.quote_literal(pg_catalog.regexp_replace(p_path, '[[:cntrl:]]', '?', 'g'))),
+            HINT = 'paths are relative, /-separated, printable';
+    END IF;
+    v := pg_catalog.normalize(p_path, 'NFC');
+    IF v = '' OR v = '/' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: empty', HINT = 'lock a file (a/b.py), a directory (a/) or a glob (a/**/*.py)',
+            DETAIL = 'the path was refused; nothing was changed';
+    END IF;
+    IF pg_catalog.length(v) > coord_private.path_max_length() THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: too long',
+            DETAIL = pg_catalog.format('%s characters (the maximum is %s)', pg_catalog.length(v), coord_private.path_max_length()),
+            HINT = 'lock a directory (a/) or a glob instead of a very long path';
+    END IF;
+    IF pg_catalog.left(v, 1) = '/' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: absolute',
+            DETAIL = pg_catalog.format('path %L starts with /', v), HINT = 'paths are relative to the repository root';
+    END IF;
+    IF pg_catalog.strpos(v, E'\\') > 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: backslash',
+            DETAIL = pg_catalog.format('path %L contains \\', v), HINT = 'use / as the separator';
+    END IF;
+    v_segs := pg_catalog.string_to_array(CASE WHEN pg_catalog.right(v, 1) = '/' THEN pg_catalog.left(v, -1) ELSE v END, '/');
+    FOREACH v_seg IN ARRAY v_segs LOOP
+        IF v_seg = '' OR v_seg = '.' OR v_seg = '..' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC003',
+                MESSAGE = pg_catalog.format('invalid path: %s segment', CASE v_seg WHEN '' THEN 'empty' ELSE pg_catalog.quote_literal(v_seg) END),
+                DETAIL = pg_catalog.format('path %L', v), HINT = 'no empty, . or .. segments: one spelling per path';
+        END IF;
+        IF pg_catalog.strpos(v_seg, '**') > 0 AND v_seg <> '**' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: ** must be a whole segment',
+                DETAIL = pg_catalog.format('segment %L of %L', v_seg, v),
+                HINT = 'paths are relative and /-separated: a/b.py, a/ or a/**/*.py';
+        END IF;
+        IF v_seg ~ '\[' AND v_seg !~ '^([^\[\]]|\[!?\]?[^\]]+\])*$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: unbalanced [ ] class',
+                DETAIL = pg_catalog.format('segment %L of %L', v_seg, v),
+                HINT = 'paths are relative and /-separated: a/b.py, a/ or a/**/*.py';
+        END IF;
+    END LOOP;
+    IF v ~ '\[' THEN
+        -- a class must compile (e.g. no reversed range [z-a])
+        BEGIN
+            PERFORM '' ~ coord_private.glob_regex(v);
+        EXCEPTION WHEN invalid_regular_expression THEN
+            RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: bad [ ] class',
+                DETAIL = pg_catalog.format('path %L: %s', v, SQLERRM),
+                HINT = 'paths are relative and /-separated: a/b.py, a/ or a/**/*.py';
+        END;
+    END IF;
+    IF v ~ '[*?\[]' AND pg_catalog.right(v, 1) = '/' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: a glob cannot end with /',
+            DETAIL = pg_catalog.format('path %L', v), HINT = 'use dir/** for everything beneath dir';
+    END IF;
+    RETURN v;
+END
+$fn$;
+COMMENT ON FUNCTION coord_private.normalize_path_checked(text) IS
+    'the one spelling of a lease path, or PC001/PC003, by every check (normalize_path''s slow path)';
+
+CREATE OR REPLACE FUNCTION coord_private.segment_regex(p_seg text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE 
+AS $fn$
+DECLARE
+    v text := '';
+    c text;
+    i integer := 1;
+    n integer := pg_catalog.length(p_seg);
+    j integer;
+    k integer;
+    cls text;
+BEGIN
+    WHILE i <= n LOOP
+        c := pg_catalog.substr(p_seg, i, 1);
+        IF c = '*' THEN
+            v := v || '[^/]*';
+        ELSIF c = '?' THEN
+            v := v || '[^/]';
+        ELSIF c = '[' THEN
+            -- [...] / [!...]: the first character after [ or [! belongs to the
+            -- class even when it is ]; a leading ^ is a literal, not a negation.
+            k := i + 1;
+            IF pg_catalog.substr(p_seg, k, 1) = '!' THEN k := k + 1; END IF;
+            j := pg_catalog.strpos(pg_catalog.substr(p_seg, k + 1), ']') + k;
+            cls := pg_catalog.substr(p_seg, k, j - k);
+            IF pg_catalog.left(cls, 1) = '^' THEN cls := '\^' || pg_catalog.substr(cls, 2); END IF;
+            v := v || '[' || CASE WHEN k > i + 1 THEN '^' ELSE '' END || cls || ']';
+            i := j;
+        ELSE
+            v := v || pg_catalog.regexp_replace(c, '([.^$+(){}|\\\]\[])', '\\\1', 'g');
+        END IF;
+        i := i + 1;
+    END LOOP;
+    RETURN '^' || v || '$';
+END
+$fn$;
+COMMENT ON FUNCTION coord_private.segment_regex(text) IS 'an anchored regular expression matching one glob segment';
+
+CREATE OR REPLACE FUNCTION coord_private.glob_regex(p_glob text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE 
+AS $fn$
+    SELECT '^' || pg_catalog.string_agg(
+               CASE WHEN s.seg = '**' THEN CASE WHEN s.ord < s.total THEN '(.*/)?' ELSE '.*' END
+                    ELSE pg_catalog.regexp_replace(pg_catalog.regexp_replace(coord_private.segment_regex(s.seg), '^\^', ''), '\$$', '')
+                         || CASE WHEN s.ord < s.total THEN '/' ELSE '' END END,
+               '' ORDER BY s.ord) || '$'
+      FROM (SELECT u.seg, u.ord, pg_catalog.count(*) OVER () AS total
+              FROM pg_catalog.unnest(pg_catalog.string_to_array(p_glob, '/')) WITH ORDINALITY AS u(seg, ord)) s
+$fn$;
+COMMENT ON FUNCTION coord_private.glob_regex(text) IS 'an anchored regular expression matching the file paths a glob covers';
+
+DROP FUNCTION coord_private.fold_path_case(text);
+DROP FUNCTION coord_private.describe_code_point(text);
+DROP FUNCTION coord_private.path_refused_regex();
+DROP FUNCTION coord_private.path_refused_code_points();
+DROP FUNCTION coord_private.check_locks_max_paths();
+DROP FUNCTION coord_private.path_max_wildcards();
+DROP FUNCTION coord_private.path_max_globstars();
+DROP FUNCTION coord_private.path_max_wildcard_segments();
+DROP FUNCTION coord_private.path_max_segments();
+
+DELETE FROM coord_private.operations WHERE name = 'set_path_case';
+
+-- settings without path_case. A dropped column keeps its number, so a later deploy
+-- would add path_case as column 7 where a fresh deploy makes it 6: the table is
+-- rebuilt with its columns numbered as before this change (same columns, defaults,
+-- constraints, index, comments, row level security, row).
+ALTER TABLE coord_private.settings DROP COLUMN path_case;
+DO $do$
+DECLARE
+    v_old oid := 'coord_private.settings'::regclass;
+    v_comment text := pg_catalog.obj_description('coord_private.settings'::regclass, 'pg_class');
+    v_rls boolean;
+    v_force boolean;
+BEGIN
+    SELECT c.relrowsecurity, c.relforcerowsecurity INTO v_rls, v_force FROM pg_catalog.pg_class c WHERE c.oid = v_old;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid = v_old)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = v_old AND NOT t.tgisinternal)
+       OR (SELECT c.relacl FROM pg_catalog.pg_class c WHERE c.oid = v_old) IS NOT NULL THEN
+        RAISE EXCEPTION 'revert path_hardening: coord_private.settings has policies, triggers or grants this rebuild would lose';
+    END IF;
+    CREATE TABLE coord_private.settings_rebuilt (LIKE coord_private.settings INCLUDING ALL);
+    INSERT INTO coord_private.settings_rebuilt SELECT * FROM coord_private.settings;
+    DROP TABLE coord_private.settings;
+    ALTER TABLE coord_private.settings_rebuilt RENAME TO settings;
+    ALTER INDEX coord_private.settings_rebuilt_pkey RENAME TO settings_pkey;
+    IF v_rls THEN
+        ALTER TABLE coord_private.settings ENABLE ROW LEVEL SECURITY;
+    END IF;
+    IF v_force THEN
+        ALTER TABLE coord_private.settings FORCE ROW LEVEL SECURITY;
+    END IF;
+    EXECUTE pg_catalog.format('COMMENT ON TABLE coord_private.settings IS %L', v_comment);
+END
+$do$;
+
+CREATE VIEW coord.enforcement AS
+    SELECT s.enforcement_mode, s.policy_engine, s.updated_at, s.updated_by FROM coord_private.settings s;
+COMMENT ON VIEW coord.enforcement IS 'the enforcement mode and the policy engine in force';
+GRANT SELECT ON coord.enforcement TO coord_agent, coord_admin, coord_auditor;
+
+DELETE FROM coord_private.error_codes WHERE sqlstate = 'PC021';
+
+COMMIT;

@@ -1,0 +1,48 @@
+-- Revert pgcoord:task_visibility
+-- Back to the definitions of the tasks change: the owner-run view coord.tasks, the
+-- USING (true) policies, no group-role privilege on coord_private, and coord.get_task
+-- with its earlier body (with the search_path definer_search_path gives every definer).
+BEGIN;
+SET LOCAL ROLE coord_owner;
+
+CREATE OR REPLACE FUNCTION coord.get_task(p_task_id bigint)
+RETURNS SETOF coord.tasks
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM coord_private.require_task(p_task_id);
+    RETURN QUERY SELECT * FROM coord.tasks t WHERE t.task_id = p_task_id;
+END
+$$;
+COMMENT ON FUNCTION coord.get_task(bigint) IS 'agent: one task with its effective status. Errors PC001, PC005';
+
+CREATE OR REPLACE VIEW coord.tasks AS
+    SELECT t.task_id, t.task_type, t.description, t.input, t.priority,
+           CASE WHEN t.status = 'claimed' AND t.claim_expires_at <= c.now
+                THEN CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'pending' END
+                ELSE t.status END AS status,
+           t.submitter, t.idempotency_key, t.max_attempts, t.attempts, t.unmet_deps,
+           CASE WHEN t.status = 'claimed' AND t.claim_expires_at > c.now THEN t.claimed_by END AS claimed_by,
+           t.claim_token, t.claim_expires_at, t.result, t.error, t.settle_reason,
+           t.created_at, t.updated_at, t.finished_at,
+           ARRAY(SELECT d.depends_on FROM coord_private.task_deps d WHERE d.task_id = t.task_id ORDER BY 1) AS depends_on
+      FROM coord_private.tasks t, (SELECT coord.now() AS now) c;
+ALTER VIEW coord.tasks RESET (security_invoker);
+COMMENT ON VIEW coord.tasks IS 'the queue with effective statuses (expired claims shown as pending again, or failed when exhausted)';
+
+REVOKE SELECT (task_id, task_type, description, input, priority, status, submitter, idempotency_key, max_attempts,
+               attempts, unmet_deps, claimed_by, claim_token, claim_expires_at, result, error, settle_reason,
+               created_at, updated_at, finished_at)
+    ON coord_private.tasks FROM coord_agent, coord_admin, coord_auditor;
+REVOKE SELECT (task_id, depends_on) ON coord_private.task_deps FROM coord_agent, coord_admin, coord_auditor;
+
+DROP POLICY task_deps_visible ON coord_private.task_deps;
+CREATE POLICY task_deps_readable ON coord_private.task_deps FOR SELECT USING (true);
+DROP POLICY tasks_visible ON coord_private.tasks;
+CREATE POLICY tasks_readable ON coord_private.tasks FOR SELECT USING (true);
+
+DROP FUNCTION coord_private.task_access(boolean, boolean, timestamptz, text, text, text, timestamptz, integer, integer);
+DROP FUNCTION coord_private.task_viewer();
+
+COMMIT;
