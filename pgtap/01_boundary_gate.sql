@@ -18,7 +18,7 @@ SELECT plan(32);
 
 -- ---------------------------------------------------------------- the deployed schema
 SELECT is_empty($$ SELECT function::text, kind, detail FROM tests.boundary_offenders() $$,
-    'INV-BOUNDARY, INV-DEFINER: the catalog gate reports no offender (hook before first write, no stray write grant, search_path pg_catalog, pg_temp, no session setting, no advisory lock, lock_timeout pinned, no TEMPORARY for agents, comments, plpgsql_check clean)');
+    'INV-BOUNDARY, INV-DEFINER: the catalog gate reports no offender (hook before first write, no stray write grant, search_path pg_catalog, pg_temp, no session setting, no advisory lock, lock_timeout and standard_conforming_strings pinned, no TEMPORARY for agents, comments, plpgsql_check clean)');
 
 SELECT cmp_ok((SELECT count(*)::integer FROM tests.writer_functions() WHERE schema = 'coord'),
               '>=', :min_coord_writers,
@@ -67,7 +67,7 @@ SET LOCAL ROLE coord_owner;
 
 -- (a) a writer that skips the hook
 CREATE FUNCTION coord.offender_skip_hook() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$
 BEGIN
     INSERT INTO coord_private.sessions (agent, label) VALUES (session_user, 'no hook');
 END
@@ -76,7 +76,7 @@ COMMENT ON FUNCTION coord.offender_skip_hook() IS 'pgTAP offender (a): writes wi
 
 -- (a') the hook only in a comment: comments are stripped before the analysis
 CREATE FUNCTION coord.offender_hook_in_comment() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$
 BEGIN
     -- v := coord_private.authorize('register_session', 'x');
     /* PERFORM coord_private.authorize('register_session', 'x'); */
@@ -94,7 +94,7 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.offender_helper(text) IS 'pgTAP offender (b): a helper that writes without the hook';
 CREATE FUNCTION coord.offender_via_helper() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$
 BEGIN
     PERFORM coord_private.offender_helper('through a helper');
 END
@@ -109,7 +109,7 @@ COMMENT ON FUNCTION coord_private.offender_unpinned() IS 'pgTAP offender (c): no
 -- (k) INV-DEFINER: a search path pinned to '' (which searches pg_temp first), on a
 -- definer and on a plain function a definer may call
 CREATE FUNCTION coord_private.offender_empty_path() RETURNS integer
-LANGUAGE sql SECURITY DEFINER SET search_path = '' SET lock_timeout = '10s' AS $$ SELECT 1 $$;
+LANGUAGE sql SECURITY DEFINER SET search_path = '' SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$ SELECT 1 $$;
 CREATE FUNCTION coord_private.offender_temp_first() RETURNS integer
 LANGUAGE sql SET search_path = pg_temp, pg_catalog AS $$ SELECT 1 $$;
 
@@ -126,11 +126,11 @@ AS $$ SELECT pg_catalog.pg_advisory_xact_lock(1885570817, 42) $$;
 -- (n) INV-DEFINER: a coord definer that may wait for a lock forever
 CREATE FUNCTION coord.offender_waits_forever() RETURNS integer
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ SELECT 1 $$;
-COMMENT ON FUNCTION coord.offender_waits_forever() IS 'pgTAP offender (n): no lock_timeout';
+COMMENT ON FUNCTION coord.offender_waits_forever() IS 'pgTAP offender (n): no pinned settings';
 
 -- (e) a writer that calls the hook only after its write
 CREATE FUNCTION coord.offender_hook_after_write() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$
 DECLARE
     v coord_private.verdict;
 BEGIN
@@ -142,7 +142,7 @@ COMMENT ON FUNCTION coord.offender_hook_after_write() IS 'pgTAP offender (e): th
 
 -- (f) dynamic SQL: invisible to the dependency report, so the gate fails closed
 CREATE FUNCTION coord.offender_dynamic_sql() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$
 BEGIN
     EXECUTE pg_catalog.format('INSERT INTO coord_private.%I (agent) VALUES ($1)', 'sessions') USING session_user;
 END
@@ -151,7 +151,7 @@ COMMENT ON FUNCTION coord.offender_dynamic_sql() IS 'pgTAP offender (f): dynamic
 
 -- (g) a coord function without a comment, and (h) one plpgsql_check rejects
 CREATE FUNCTION coord.offender_no_comment() RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$ SELECT 1 $$;
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$ SELECT 1 $$;
 CREATE FUNCTION coord_private.offender_broken() RETURNS integer
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -162,7 +162,7 @@ COMMENT ON FUNCTION coord_private.offender_broken() IS 'pgTAP offender (h): refe
 
 -- positive controls: the hook first (directly, or inside the one private helper)
 CREATE FUNCTION coord.control_hooked(p_label text) RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$
 DECLARE
     v coord_private.verdict;
 BEGIN
@@ -188,7 +188,7 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.control_hooked_helper(text) IS 'pgTAP control: a helper that authorizes before writing';
 CREATE FUNCTION coord.control_via_hooked_helper() RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' SET standard_conforming_strings = on AS $$
 BEGIN
     RETURN coord_private.control_hooked_helper('through a hooked helper');
 END
@@ -251,8 +251,8 @@ SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord_private.of
     'INV-DEFINER (self-mutation l): reading a setting the caller can SET is reported');
 SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord_private.offender_advisory()'::regprocedure AND kind = 'advisory_lock'),
     'INV-DEFINER (self-mutation m): an advisory lock is reported');
-SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord.offender_waits_forever()'::regprocedure AND kind = 'unbounded_lock_wait'),
-    'INV-DEFINER (self-mutation n): a coord definer without a pinned lock_timeout is reported');
+SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE function = 'coord.offender_waits_forever()'::regprocedure AND kind = 'unpinned_setting'),
+    'INV-DEFINER (self-mutation n): a coord definer without a pinned lock_timeout and standard_conforming_strings is reported');
 SELECT ok(EXISTS (SELECT 1 FROM t01_offenders WHERE kind = 'agent_temporary' AND detail LIKE 'coord_agent may create temporary objects in %'),
     'INV-DEFINER (self-mutation o): TEMPORARY on the database for coord_agent is reported');
 

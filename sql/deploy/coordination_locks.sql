@@ -18,7 +18,7 @@
 --   * recompilations: the UPDATE of the single policy_generation row they already
 --     made, moved to the front.
 -- An agent still delays overlapping requests by holding its own transaction open
--- after a pgcoord call (as before); api_lock_timeout bounds every wait.
+-- after a pgcoord call (as before); definer_settings bounds every wait.
 BEGIN;
 SET LOCAL ROLE coord_owner;
 

@@ -606,7 +606,7 @@ $$;
 --                         pinning one other than `pg_catalog, pg_temp` (INV-DEFINER)
 --   session_setting       current_setting/set_config of a setting a session can SET (INV-DEFINER)
 --   advisory_lock         an advisory lock, whose key any session can take first (INV-DEFINER)
---   unbounded_lock_wait   a coord SECURITY DEFINER without lock_timeout pinned (INV-DEFINER)
+--   unpinned_setting      a coord SECURITY DEFINER without lock_timeout and standard_conforming_strings pinned (INV-DEFINER)
 --   agent_temporary       PUBLIC, a pgcoord group role or a member with TEMPORARY on the database (INV-DEFINER)
 --   missing_comment       a coord function without COMMENT
 --   plpgsql_check_error   plpgsql_check reports an error (or could not check the function)
@@ -735,10 +735,12 @@ BEGIN
        AND tests.mask_source(p.prosrc) ~* 'pg_(try_)?advisory';
 
     RETURN QUERY
-    SELECT p.oid::regprocedure, 'unbounded_lock_wait', 'SECURITY DEFINER without SET lock_timeout = ''10s'''
+    SELECT p.oid::regprocedure, 'unpinned_setting',
+           'SECURITY DEFINER without SET lock_timeout = ''5s'' and standard_conforming_strings = on (has '
+           || coalesce(array_to_string(p.proconfig, ', '), 'none') || ')'
       FROM pg_proc p
      WHERE p.pronamespace = 'coord'::regnamespace AND p.prosecdef
-       AND NOT 'lock_timeout=10s' = ANY (coalesce(p.proconfig, '{}'));
+       AND NOT (coalesce(p.proconfig, '{}') @> ARRAY['lock_timeout=5s', 'standard_conforming_strings=on']);
 
     RETURN QUERY
     SELECT NULL::regprocedure, 'agent_temporary', t || ' may create temporary objects in ' || current_database()

@@ -1,4 +1,4 @@
--- Verify pgcoord:api_lock_timeout
+-- Verify pgcoord:definer_settings
 BEGIN;
 DO $$
 DECLARE
@@ -7,9 +7,9 @@ BEGIN
     SELECT pg_catalog.string_agg(p.oid::regprocedure::text, ', ') INTO v_bad
       FROM pg_catalog.pg_proc p
      WHERE p.pronamespace = 'coord'::regnamespace AND p.prosecdef
-       AND NOT 'lock_timeout=10s' = ANY (coalesce(p.proconfig, '{}'));
+       AND NOT (coalesce(p.proconfig, '{}') @> ARRAY['lock_timeout=5s', 'standard_conforming_strings=on']);
     IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'verify api_lock_timeout: no pinned lock_timeout on %', v_bad;
+        RAISE EXCEPTION 'verify definer_settings: lock_timeout or standard_conforming_strings not pinned on %', v_bad;
     END IF;
 END
 $$;

@@ -1,4 +1,4 @@
--- Revert pgcoord:api_lock_timeout
+-- Revert pgcoord:definer_settings
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
@@ -11,6 +11,7 @@ BEGIN
               WHERE p.pronamespace = 'coord'::regnamespace AND p.prosecdef
     LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s RESET lock_timeout', r.fn);
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s RESET standard_conforming_strings', r.fn);
     END LOOP;
 END
 $$;
