@@ -18,7 +18,7 @@ EXPECTED_COORD_FUNCTIONS = {
     "claim_tasks", "complete_task", "drop_profile", "end_session", "fail_task", "force_release_lock",
     "get_my_profile", "get_task", "now", "purge_audit", "reap_expired", "register_agent", "register_session",
     "release_lock", "remove_guardrail_pattern", "remove_network_rule", "renew_claim", "renew_lock",
-    "set_agent_profile", "set_agent_status", "set_cedar_policies", "set_enforcement_mode",
+    "set_agent_profile", "set_agent_status", "set_cedar_policies", "set_enforcement_mode", "set_path_case",
     "set_policy_engine", "set_profile", "submit_task", "verify_audit", "verify_audit_digest", "whoami",
 }
 EXPECTED_COORD_VIEWS = {

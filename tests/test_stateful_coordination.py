@@ -357,9 +357,37 @@ class CoordinationMachine(RuleBasedStateMachine):
         t.status, t.claimer, t.attempts, t.expires = "claimed", agent, row["claim_token"], row["claim_expires_at"]
         self.claims.append(Claim(t.task_id, agent, row["claim_token"], start, row["claim_expires_at"]))
 
+    def _settled_by_claim(self, agent: int, since_event: int, t0: datetime, t1: datetime) -> None:
+        """ExhaustAttempts / SettleDependents without a job: a claim first fails tasks
+        whose last attempt expired (of any type) and settles their dependents, one
+        settle_task event each, in the claimer's name. The model follows the trail,
+        checking each settlement is one the specification allows."""
+        rows = self.su.execute(
+            "SELECT resource, context ->> 'settle_reason' AS why FROM coord_private.audit_events "
+            "WHERE event_id > %s AND actor = %s AND operation = 'settle_task' ORDER BY event_id",
+            (since_event, self.roles[agent])).fetchall()
+        for r in rows:
+            self.calls.settled += 1
+            t = self.tasks.get(int(r["resource"]))
+            if t is None:
+                continue                         # a task of another example
+            if r["why"] == "attempts_exhausted":
+                assert self.effective(t, t0, t1) in ("failed", None), \
+                    f"INV-DEPS: a claim settled task {t.task_id} as exhausted, the model has it {self.effective(t, t0, t1)}"
+                self.end_claim(t, t0)
+                t.status = "failed"
+            else:
+                dead = [d for d in t.deps if self.tasks[d].status in ("failed", "cancelled")
+                        or self.effective(self.tasks[d], t0, t1) in ("failed", "cancelled", None)]
+                assert t.status in ("pending", "claimed") and dead, \
+                    f"INV-DEPS: a claim settled task {t.task_id} ({t.status}) although no dependency failed"
+                self.end_claim(t, t0)
+                t.status = "cancelled"
+
     @rule(agent=st.integers(0, 2), lease=st.integers(2, 15), batch=st.sampled_from([0, 0, 0, 2, 3]))
     def ClaimTask(self, agent: int, lease: int, batch: int) -> None:
         client = self.clients[agent]
+        since = self.su.execute("SELECT coalesce(max(event_id), 0) AS m FROM coord_private.audit_events").fetchone()["m"]
         t0 = self.now()
         if batch:
             rows = client.claim_tasks(batch, [self.task_type], lease)
@@ -368,6 +396,7 @@ class CoordinationMachine(RuleBasedStateMachine):
         t1 = self.now()
         for row in rows:
             self.record(agent, "claim_task", row)
+        self._settled_by_claim(agent, since, t0, t1)
         if batch and len(rows) < batch:
             self.calls.unreturned_claim_refusals += 1
         taken: set[int] = set()

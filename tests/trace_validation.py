@@ -14,11 +14,15 @@ that formal/Coordination.tla allows from the state the earlier steps built:
   CancelTask, SettleDependents, ExhaustAttempts
                           t is not terminal
 
-Event order is event_id order: conflicting steps are serialised by the same
-advisory or row locks under which their events are written, so event_id order
-is a linearisation of every pair of steps that touch common state. Times come
-from each event's context.at (pgcoord's clock at the decision), so expiry is
-judged exactly as the database judged it.
+Event order is event_id order: conflicting steps are serialised by the same row
+locks under which their events are written, so event_id order is a linearisation
+of every pair of steps that touch common state. pgcoord's clock is the time of
+each call, so a call's judgements and its event are different readings; the trail
+records what was judged: context.at is the reading a holder's lease or claim was
+judged live at (renew, release, complete, fail) or a reading after every
+judgement that others' grants had expired (acquire, claim), and a grant's event
+records the expiry it granted (context.expires_at). So expiry is judged exactly
+as the database judged it.
 """
 from __future__ import annotations
 
@@ -48,6 +52,14 @@ def fetch_deps(su) -> dict[int, set[int]]:
     for r in su.execute("SELECT task_id, depends_on FROM coord_private.task_deps").fetchall():
         deps.setdefault(r["task_id"], set()).add(r["depends_on"])
     return deps
+
+
+def _granted_expiry(ctx: dict[str, Any], at: datetime, ttl_key: str) -> datetime:
+    """The expiry an event granted: recorded by the database (context.expires_at),
+    else (trails written before it was recorded) the decision time + the TTL."""
+    if ctx.get("expires_at"):
+        return datetime.fromisoformat(ctx["expires_at"])
+    return at + timedelta(seconds=float(ctx[ttl_key]))
 
 
 @dataclass
@@ -91,13 +103,13 @@ class Replay:
                 if (path, res) in self.overlaps and earlier >= token:
                     self.bad(ev, f"token {token} not above earlier grant {earlier} on {path} (INV-LOCK-FENCE)")
             self.grants.append((res, token))
-            self.locks[(res, actor)] = Lock(actor, mode, token, at + timedelta(seconds=float(ctx["ttl_seconds"])))
+            self.locks[(res, actor)] = Lock(actor, mode, token, _granted_expiry(ctx, at, "ttl_seconds"))
         elif op in ("renew_lock", "release_lock"):
             lock = self.locks.get((res, actor))
             if lock is None or lock.expires <= at:
                 self.bad(ev, "caller holds no live lock on the path")
             elif op == "renew_lock":
-                lock.expires = at + timedelta(seconds=float(ctx["ttl_seconds"]))
+                lock.expires = _granted_expiry(ctx, at, "ttl_seconds")
             else:
                 del self.locks[(res, actor)]
         elif op == "force_release_lock":
@@ -114,7 +126,7 @@ class Replay:
             if ctx["attempt"] != t.attempt + 1:
                 self.bad(ev, f"attempt {ctx['attempt']} after attempt {t.attempt}")
             t.status, t.claimer, t.attempt = "claimed", actor, ctx["attempt"]
-            t.expires = at + timedelta(seconds=float(ctx["lease_seconds"]))
+            t.expires = _granted_expiry(ctx, at, "lease_seconds")
         elif op in ("renew_claim", "complete_task", "fail_task"):
             t = self.tasks.get(int(res))
             if t is None or t.status != "claimed" or t.claimer != actor or ctx["claim_token"] != t.attempt \
@@ -122,7 +134,7 @@ class Replay:
                 self.bad(ev, "caller does not hold the current live claim (INV-COMPLETE-OWNER)")
                 return
             if op == "renew_claim":
-                t.expires = at + timedelta(seconds=float(ctx["lease_seconds"]))
+                t.expires = _granted_expiry(ctx, at, "lease_seconds")
             elif op == "complete_task":
                 t.status, t.expires = "completed", None
             else:

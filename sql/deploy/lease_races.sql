@@ -15,6 +15,9 @@
 --     invisible to '**' (two conflicting exclusive grants; check_locks and
 --     check_fence shared the defect through overlapping_live_locks). Below the
 --     root, every anchor is a candidate: no upper bound.
+--   * the trail records what was judged: a grant's event carries the expiry it
+--     granted ('expires_at'); renew_lock and release_lock judge the caller's lease
+--     by one clock reading and record it as the event's 'at' (policy_hook_revision).
 --   * INV-LOCK-FENCE-FAILOVER: fencing tokens came from a sequence, which a replica
 --     promoted after losing writes hands out again. Every token is now above
 --     timeline << 40 (coord_private.next_fencing_token): a promotion starts a new
@@ -176,7 +179,8 @@ BEGIN
     holders := coord_private.holders_json(v_conflicts);
     v := coord_private.authorize('acquire_lock', v_path,
         pg_catalog.jsonb_build_object('mode', p_mode, 'ttl_seconds', v_ttl, 'lease_seconds', v_ttl,
-                                      'live_locks', v_live, 'token', token, 'holders', holders),
+                                      'live_locks', v_live, 'token', token, 'holders', holders,
+                                      'expires_at', v_now + pg_catalog.make_interval(secs => v_ttl)),
         CASE WHEN v_conflicts IS NOT NULL THEN 'lock_held_by_other' END);
     ok := v.proceed; reason := v.reason; event_id := v.event_id; path := v_path;
     IF NOT v.proceed THEN
@@ -225,7 +229,8 @@ BEGIN
     v_conflicts := coord_private.overlapping_live_locks(v_path, (session_user::text COLLATE "default"), coalesce(v_lock.mode, 'shared'));
     v := coord_private.authorize('renew_lock', v_path,
         pg_catalog.jsonb_build_object('ttl_seconds', v_ttl, 'lease_seconds', v_ttl, 'token', v_lock.token,
-                                      'holders', coord_private.holders_json(v_conflicts)),
+                                      'holders', coord_private.holders_json(v_conflicts),
+                                      'at', v_now, 'expires_at', v_now + pg_catalog.make_interval(secs => v_ttl)),
         CASE WHEN v_lock.lock_id IS NULL THEN 'lock_not_held'
              WHEN v_conflicts IS NOT NULL THEN 'lock_held_by_other' END);
     ok := v.proceed; reason := v.reason; event_id := v.event_id;
@@ -238,5 +243,35 @@ END
 $$;
 COMMENT ON FUNCTION coord.renew_lock(text, interval) IS
     'agent: extend a live lease the caller holds (TLA+ RenewLock); an expired lease cannot be renewed (lock_not_held). Errors PC001, PC003, PC004';
+
+CREATE OR REPLACE FUNCTION coord.release_lock(p_path text,
+    OUT ok boolean, OUT reason text, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    v coord_private.verdict;
+    v_path text := coord_private.normalize_path(p_path);
+    v_lock coord_private.locks;
+    v_now timestamptz;
+BEGIN
+    PERFORM coord_private.require_read_committed();
+    -- One clock reading judges the lease live and is recorded as the event's 'at'.
+    v_now := coord_private.current_time();
+    SELECT * INTO v_lock FROM coord_private.locks l
+     WHERE l.path = v_path AND l.holder = session_user AND l.expires_at > v_now
+       FOR UPDATE;
+    v := coord_private.authorize('release_lock', v_path, pg_catalog.jsonb_build_object('token', v_lock.token, 'at', v_now),
+        CASE WHEN v_lock.lock_id IS NULL THEN 'lock_not_held' END);
+    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    IF v.proceed THEN
+        DELETE FROM coord_private.locks l WHERE l.lock_id = v_lock.lock_id;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord.release_lock(text) IS 'agent: release a live lease the caller holds (TLA+ ReleaseLock). Errors PC001, PC003';
 
 COMMIT;

@@ -258,6 +258,154 @@ $$;
 COMMENT ON FUNCTION coord.reap_expired() IS
     'coord_admin: tidy only — delete expired leases, fail tasks whose last attempt expired (attempts_exhausted) and settle their dependents; correctness never depends on it running';
 
+CREATE FUNCTION coord_private.claim_refusal(t coord_private.tasks, p_token bigint)
+RETURNS text LANGUAGE sql STABLE 
+AS $$
+    SELECT CASE
+        WHEN t.status IN ('completed', 'failed', 'cancelled') THEN 'task_terminal'
+        WHEN t.status <> 'claimed' OR t.claimed_by <> session_user OR t.claim_token <> p_token THEN 'not_claim_owner'
+        WHEN t.claim_expires_at <= coord_private.current_time() THEN 'claim_expired'
+    END
+$$;
+COMMENT ON FUNCTION coord_private.claim_refusal(coord_private.tasks, bigint) IS
+    'INV-COMPLETE-OWNER: task_terminal, not_claim_owner or claim_expired, or NULL when the caller holds the current live claim';
+
+CREATE OR REPLACE FUNCTION coord.renew_claim(p_task_id bigint, p_claim_token bigint, p_lease interval DEFAULT '5 minutes',
+    OUT ok boolean, OUT reason text, OUT claim_expires_at timestamptz, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    v coord_private.verdict;
+    v_lease numeric := coord_private.require_ttl(p_lease);
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+BEGIN
+    IF p_claim_token IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.renew_claim';
+    END IF;
+    PERFORM coord_private.require_read_committed();
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    v := coord_private.authorize('renew_claim', p_task_id::text,
+        pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'lease_seconds', v_lease),
+        coord_private.claim_refusal(t, p_claim_token));
+    ok := v.proceed; reason := v.reason; event_id := v.event_id;
+    IF v.proceed THEN
+        UPDATE coord_private.tasks x
+           SET claim_expires_at = coord_private.current_time() + pg_catalog.make_interval(secs => v_lease),
+               updated_at = coord_private.current_time()
+         WHERE x.task_id = p_task_id
+        RETURNING x.claim_expires_at INTO claim_expires_at;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord.renew_claim(bigint, bigint, interval) IS
+    'agent: extend the caller''s current live claim (TLA+ RenewClaim); stale token: not_claim_owner; expired: claim_expired. Errors PC001, PC004, PC005';
+
+CREATE OR REPLACE FUNCTION coord.complete_task(p_task_id bigint, p_claim_token bigint, p_result jsonb DEFAULT '{}',
+    OUT ok boolean, OUT reason text, OUT guardrails jsonb, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    v coord_private.verdict;
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+    v_matches jsonb;
+    v_now timestamptz := coord_private.current_time();
+BEGIN
+    IF p_claim_token IS NULL OR p_result IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token and result must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.complete_task';
+    END IF;
+    IF pg_catalog.octet_length(p_result::text) > 1048576 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'result larger than 1 MiB',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.complete_task';
+    END IF;
+    PERFORM coord_private.require_read_committed();
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    v_matches := coord_private.guardrail_matches(p_result::text);
+    v := coord_private.authorize('complete_task', p_task_id::text,
+        pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'current_token', t.claim_token,
+                                      'claimed_by', t.claimed_by, 'guardrail_matches', v_matches,
+                                      'files_modified', CASE WHEN pg_catalog.jsonb_typeof(p_result->'files_modified') = 'array'
+                                                             THEN pg_catalog.jsonb_array_length(p_result->'files_modified') END),
+        coord_private.claim_refusal(t, p_claim_token));
+    ok := v.proceed; reason := v.reason; event_id := v.event_id; guardrails := v_matches;
+    PERFORM coord_private.record_guardrail_hits(v.event_id, v_matches, 'result');
+    IF NOT v.proceed THEN
+        RETURN;
+    END IF;
+    UPDATE coord_private.tasks x
+       SET status = 'completed', result = p_result, claim_expires_at = NULL, updated_at = v_now, finished_at = v_now
+     WHERE x.task_id = p_task_id;
+    -- INV-DEPS: one dependency fewer for every dependent
+    UPDATE coord_private.tasks x SET unmet_deps = x.unmet_deps - 1
+      FROM coord_private.task_deps d
+     WHERE d.depends_on = p_task_id AND x.task_id = d.task_id;
+END
+$$;
+COMMENT ON FUNCTION coord.complete_task(bigint, bigint, jsonb) IS
+    'agent: complete the task whose current live claim the caller holds (TLA+ CompleteTask; INV-COMPLETE-OWNER); terminal tasks never change. Errors PC001, PC002, PC005';
+
+CREATE OR REPLACE FUNCTION coord.fail_task(p_task_id bigint, p_claim_token bigint, p_error text, p_retryable boolean DEFAULT false,
+    OUT ok boolean, OUT reason text, OUT status text, OUT settled integer, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    v coord_private.verdict;
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+    v_now timestamptz := coord_private.current_time();
+BEGIN
+    IF p_claim_token IS NULL OR p_error IS NULL OR p_retryable IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'claim token, error and retryable must not be NULL',
+            DETAIL = 'a required argument was NULL; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.fail_task';
+    END IF;
+    IF pg_catalog.length(p_error) > 10000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'error longer than 10000 characters',
+            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.fail_task';
+    END IF;
+    PERFORM coord_private.require_read_committed();
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    status := CASE WHEN p_retryable AND t.attempts < t.max_attempts THEN 'pending' ELSE 'failed' END;
+    v := coord_private.authorize('fail_task', p_task_id::text,
+        pg_catalog.jsonb_build_object('claim_token', p_claim_token, 'retryable', p_retryable, 'next_status', status),
+        coord_private.claim_refusal(t, p_claim_token));
+    ok := v.proceed; reason := v.reason; event_id := v.event_id; settled := 0;
+    IF NOT v.proceed THEN
+        status := t.status;
+        RETURN;
+    END IF;
+    IF status = 'pending' THEN
+        UPDATE coord_private.tasks x
+           SET status = 'pending', claimed_by = NULL, claim_expires_at = NULL, error = p_error, updated_at = v_now
+         WHERE x.task_id = p_task_id;
+    ELSE
+        UPDATE coord_private.tasks x
+           SET status = 'failed', claim_expires_at = NULL, error = p_error, updated_at = v_now, finished_at = v_now
+         WHERE x.task_id = p_task_id;
+        settled := coord_private.settle_dependents(p_task_id);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord.fail_task(bigint, bigint, text, boolean) IS
+    'agent: fail the task whose current live claim the caller holds (TLA+ FailTask); retryable with attempts left: back to pending; else failed and its dependents settled (dependency_failed). Errors PC001, PC002, PC005';
+
+DROP FUNCTION coord_private.claim_refusal(coord_private.tasks, bigint, timestamptz);
 DROP FUNCTION coord_private.fail_exhausted_claims(integer);
 DROP INDEX coord_private.tasks_exhausted_claims_idx;
 

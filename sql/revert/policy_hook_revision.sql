@@ -1,36 +1,11 @@
--- Deploy pgcoord:standby_refusal
--- On a standby a pgcoord mutation failed with whatever PostgreSQL met first
--- (25006 "cannot execute nextval() in a read-only transaction"). Every mutation
--- and decision now says what is wrong before doing anything: PC020
--- (read_only_server), from the two places every one of them passes before its
--- first write: require_read_committed (leases and tasks, before any token draw)
--- and the policy hook. Reads (views, check_locks, check_fence, verify_audit) work
--- on a standby as before.
+-- Revert pgcoord:policy_hook_revision
 BEGIN;
 SET LOCAL ROLE coord_owner;
-
-INSERT INTO coord_private.error_codes (sqlstate, name, description) VALUES
-    ('PC020', 'read_only_server', 'the server is a standby (in recovery): mutations and decisions need the primary');
-
-CREATE FUNCTION coord_private.refuse_on_standby()
-RETURNS void LANGUAGE plpgsql
-AS $$
-BEGIN
-    RAISE EXCEPTION USING ERRCODE = 'PC020',
-        MESSAGE = 'pgcoord cannot change anything on a standby server',
-        DETAIL = 'this server is in recovery (a streaming or archive replica): it answers reads; every mutation and every decision, whose audit event is a write, needs the primary; nothing was changed',
-        HINT = 'connect to the primary (libpq: target_session_attrs=read-write)';
-END
-$$;
-COMMENT ON FUNCTION coord_private.refuse_on_standby() IS 'raises PC020 (read_only_server): mutations and decisions need the primary';
 
 CREATE OR REPLACE FUNCTION coord_private.require_read_committed()
 RETURNS void LANGUAGE plpgsql STABLE 
 AS $$
 BEGIN
-    IF pg_catalog.pg_is_in_recovery() THEN
-        PERFORM coord_private.refuse_on_standby();
-    END IF;
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION USING ERRCODE = 'PC015',
             MESSAGE = pg_catalog.format('pgcoord mutations need READ COMMITTED, not %s', pg_catalog.current_setting('transaction_isolation')),
@@ -39,7 +14,7 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION coord_private.require_read_committed() IS 'raises PC020 on a standby and PC015 unless the transaction is READ COMMITTED';
+COMMENT ON FUNCTION coord_private.require_read_committed() IS 'raises PC015 unless the transaction is READ COMMITTED';
 
 CREATE OR REPLACE FUNCTION coord_private.authorize(
     p_operation text, p_resource text, p_context jsonb DEFAULT '{}', p_refusal text DEFAULT NULL)
@@ -56,9 +31,6 @@ DECLARE
     v_ctx jsonb;
     v_event bigint;
 BEGIN
-    IF pg_catalog.pg_is_in_recovery() THEN
-        PERFORM coord_private.refuse_on_standby();
-    END IF;
     SELECT s.enforcement_mode, s.policy_engine INTO v_mode, v_engine FROM coord_private.settings s;
     -- The engines are called directly, not through decide: one PL/pgSQL frame less
     -- on every mutation. decide handles (and fails closed on) any other setting.
@@ -102,5 +74,8 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.authorize(text, text, jsonb, text) IS
     'the policy hook (INV-BOUNDARY): decide, apply the enforcement mode, write exactly one audit event (INV-AUDIT-COMPLETE)';
+
+DROP FUNCTION coord_private.refuse_on_standby();
+DELETE FROM coord_private.error_codes WHERE sqlstate = 'PC020';
 
 COMMIT;
