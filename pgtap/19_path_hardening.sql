@@ -9,7 +9,7 @@
 -- (check_locks) and write nothing. Acting: t19_victim, t19_mallory (agents),
 -- t19_admin (coord_admin), t19_auditor (coord_auditor).
 BEGIN;
-SELECT plan(164);
+SELECT plan(165);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
@@ -347,6 +347,13 @@ SELECT is(ARRAY(SELECT p.provolatile::text FROM pg_proc p
                  WHERE p.oid IN ('coord_private.normalize_path(text)'::regprocedure, 'coord_private.normalize_path_checked(text)'::regprocedure)
                  ORDER BY p.proname), ARRAY['s', 'i'],
           'INV-LOCK-EXCL: normalize_path is STABLE (it reads the case rule), normalize_path_checked stays IMMUTABLE');
+
+-- A [...] class stays within its segment: 'a[!x]b' and 'a[+-0]b' (a range that spans
+-- '/') cover 'ayb' and 'a,b' but never 'a/b', as 'a/' and 'a/*' never met them.
+SELECT is(format('%s %s %s %s', coord_private.paths_overlap('a/b', 'a[!x]b'), coord_private.paths_overlap('a/b', 'a[+-0]b'),
+                 coord_private.paths_overlap('ayb', 'a[!x]b'), coord_private.paths_overlap('a,b', 'a[+-0]b')),
+          'f f t t',
+          'INV-LOCK-EXCL: a character class never matches the separator (no spurious file-vs-glob overlap across segments)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -62,7 +62,7 @@ def test_revert_to_tag_and_redeploy_equals_fresh_deploy(admin_dsn, empty_db, tag
     """Reverting to a tag and deploying again yields exactly a fresh deploy's catalog."""
     migrations.deploy(empty_db)
     migrations.revert(empty_db, to=tag)
-    later = {"@v0.1.0": "submit_task", "@v0.2.0": "set_policy_engine"}.get(tag)
+    later = {"@v0.1.0": "submit_task", "@v0.2.0": "set_policy_engine", "@v0.3.0": "set_path_case"}.get(tag)
     if later:
         with psycopg.connect(empty_db) as conn:
             assert conn.execute("SELECT count(*) FROM pg_proc WHERE proname = %s", (later,)).fetchone()[0] == 0, \

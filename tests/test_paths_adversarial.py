@@ -16,6 +16,7 @@ INV-LOCK-EXCL needs one spelling per file. Checked against PostgreSQL:
 * case-insensitive: the fold merges every pair of characters Python's casefold(),
   upper() or lower() merge and is idempotent (every code point); a path, its
   upper() and its lower() are one spelling;
+* the faster segment_regex/glob_regex build exactly paths.sql's expressions;
 * the worst glob the caps allow costs a bounded multiple of an ordinary glob in the
   overlap test (a ratio, not a wall-clock bound), and globs the caps refuse cannot be
   held at all;
@@ -139,6 +140,7 @@ $$"""
 def su(module_db):
     module_db.su.execute(SPELL)
     module_db.su.execute(OVERLAP_MICROS)
+    module_db.su.execute(OLD_GLOB_REGEX)
     return module_db.su
 
 
@@ -256,6 +258,8 @@ def test_INV_LOCK_EXCL_every_code_point_alone_in_a_name(module_db, refused_range
 
 def test_INV_LOCK_EXCL_case_fold_merges_every_case_pair(su):
     """Every code point: the fold is idempotent and merges what casefold(), upper() and lower() merge."""
+    if su.execute("SELECT count(*) AS n FROM pg_collation WHERE collname = 'und-x-icu'").fetchone()["n"] == 0:
+        pytest.skip("no ICU on this server: case-insensitive repositories refuse non-ASCII paths (fold_path_case)")
     rows = su.execute("""
         SELECT cp, f, coord_private.fold_path_case(f) AS ff
           FROM (SELECT cp, coord_private.fold_path_case(pg_catalog.normalize(chr(cp), 'NFC')) AS f
@@ -292,6 +296,53 @@ def test_INV_LOCK_EXCL_accepted_globs_compile_to_bounded_expressions(su, globs):
         assert len(rx[g]) <= 5 * len(g) + 8, (g, rx[g])
 
 
+# paths.sql's segment_regex and glob_regex, verbatim but in pg_temp: path_hardening
+# rebuilds them with less work and must build the same expressions.
+OLD_GLOB_REGEX = r"""
+CREATE FUNCTION pg_temp.segment_regex_0(p_seg text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+    v text := '';
+    c text;
+    i integer := 1;
+    n integer := pg_catalog.length(p_seg);
+    j integer;
+    k integer;
+    cls text;
+BEGIN
+    WHILE i <= n LOOP
+        c := pg_catalog.substr(p_seg, i, 1);
+        IF c = '*' THEN
+            v := v || '[^/]*';
+        ELSIF c = '?' THEN
+            v := v || '[^/]';
+        ELSIF c = '[' THEN
+            k := i + 1;
+            IF pg_catalog.substr(p_seg, k, 1) = '!' THEN k := k + 1; END IF;
+            j := pg_catalog.strpos(pg_catalog.substr(p_seg, k + 1), ']') + k;
+            cls := pg_catalog.substr(p_seg, k, j - k);
+            IF pg_catalog.left(cls, 1) = '^' THEN cls := '\^' || pg_catalog.substr(cls, 2); END IF;
+            v := v || '[' || CASE WHEN k > i + 1 THEN '^' ELSE '' END || cls || ']';
+            i := j;
+        ELSE
+            v := v || pg_catalog.regexp_replace(c, '([.^$+(){}|\\\]\[])', '\\\1', 'g');
+        END IF;
+        i := i + 1;
+    END LOOP;
+    RETURN '^' || v || '$';
+END
+$fn$;
+CREATE FUNCTION pg_temp.glob_regex_0(p_glob text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT '^' || pg_catalog.string_agg(
+               CASE WHEN s.seg = '**' THEN CASE WHEN s.ord < s.total THEN '(.*/)?' ELSE '.*' END
+                    ELSE pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_temp.segment_regex_0(s.seg), '^\^', ''), '\$$', '')
+                         || CASE WHEN s.ord < s.total THEN '/' ELSE '' END END,
+               '' ORDER BY s.ord) || '$'
+      FROM (SELECT u.seg, u.ord, pg_catalog.count(*) OVER () AS total
+              FROM pg_catalog.unnest(pg_catalog.string_to_array(p_glob, '/')) WITH ORDINALITY AS u(seg, ord)) s
+$fn$"""
+
 OVERLAP_MICROS = """
 CREATE FUNCTION pg_temp.overlap_micros(p_file text, p_glob text, p_rounds integer) RETURNS double precision
 LANGUAGE plpgsql AS $$
@@ -310,6 +361,29 @@ $$"""
 def _overlap_micros(su, file_path: str, glob: str, rounds: int) -> float:
     """Microseconds of one paths_overlap(file, glob'), a fresh glob (so a fresh regex) each time."""
     return su.execute("SELECT pg_temp.overlap_micros(%s, %s, %s) AS us", (file_path, glob, rounds)).fetchone()["us"]
+
+
+@SETTINGS
+@given(globs=st.lists(st.one_of(GLOB, PATH), min_size=1, max_size=30))
+def test_INV_LOCK_EXCL_glob_regex_builds_what_paths_sql_built(su, globs):
+    """The faster segment_regex and glob_regex build exactly the expressions of paths.sql
+    for any text without a [...] class; a class is the one intended difference: it
+    now stays within its segment (paths.sql let [!x] and a range spanning '/' match
+    '/', so 'a/b' overlapped 'a[!x]b' while 'a/' did not)."""
+    rows = su.execute("""SELECT g, coord_private.glob_regex(g) AS new, pg_temp.glob_regex_0(g) AS old
+                           FROM unnest(%s::text[]) g""", (globs + [""],)).fetchall()
+    differ = [(r["g"], r["new"], r["old"]) for r in rows if r["new"] != r["old"] and "[" not in r["g"]]
+    assert differ == []
+    balanced = re.compile(r"^([^\[\]]|\[!?\]?[^\]]+\])*$")     # the classes normalize_path accepts
+    segments = {seg for g in globs for seg in g.split("/") if "[" in seg and balanced.match(seg)}
+    segments |= {"[!x]", "[+-0]", "[!a-z]", "[!]]", "a[!x]b"}
+    leaks = su.execute("""SELECT g FROM unnest(%s::text[]) g
+                           WHERE '/' ~ coord_private.segment_regex(g)""", (sorted(segments),)).fetchall()
+    assert leaks == [], f"a class segment matched '/': {leaks[:5]}"
+    assert su.execute("""SELECT coord_private.paths_overlap('a/b', 'a[!x]b') AS neg,
+                                coord_private.paths_overlap('a/b', 'a[+-0]b') AS rng,
+                                coord_private.paths_overlap('ayb', 'a[!x]b') AS hit""").fetchone() == \
+        {"neg": False, "rng": False, "hit": True}
 
 
 def test_INV_LOCK_EXCL_worst_allowed_glob_costs_a_bounded_multiple_of_an_ordinary_one(su):

@@ -91,6 +91,20 @@ class IsolationNotSupported(InvalidInput):
     sqlstate = "PC015"
 
 
+class ReadOnlyServer(InvalidInput):
+    """PC020: the server is a standby; mutations and decisions need the primary."""
+    sqlstate = "PC020"
+
+
+class PathRuleInUse(InvalidInput):
+    """PC021: the path case rule cannot change while leases are live (or changed while this lease was requested)."""
+    sqlstate = "PC021"
+
+
+class LockNotAvailable(PgcoordError):
+    """55P03: the call waited more than the API's lock_timeout (5 s) for one lock; nothing changed, retry."""
+
+
 class PermissionDenied(PgcoordError):
     """The role lacks the privilege (SQLSTATE 42501): e.g. an agent calling an admin function."""
 
@@ -99,7 +113,8 @@ SQLSTATE_EXCEPTIONS: dict[str, type[PgcoordError]] = {
     cls.sqlstate: cls
     for cls in (NullArgument, InvalidArgument, InvalidPath, TtlOutOfRange, UnknownTask, UnknownProfile,
                 UnknownAgent, InvalidEnforcementMode, AuditImmutable, InvalidAgentRole, EngineUnavailable,
-                InvalidPattern, UnknownSession, InvalidDigest, IsolationNotSupported)
+                InvalidPattern, UnknownSession, InvalidDigest, IsolationNotSupported, ReadOnlyServer,
+                PathRuleInUse)
 }
 
 
@@ -109,6 +124,8 @@ def map_database_error(exc: psycopg.Error) -> PgcoordError | None:
     state = diag.sqlstate or ""
     if state == "42501":
         return PermissionDenied(diag.message_primary or str(exc))
+    if state == "55P03":
+        return LockNotAvailable(diag.message_primary or str(exc))
     cls = SQLSTATE_EXCEPTIONS.get(state)
     if cls is None:
         return None

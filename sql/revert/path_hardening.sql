@@ -249,5 +249,8 @@ COMMENT ON VIEW coord.enforcement IS 'the enforcement mode and the policy engine
 GRANT SELECT ON coord.enforcement TO coord_agent, coord_admin, coord_auditor;
 
 DELETE FROM coord_private.error_codes WHERE sqlstate = 'PC021';
+UPDATE coord_private.error_codes
+   SET description = 'a path is not relative, has .. or empty segments, control characters, or exceeds the maximum length'
+ WHERE sqlstate = 'PC003';
 
 COMMIT;

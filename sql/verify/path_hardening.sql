@@ -19,7 +19,7 @@ BEGIN
         END;
     END LOOP;
     IF (SELECT s.path_case FROM coord_private.settings s) IS NULL
-       OR coord_private.fold_path_case(U&'VICTIM/\00C9.PY') <> U&'victim/\00E9.py' THEN
+       OR coord_private.fold_path_case('VICTIM/Secret.PY') <> 'victim/secret.py' THEN
         RAISE EXCEPTION 'verify path_hardening: the case rule is missing';
     END IF;
     IF NOT pg_catalog.has_function_privilege('coord_admin', 'coord.set_path_case(text, text)', 'EXECUTE')
