@@ -8,7 +8,7 @@
 --       locks: a lease that expired while the renewal waited for them is not revived
 --       (lock_not_held) and its token fails check_fence;
 --   (c) INV-LIMITS: the live-lock limit refuses with limit_exceeded, and an acquire
---       locks the caller's own agents row (FOR NO KEY UPDATE) before it counts, the
+--       locks the caller's own limit slot (FOR UPDATE) before it counts, the
 --       lock that serialises one agent's concurrent transactions;
 --   (d) INV-LOCK-FENCE: every token is above the server's timeline << 40, also after
 --       the token sequence went back (setval), and a server promoted with a lost
@@ -20,7 +20,7 @@
 -- that on a deploy without lease_races the file runs to its end and reports each
 -- defect where it is.
 BEGIN;
-SELECT plan(77);
+SELECT plan(78);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
@@ -87,8 +87,15 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- The row-lock modes held on an agent's coord_private.agents row (NULL: none).
+-- The row-lock modes held on an agent's limit slot (NULL: none), and on its
+-- coord_private.agents row (which admins update: the limits must never lock it).
 CREATE FUNCTION pg_temp.agent_row_lock(p_role text) RETURNS text[]
+LANGUAGE sql AS $$
+    SELECT r.modes FROM public.pgrowlocks('coord_private.agent_limit_slots') r
+      JOIN coord_private.agent_limit_slots a ON a.ctid = r.locked_row
+     WHERE a.slot = (hashtext(p_role) & 4095)
+$$;
+CREATE FUNCTION pg_temp.agents_table_lock(p_role text) RETURNS text[]
 LANGUAGE sql AS $$
     SELECT r.modes FROM public.pgrowlocks('coord_private.agents') r
       JOIN coord_private.agents a ON a.ctid = r.locked_row
@@ -246,8 +253,10 @@ SELECT is(pg_temp.agent_row_lock('t22_lim'), NULL, 'INV-LIMITS: (precondition) t
 SELECT is(tests.call('m' || v.n, 't22_lim', format('SELECT * FROM coord.acquire_lock(%L, ''60 s'')', v.p)) ->> 'reason', 'allowed',
           format('INV-LIMITS AcquireLock: t22_lim (max_locks 2) is granted %s', v.p))
   FROM (VALUES (1, 'l/a.py'), (2, 'l/b.py')) v(n, p) ORDER BY v.n;
-SELECT is(pg_temp.agent_row_lock('t22_lim'), ARRAY['For No Key Update'],
-          'INV-LIMITS AcquireLock: the acquiring transaction holds its agent''s coord_private.agents row FOR NO KEY UPDATE');
+SELECT is(pg_temp.agent_row_lock('t22_lim'), ARRAY['For Update'],
+          'INV-LIMITS AcquireLock: the acquiring transaction holds its agent''s limit slot FOR UPDATE');
+SELECT ok(coalesce(pg_temp.agents_table_lock('t22_lim'), '{}') <@ ARRAY['For Key Share'],
+          'INV-LIMITS AcquireLock: ... and nothing stronger than KEY SHARE on its coord_private.agents row, so an admin''s update never waits for it');
 SELECT is(tests.call('m3', 't22_lim', $$SELECT * FROM coord.acquire_lock('l/c.py', '60 s')$$) ->> 'reason', 'limit_exceeded',
           'INV-LIMITS AcquireLock: at two live locks, a third path → limit_exceeded');
 SELECT is(tests.verdict('m3'),
@@ -269,7 +278,7 @@ SELECT is((SELECT count(*) FROM coord_private.locks l WHERE l.holder = 't22_lim'
 -- The row lock is taken before anything is counted, by a refused request as well.
 SELECT is(tests.call('z1', 't22_zero', $$SELECT * FROM coord.acquire_lock('z/a.py', '60 s')$$) ->> 'reason', 'limit_exceeded',
           'INV-LIMITS AcquireLock: t22_zero (max_locks 0) is refused its first lock → limit_exceeded');
-SELECT is(pg_temp.agent_row_lock('t22_zero'), ARRAY['For No Key Update'],
+SELECT is(pg_temp.agent_row_lock('t22_zero'), ARRAY['For Update'],
           'INV-LIMITS AcquireLock: the refused request locked its agent''s row too (the lock precedes the count)');
 SELECT is(pg_temp.agent_row_lock('t22_cat'), NULL,
           'INV-LIMITS: an agent that only read (check_locks, check_fence) has no lock on its row: the lock is per acquiring agent');

@@ -9,7 +9,7 @@ each (acquire_lock on unrelated paths, or claim_task), and no transaction commit
 before every call has either returned or is seen waiting for a lock
 (pg_stat_activity). Counted in separate snapshots with nothing serialising them, each
 call would see none of the others' grants and all would be granted; serialised on the
-agent's coord_private.agents row, each waits for the previous transaction's commit
+agent's limit slot (coord_private.agent_limit_slots), each waits for the previous transaction's commit
 and counts its grant: exactly the profile's limit is granted, the rest refused with
 limit_exceeded.
 
@@ -140,7 +140,7 @@ def limit_events(db, role: str, operation: str) -> list[dict[str, Any]]:
 def test_INV_LIMITS_concurrent_acquires_of_one_agent_hold_max_locks(module_db):
     """25 connections of one implementer (max_locks 20) each acquire an unrelated path in
     transactions all open at once: at most 20 are granted, the rest refused
-    limit_exceeded, and the later calls queue on the agent's coord_private.agents row."""
+    limit_exceeded, and the later calls queue on the agent's limit slot."""
     db = module_db
     role, _ = db.agent("implementer")
     max_locks = db.scalar("SELECT max_locks FROM coord_private.profiles WHERE name = 'implementer'")
@@ -162,9 +162,9 @@ def test_INV_LIMITS_concurrent_acquires_of_one_agent_hold_max_locks(module_db):
     assert len(granted) == max_locks, f"only {len(granted)} granted: serialised calls should fill the limit exactly"
     assert {r["reason"] for r in refused} == {"limit_exceeded"}, refused
     # the calls were serialised on the agent, not merely lucky: before any commit one
-    # call had returned and every other one waited, queued on a row of coord_private.agents
+    # call had returned and every other one waited, queued on the agent's limit slot
     assert seen["returned"] == 1 and seen["waiting"] == N_LOCK_SESSIONS - 1, seen
-    assert "coord_private.agents" in seen["tuple_lock_tables"], seen
+    assert "coord_private.agent_limit_slots" in seen["tuple_lock_tables"], seen
 
     live = db.scalar("SELECT count(*) FROM coord.live_locks WHERE holder = %s", role)
     assert live == max_locks, f"{live} live locks of {role} (limit {max_locks})"
@@ -309,3 +309,26 @@ def test_INV_LOCK_FENCE_renewal_waiting_on_the_line_while_the_lease_expires(modu
     assert db.scalar("SELECT count(*) FROM coord.live_locks WHERE path = %s", d) == 0
     inv.check(inv.inv_lock_excl(db.su), "INV-LOCK-EXCL")
     inv.check(inv.inv_lock_fence(db.su), "INV-LOCK-FENCE")
+
+
+def test_INV_LIMITS_an_agents_open_transaction_does_not_stall_its_admin(module_db):
+    """The limit serialisation must not reach the agents row an admin updates: while
+    an agent holds a transaction open after an acquire and after a claim, a
+    coord_admin suspends it and moves it to another profile at once (the red team
+    saw both fail with 55P03 after 5 s when limits locked coord_private.agents)."""
+    db = module_db
+    role, _ = db.agent("implementer")
+    admin = db.admin()
+    hold = session(db, role, autocommit=False)
+    try:
+        hold.execute("SELECT * FROM coord.acquire_lock('adm_hold/a.py', '60 s')")
+        hold.execute("SELECT * FROM coord.claim_task(ARRAY['adm_hold_none'])")
+        t0 = time.monotonic()
+        r1 = admin.conn.execute("SELECT * FROM coord.set_agent_status(%s, 'suspended')", (role,)).fetchone()
+        r2 = admin.conn.execute("SELECT * FROM coord.set_agent_profile(%s, 'reviewer')", (role,)).fetchone()
+        took = time.monotonic() - t0
+        assert r1["ok"] is True and r2["ok"] is True, (r1, r2)
+        assert took < 2.0, f"the admin waited {took:.1f} s for the agent's open transaction"
+    finally:
+        hold.rollback()
+        hold.close()

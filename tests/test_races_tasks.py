@@ -631,3 +631,61 @@ def test_INV_DEPS_crossing_settlements_both_finish(db):
     # one settle event per settled task: the walk that was rolled back left none behind
     assert events == Counter({str(ids["X"]): 1, str(ids["Y"]): 1, str(ids["Z"]): 1}), events
     assert results["A"]["settled"] + results["B"]["settled"] == 3, results
+
+
+def test_INV_DEPS_settlement_on_sight_never_stalls_or_burdens_a_claim(db):
+    """A claim settles exhausted claims and their dependents on sight, but no agent can
+    make that cost another agent's claim: (a) while an agent holds a dependent's row
+    (an open submit depending on it) claims answer at once and the settlement waits
+    for a later claim; (b) a task with more dependents than a claim settles (100) is
+    failed by the claim, its dependents left to reap_expired, and the claim stays
+    cheap. (The red team stalled every claim with (a) for 5 s and for 13 s with (b).)"""
+    import time
+
+    import psycopg
+    from psycopg.rows import dict_row
+
+    att_role, att = db.agent()
+    _, victim = db.agent()
+    admin = db.admin()
+
+    def exhausted_root(kind: str, n_dependents: int) -> tuple[int, list[int]]:
+        root = att.submit_task(f"hold_{kind}", "", {}, 0, [], None, 1)["task_id"]
+        deps = [att.submit_task(f"hold_{kind}_dep", "", {}, 0, [root], None, 1)["task_id"]
+                for _ in range(n_dependents)]
+        assert att.claim_task([f"hold_{kind}"], 1, raise_on_refusal=False)["ok"]
+        return root, deps
+
+    def status(task_id: int) -> str:
+        return db.scalar("SELECT status FROM coord_private.tasks WHERE task_id = %s", task_id)
+
+    # (a) a held dependent
+    root, (dep,) = exhausted_root("a", 1)
+    db.advance_clock(2)
+    hold = psycopg.connect(db.role_dsn(att_role), autocommit=False, row_factory=dict_row)
+    try:
+        hold.execute("SELECT * FROM coord.submit_task('hold_a_grand', '', '{}', 0, ARRAY[%s]::bigint[])", (dep,))
+        t0 = time.monotonic()
+        r = victim.claim_task(["nothing_here"], 60, raise_on_refusal=False)
+        took = time.monotonic() - t0
+        assert r["reason"] == "task_not_claimable" and took < 1.0, (r, took)
+        assert status(root) == "claimed" and status(dep) == "pending", "the held settlement was rolled back"
+    finally:
+        hold.rollback()
+        hold.close()
+    victim.claim_task(["nothing_here"], 60, raise_on_refusal=False)
+    assert (status(root), status(dep)) == ("failed", "cancelled"), "the next claim settled it"
+
+    # (b) a fan-out beyond what a claim settles
+    root, deps = exhausted_root("b", 120)
+    db.advance_clock(2)
+    t0 = time.monotonic()
+    victim.claim_task(["nothing_here"], 60, raise_on_refusal=False)
+    took = time.monotonic() - t0
+    assert status(root) == "failed" and {status(d) for d in deps} == {"pending"}, "dependents left to reap_expired"
+    assert took < 2.0, took
+    t0 = time.monotonic()
+    victim.claim_task(["nothing_here"], 60, raise_on_refusal=False)
+    assert time.monotonic() - t0 < 0.5, "a later claim does not pay for the deferred settlement again"
+    r = admin.conn.execute("SELECT * FROM coord.reap_expired()").fetchone()
+    assert r["settled_tasks"] == 120 and {status(d) for d in deps} == {"cancelled"}, r

@@ -8,7 +8,7 @@
 --     after the locks now (clock_after_locks makes the clock the time of the call).
 --   * INV-LIMITS: the live-lock count of the profile limit was read with nothing
 --     serialising one agent's transactions: 25 concurrent ones of an implementer
---     (limit 20) were all granted. An acquire now locks the caller's agents row
+--     (limit 20) were all granted. An acquire now locks the caller's limit slot
 --     first (coord_private.lock_agent_row), so its count sees every earlier grant.
 --   * INV-LOCK-EXCL: the descendant search of a root-anchored dir or glob stopped
 --     at chr(1114111), so a lease on a top-level name beginning with U+10FFFF was
@@ -67,17 +67,32 @@ $$;
 COMMENT ON FUNCTION coord_private.next_fencing_token() IS
     'INV-LOCK-FENCE, INV-LOCK-FENCE-FAILOVER: the next fencing token, above every token of earlier timelines';
 
+-- INV-LIMITS: one agent's limit-counted requests serialise on a row of their own,
+-- not on the agent's coord_private.agents row: an agent that holds its transaction
+-- open after a call must not stall an admin's set_agent_status/set_agent_profile
+-- (found by the red team: 55P03 for the admin, the agent stayed active). 4,096 rows
+-- that role names hash to: two agents sharing one wait for each other needlessly,
+-- never less than they must. Taken first in every call that takes it, and alone,
+-- so it orders before the line rows and cannot join a deadlock.
+CREATE TABLE coord_private.agent_limit_slots (
+    slot integer PRIMARY KEY CHECK (slot BETWEEN 0 AND 4095)
+);
+COMMENT ON TABLE coord_private.agent_limit_slots IS
+    'INV-LIMITS: the rows one agent''s acquires and claims lock before counting its live locks or claims (role names hash to 4,096 slots)';
+ALTER TABLE coord_private.agent_limit_slots ENABLE ROW LEVEL SECURITY;
+INSERT INTO coord_private.agent_limit_slots (slot) SELECT pg_catalog.generate_series(0, 4095);
+
 CREATE FUNCTION coord_private.lock_agent_row()
 RETURNS void LANGUAGE plpgsql
 AS $$
 BEGIN
-    PERFORM 1 FROM coord_private.agents a
-     WHERE a.role_name = (session_user::text COLLATE "default")
-       FOR NO KEY UPDATE;
+    PERFORM 1 FROM coord_private.agent_limit_slots s
+     WHERE s.slot = (pg_catalog.hashtext(session_user::text) & 4095)
+       FOR UPDATE;
 END
 $$;
 COMMENT ON FUNCTION coord_private.lock_agent_row() IS
-    'INV-LIMITS: serialise the caller''s own limit-counted requests on its agents row (foreign keys to it take KEY SHARE, which this does not block)';
+    'INV-LIMITS: serialise the caller''s own limit-counted requests on its slot of coord_private.agent_limit_slots (never on coord_private.agents, which admins update)';
 
 CREATE OR REPLACE FUNCTION coord_private.overlapping_live_locks(p_path text, p_other_than text DEFAULT NULL,
                                                      p_mode text DEFAULT NULL)
@@ -159,16 +174,18 @@ BEGIN
     END IF;
     PERFORM coord_private.require_read_committed();
     -- INV-LIMITS: the caller's live-lock count below is read after a lock on its own
-    -- agents row, so two of its transactions never both count the same grants: the
+    -- limit slot, so two of its transactions never both count the same grants: the
     -- later one waits for the earlier one's commit and counts its grant too.
     PERFORM coord_private.lock_agent_row();
     PERFORM coord_private.lock_anchor_line(coord_private.path_anchor(v_path));
 
-    v_now := coord_private.current_time();
     SELECT coord_private.overlapping_live_locks(v_path, (session_user::text COLLATE "default"), p_mode),
            (SELECT pg_catalog.count(*) FROM coord_private.locks l   -- the clock inline: see overlapping_live_locks
              WHERE l.holder = (session_user::text COLLATE "default") AND l.expires_at > coord_private.current_time() AND l.path <> v_path)
       INTO v_conflicts, v_live;
+    -- The grant starts at a reading taken after every judgement that others' leases
+    -- had expired, so its recorded interval never begins before one of them ended.
+    v_now := coord_private.current_time();
     -- The token is drawn after the anchor-line locks (so a later overlapping grant
     -- draws a larger one, on any timeline: next_fencing_token) and before the hook so that the audit event records it.
     -- A sequence draw changes no state any rule reads: a refused request leaves a

@@ -2,13 +2,14 @@
 -- The task queue under concurrency (issue 12):
 --   * INV-LIMITS: the claimed-task count of the profile limit was read with nothing
 --     serialising one agent's transactions (6 concurrent claims of an implementer,
---     limit 3, were all granted). claim_one locks the caller's agents row first.
+--     limit 3, were all granted). claim_one locks the caller's limit slot first.
 --   * INV-DEPS (liveness): a task whose claim expired on its last attempt reads as
 --     failed, but its dependents stayed pending until an admin ran reap_expired (120
 --     such tasks waited at the end of a 24-agent run). Every claim_task and
 --     claim_tasks now first settles up to five of them, with their dependents, one
---     audit event each (coord_private.fail_exhausted_claims, shared with
---     reap_expired, which stays as a tidy-up; the caller runs settle_dependents).
+--     audit event each, never waiting for a row and settling at most 100 tasks (a
+--     settlement that cannot is left to reap_expired, which stays as a tidy-up and
+--     also settles what claims left).
 --   * every event about a row names that row: submit_task's event carries the new
 --     task's id (drawn before the hook).
 --   * the trail records what was judged: renew_claim, complete_task and fail_task
@@ -18,43 +19,133 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
--- The tasks fail_exhausted_claims looks for: few at any time, found by index.
+-- The tasks exhausted_claims looks for: few at any time, found by index.
 CREATE INDEX tasks_exhausted_claims_idx ON coord_private.tasks (claim_expires_at)
     WHERE status = 'claimed' AND attempts >= max_attempts;
 
--- TLA+ ExhaustAttempts, without a job: fail up to p_limit (NULL: every) tasks whose
--- claim expired on their last allowed attempt, one audited settle_task decision
--- each, and return their ids; the caller settles their dependents
--- (settle_dependents: the gate proves one helper hop). Rows another transaction
--- holds are skipped (that transaction is completing, failing or settling them).
-CREATE FUNCTION coord_private.fail_exhausted_claims(p_limit integer)
+-- TLA+ ExhaustAttempts, without a job. exhausted_claims locks (SKIP LOCKED: rows
+-- another transaction holds are that transaction's to settle) up to p_limit (NULL:
+-- every) tasks whose claim expired on their last allowed attempt; it writes nothing.
+-- fail_exhausted_claim fails one of them, audited. The caller settles its dependents
+-- (settle_dependents: the gate proves one helper hop).
+CREATE FUNCTION coord_private.exhausted_claims(p_limit integer)
 RETURNS SETOF bigint
 LANGUAGE plpgsql
 AS $$
+BEGIN
+    RETURN QUERY
+    SELECT x.task_id FROM coord_private.tasks x
+     WHERE x.status = 'claimed' AND x.attempts >= x.max_attempts AND x.claim_expires_at <= coord_private.current_time()
+     ORDER BY x.claim_expires_at, x.task_id
+     LIMIT p_limit
+       FOR UPDATE SKIP LOCKED;
+END
+$$;
+COMMENT ON FUNCTION coord_private.exhausted_claims(integer) IS
+    'INV-DEPS: lock and return up to p_limit tasks whose last allowed claim expired (skipping rows others hold)';
+
+CREATE FUNCTION coord_private.fail_exhausted_claim(p_task_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $$
 DECLARE
-    t bigint;
     vs coord_private.verdict;
     v_now timestamptz := coord_private.current_time();
 BEGIN
-    FOR t IN SELECT x.task_id FROM coord_private.tasks x
-              WHERE x.status = 'claimed' AND x.attempts >= x.max_attempts AND x.claim_expires_at <= v_now
-              ORDER BY x.claim_expires_at, x.task_id
-              LIMIT p_limit
-                FOR UPDATE SKIP LOCKED
-    LOOP
-        vs := coord_private.authorize('settle_task', t::text, pg_catalog.jsonb_build_object('settle_reason', 'attempts_exhausted'));
-        IF vs.proceed THEN
-            UPDATE coord_private.tasks x
-               SET status = 'failed', settle_reason = 'attempts_exhausted', claim_expires_at = NULL,
-                   error = 'claim expired on the last allowed attempt', updated_at = v_now, finished_at = v_now
-             WHERE x.task_id = t;
-            RETURN NEXT t;
-        END IF;
+    vs := coord_private.authorize('settle_task', p_task_id::text,
+        pg_catalog.jsonb_build_object('settle_reason', 'attempts_exhausted'));
+    IF vs.proceed THEN
+        UPDATE coord_private.tasks x
+           SET status = 'failed', settle_reason = 'attempts_exhausted', claim_expires_at = NULL,
+               error = 'claim expired on the last allowed attempt', updated_at = v_now, finished_at = v_now
+         WHERE x.task_id = p_task_id;
+    END IF;
+    RETURN vs.proceed;
+END
+$$;
+COMMENT ON FUNCTION coord_private.fail_exhausted_claim(bigint) IS
+    'INV-DEPS: fail (attempts_exhausted) one task whose last claim expired (locked by exhausted_claims), audited';
+
+-- Settle every not-yet-terminal transitive dependent of a task that failed or was
+-- cancelled (TLA+ SettleDependents), one audited settle_task each. With p_budget
+-- NULL (fail_task, cancel_task, reap_expired) it waits for rows others hold and has
+-- no bound, retrying its walk when chosen as a deadlock victim. With a budget (the
+-- settlement a claim makes on sight) it never waits (NOWAIT: 55P03 at once) and
+-- raises program_limit_exceeded past p_budget settled tasks: the claim then rolls
+-- its settlement back and leaves it to a later claim or to reap_expired's unbounded
+-- walk, so no agent can make other agents' claims wait or work for it (the red team
+-- held one dependent row, or gave a task 30,000 dependents).
+CREATE FUNCTION coord_private.settle_dependents(p_task_id bigint, p_budget integer)
+RETURNS integer LANGUAGE plpgsql
+AS $$
+DECLARE
+    d bigint;
+    n integer;
+    v coord_private.verdict;
+    v_frontier bigint[];
+    v_level bigint[];
+    v_next bigint[];
+BEGIN
+    FOR v_try IN 1 .. 5 LOOP
+        BEGIN
+            n := 0;
+            v_frontier := ARRAY[p_task_id];
+            -- Level by level, each level a new statement: a dependent submitted while we
+            -- waited for the lock on its dependency (its submit held that row FOR SHARE)
+            -- is committed by then, so the next level's snapshot sees it.
+            LOOP
+                IF p_budget IS NULL THEN
+                    v_level := ARRAY(SELECT t.task_id FROM coord_private.tasks t
+                                      WHERE t.task_id IN (SELECT x.task_id FROM coord_private.task_deps x WHERE x.depends_on = ANY (v_frontier))
+                                        AND t.status IN ('pending', 'claimed')
+                                      ORDER BY t.task_id
+                                        FOR UPDATE OF t);
+                ELSE
+                    v_level := ARRAY(SELECT t.task_id FROM coord_private.tasks t
+                                      WHERE t.task_id IN (SELECT x.task_id FROM coord_private.task_deps x WHERE x.depends_on = ANY (v_frontier))
+                                        AND t.status IN ('pending', 'claimed')
+                                      ORDER BY t.task_id
+                                        FOR UPDATE OF t NOWAIT);
+                    IF n + pg_catalog.cardinality(v_level) > p_budget THEN
+                        RAISE EXCEPTION USING ERRCODE = 'program_limit_exceeded',
+                            MESSAGE = pg_catalog.format('settling the dependents of task %s takes more than %s tasks', p_task_id, p_budget),
+                            DETAIL = 'a settlement made on sight by a claim is bounded; the claim rolls it back and goes on',
+                            HINT = 'coord.reap_expired() settles it without a bound';
+                    END IF;
+                END IF;
+                v_next := '{}';
+                FOREACH d IN ARRAY v_level LOOP
+                    v := coord_private.authorize('settle_task', d::text,
+                        pg_catalog.jsonb_build_object('settle_reason', 'dependency_failed', 'cause', p_task_id));
+                    IF v.proceed THEN
+                        UPDATE coord_private.tasks
+                           SET status = 'cancelled', settle_reason = 'dependency_failed', claim_expires_at = NULL,
+                               error = pg_catalog.format('dependency %s failed or was cancelled', p_task_id),
+                               updated_at = coord_private.current_time(), finished_at = coord_private.current_time()
+                         WHERE task_id = d;
+                        n := n + 1;
+                        v_next := v_next || d;
+                    END IF;
+                END LOOP;
+                EXIT WHEN pg_catalog.cardinality(v_next) = 0;
+                v_frontier := v_next;
+            END LOOP;
+            RETURN n;
+        EXCEPTION WHEN deadlock_detected THEN
+            -- Two walks of the DAG whose closures cross can wait on each other; if
+            -- PostgreSQL fails this one, its locks, updates and events roll back and it
+            -- starts again from the failed task. (A budgeted walk never waits.)
+            IF v_try = 5 THEN
+                RAISE;
+            END IF;
+        END;
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION coord_private.fail_exhausted_claims(integer) IS
-    'INV-DEPS: fail (attempts_exhausted) up to p_limit tasks whose last claim expired, each audited, and return them for settle_dependents; claims run it, so no job is needed';
+COMMENT ON FUNCTION coord_private.settle_dependents(bigint, integer) IS
+    'INV-DEPS: cancel (dependency_failed) every pending transitive dependent of a failed or cancelled task, each audited; with a budget: never waits (55P03) and at most that many (program_limit_exceeded)';
+
+DROP FUNCTION coord_private.settle_dependents(bigint);
 
 -- Why the caller may not act on its claim of t at p_now (NULL: it may).
 -- INV-COMPLETE-OWNER. The caller reads p_now after locking t's row and records it as
@@ -83,7 +174,7 @@ DECLARE
     v_claimed integer;
 BEGIN
     -- INV-LIMITS: the caller's claimed-task count below is read after a lock on its
-    -- own agents row, so two of its transactions never both count the same claims.
+    -- own limit slot, so two of its transactions never both count the same claims.
     PERFORM coord_private.lock_agent_row();
     v_now := coord_private.current_time();
     SELECT * INTO t FROM coord_private.tasks x
@@ -134,8 +225,22 @@ DECLARE
 BEGIN
     PERFORM coord_private.require_types(p_types);
     PERFORM coord_private.require_read_committed();
-    FOR v_failed IN SELECT coord_private.fail_exhausted_claims(5) LOOP
-        PERFORM coord_private.settle_dependents(v_failed);
+    -- Settlement on sight (no job): up to five exhausted claims, each failed with its
+    -- dependents settled, never waiting for a row. A dependent another transaction
+    -- holds rolls that one back for the next claim to try; more than 100 dependents
+    -- leave the task failed and its dependents to reap_expired.
+    FOR v_failed IN SELECT coord_private.exhausted_claims(5) LOOP
+        BEGIN
+            IF coord_private.fail_exhausted_claim(v_failed) THEN
+                BEGIN
+                    PERFORM coord_private.settle_dependents(v_failed, 100);
+                EXCEPTION WHEN program_limit_exceeded THEN
+                    NULL;
+                END;
+            END IF;
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;
+        END;
     END LOOP;
     RETURN QUERY SELECT * FROM coord_private.claim_one(p_types, v_lease);
 END
@@ -166,8 +271,22 @@ BEGIN
     END IF;
     PERFORM coord_private.require_types(p_types);
     PERFORM coord_private.require_read_committed();
-    FOR v_failed IN SELECT coord_private.fail_exhausted_claims(5) LOOP
-        PERFORM coord_private.settle_dependents(v_failed);
+    -- Settlement on sight (no job): up to five exhausted claims, each failed with its
+    -- dependents settled, never waiting for a row. A dependent another transaction
+    -- holds rolls that one back for the next claim to try; more than 100 dependents
+    -- leave the task failed and its dependents to reap_expired.
+    FOR v_failed IN SELECT coord_private.exhausted_claims(5) LOOP
+        BEGIN
+            IF coord_private.fail_exhausted_claim(v_failed) THEN
+                BEGIN
+                    PERFORM coord_private.settle_dependents(v_failed, 100);
+                EXCEPTION WHEN program_limit_exceeded THEN
+                    NULL;
+                END;
+            END IF;
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;
+        END;
     END LOOP;
     -- Each claim is its own decision with its own audit event; the batch stops at
     -- the first refusal (nothing left, or a limit).
@@ -330,9 +449,19 @@ BEGIN
     DELETE FROM coord_private.locks l WHERE l.expires_at <= v_now;
     GET DIAGNOSTICS expired_locks = ROW_COUNT;
     -- TLA+ ExhaustAttempts: a claim that expired on its last attempt fails the task.
-    FOR v_failed IN SELECT coord_private.fail_exhausted_claims(NULL) LOOP
-        exhausted_tasks := exhausted_tasks + 1;
-        settled_tasks := settled_tasks + coord_private.settle_dependents(v_failed);
+    FOR v_failed IN SELECT coord_private.exhausted_claims(NULL) LOOP
+        IF coord_private.fail_exhausted_claim(v_failed) THEN
+            exhausted_tasks := exhausted_tasks + 1;
+            settled_tasks := settled_tasks + coord_private.settle_dependents(v_failed, NULL);
+        END IF;
+    END LOOP;
+    -- Settlements a claim left (too large, or rows held): failed or cancelled tasks
+    -- that still have unsettled dependents.
+    FOR v_failed IN SELECT DISTINCT d.depends_on FROM coord_private.task_deps d
+                      JOIN coord_private.tasks f ON f.task_id = d.depends_on AND f.status IN ('failed', 'cancelled')
+                      JOIN coord_private.tasks t ON t.task_id = d.task_id AND t.status IN ('pending', 'claimed')
+                     ORDER BY 1 LOOP
+        settled_tasks := settled_tasks + coord_private.settle_dependents(v_failed, NULL);
     END LOOP;
 END
 $$;
@@ -473,12 +602,50 @@ BEGIN
         UPDATE coord_private.tasks x
            SET status = 'failed', claim_expires_at = NULL, error = p_error, updated_at = v_now, finished_at = v_now
          WHERE x.task_id = p_task_id;
-        settled := coord_private.settle_dependents(p_task_id);
+        settled := coord_private.settle_dependents(p_task_id, NULL);
     END IF;
 END
 $$;
 COMMENT ON FUNCTION coord.fail_task(bigint, bigint, text, boolean) IS
     'agent: fail the task whose current live claim the caller holds (TLA+ FailTask); retryable with attempts left: back to pending; else failed and its dependents settled (dependency_failed). Errors PC001, PC002, PC005';
+
+CREATE OR REPLACE FUNCTION coord.cancel_task(p_task_id bigint, p_reason text,
+    OUT ok boolean, OUT reason text, OUT settled integer, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    v coord_private.verdict;
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+    v_now timestamptz := coord_private.current_time();
+    v_status text;
+BEGIN
+    IF p_reason IS NULL OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 OR pg_catalog.length(p_reason) > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = CASE WHEN p_reason IS NULL THEN 'PC001' ELSE 'PC002' END,
+            MESSAGE = 'a cancellation needs a reason of 1 to 1000 characters',
+            DETAIL = 'nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.cancel_task';
+    END IF;
+    PERFORM coord_private.require_read_committed();
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    SELECT s.status INTO v_status FROM coord.tasks s WHERE s.task_id = p_task_id;
+    v := coord_private.authorize('cancel_task', p_task_id::text,
+        pg_catalog.jsonb_build_object('why', p_reason, 'elevated', t.submitter <> session_user),
+        CASE WHEN v_status IN ('completed', 'failed', 'cancelled') THEN 'task_terminal' END);
+    ok := v.proceed; reason := v.reason; event_id := v.event_id; settled := 0;
+    IF v.proceed THEN
+        UPDATE coord_private.tasks x
+           SET status = 'cancelled', claim_expires_at = NULL, error = p_reason, updated_at = v_now, finished_at = v_now
+         WHERE x.task_id = p_task_id;
+        settled := coord_private.settle_dependents(p_task_id, NULL);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord.cancel_task(bigint, text) IS
+    'agent: cancel a task (TLA+ CancelTask): its submitter, or an elevated agent (trust >= 3); dependents are settled (dependency_failed). Errors PC001, PC002, PC005';
 
 DROP FUNCTION coord_private.claim_refusal(coord_private.tasks, bigint);
 

@@ -176,6 +176,7 @@ $$;
 COMMENT ON FUNCTION coord.release_lock(text) IS 'agent: release a live lease the caller holds (TLA+ ReleaseLock). Errors PC001, PC003';
 
 DROP FUNCTION coord_private.lock_agent_row();
+DROP TABLE coord_private.agent_limit_slots;
 DROP FUNCTION coord_private.next_fencing_token();
 DROP FUNCTION coord_private.server_timeline();
 DROP TABLE coord_private.fencing_epoch;

@@ -406,7 +406,106 @@ COMMENT ON FUNCTION coord.fail_task(bigint, bigint, text, boolean) IS
     'agent: fail the task whose current live claim the caller holds (TLA+ FailTask); retryable with attempts left: back to pending; else failed and its dependents settled (dependency_failed). Errors PC001, PC002, PC005';
 
 DROP FUNCTION coord_private.claim_refusal(coord_private.tasks, bigint, timestamptz);
-DROP FUNCTION coord_private.fail_exhausted_claims(integer);
+CREATE FUNCTION coord_private.settle_dependents(p_task_id bigint)
+RETURNS integer LANGUAGE plpgsql
+AS $$
+DECLARE
+    d bigint;
+    n integer;
+    v coord_private.verdict;
+    v_frontier bigint[];
+    v_next bigint[];
+BEGIN
+    FOR v_try IN 1 .. 5 LOOP
+        BEGIN
+            n := 0;
+            v_frontier := ARRAY[p_task_id];
+            -- Level by level, each level a new statement: a dependent submitted while we
+            -- waited for the lock on its dependency (its submit held that row FOR SHARE)
+            -- is committed by then, so the next level's snapshot sees it. One recursive
+            -- query would take its snapshot before those waits and miss it.
+            LOOP
+                v_next := '{}';
+                FOR d IN
+                    SELECT t.task_id FROM coord_private.tasks t
+                     WHERE t.task_id IN (SELECT x.task_id FROM coord_private.task_deps x WHERE x.depends_on = ANY (v_frontier))
+                       AND t.status IN ('pending', 'claimed')
+                     ORDER BY t.task_id
+                       FOR UPDATE OF t
+                LOOP
+                    v := coord_private.authorize('settle_task', d::text,
+                        pg_catalog.jsonb_build_object('settle_reason', 'dependency_failed', 'cause', p_task_id));
+                    IF v.proceed THEN
+                        UPDATE coord_private.tasks
+                           SET status = 'cancelled', settle_reason = 'dependency_failed', claim_expires_at = NULL,
+                               error = pg_catalog.format('dependency %s failed or was cancelled', p_task_id),
+                               updated_at = coord_private.current_time(), finished_at = coord_private.current_time()
+                         WHERE task_id = d;
+                        n := n + 1;
+                        v_next := v_next || d;
+                    END IF;
+                END LOOP;
+                EXIT WHEN pg_catalog.cardinality(v_next) = 0;
+                v_frontier := v_next;
+            END LOOP;
+            RETURN n;
+        EXCEPTION WHEN deadlock_detected THEN
+            -- Two walks of the DAG (two settlements whose closures cross, level by
+            -- level in different orders) can wait on each other; PostgreSQL breaks the
+            -- cycle by failing one. If it is this walk, the block's row locks, updates
+            -- and audit events are rolled back, the other walk finishes, and this one
+            -- starts again from the failed task and sees what the other settled.
+            IF v_try = 5 THEN
+                RAISE;
+            END IF;
+        END;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION coord_private.settle_dependents(bigint) IS
+    'INV-DEPS: cancel (dependency_failed) every pending transitive dependent of a failed or cancelled task, each audited';
+
+CREATE OR REPLACE FUNCTION coord.cancel_task(p_task_id bigint, p_reason text,
+    OUT ok boolean, OUT reason text, OUT settled integer, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+SET enable_bitmapscan = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    v coord_private.verdict;
+    t coord_private.tasks := coord_private.require_task(p_task_id);
+    v_now timestamptz := coord_private.current_time();
+    v_status text;
+BEGIN
+    IF p_reason IS NULL OR pg_catalog.length(pg_catalog.btrim(p_reason)) = 0 OR pg_catalog.length(p_reason) > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = CASE WHEN p_reason IS NULL THEN 'PC001' ELSE 'PC002' END,
+            MESSAGE = 'a cancellation needs a reason of 1 to 1000 characters',
+            DETAIL = 'nothing was changed',
+            HINT = 'see the function documentation: \df+ coord.cancel_task';
+    END IF;
+    PERFORM coord_private.require_read_committed();
+    SELECT * INTO t FROM coord_private.tasks x WHERE x.task_id = p_task_id FOR UPDATE;
+    SELECT s.status INTO v_status FROM coord.tasks s WHERE s.task_id = p_task_id;
+    v := coord_private.authorize('cancel_task', p_task_id::text,
+        pg_catalog.jsonb_build_object('why', p_reason, 'elevated', t.submitter <> session_user),
+        CASE WHEN v_status IN ('completed', 'failed', 'cancelled') THEN 'task_terminal' END);
+    ok := v.proceed; reason := v.reason; event_id := v.event_id; settled := 0;
+    IF v.proceed THEN
+        UPDATE coord_private.tasks x
+           SET status = 'cancelled', claim_expires_at = NULL, error = p_reason, updated_at = v_now, finished_at = v_now
+         WHERE x.task_id = p_task_id;
+        settled := coord_private.settle_dependents(p_task_id);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION coord.cancel_task(bigint, text) IS
+    'agent: cancel a task (TLA+ CancelTask): its submitter, or an elevated agent (trust >= 3); dependents are settled (dependency_failed). Errors PC001, PC002, PC005';
+
+DROP FUNCTION coord_private.settle_dependents(bigint, integer);
+DROP FUNCTION coord_private.fail_exhausted_claim(bigint);
+DROP FUNCTION coord_private.exhausted_claims(integer);
 DROP INDEX coord_private.tasks_exhausted_claims_idx;
 
 COMMIT;
