@@ -9,7 +9,7 @@
 -- (check_locks) and write nothing. Acting: t19_victim, t19_mallory (agents),
 -- t19_admin (coord_admin), t19_auditor (coord_auditor).
 BEGIN;
-SELECT plan(165);
+SELECT plan(166);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
@@ -214,6 +214,11 @@ SELECT is((SELECT format('%s %s', e.path_case, e.updated_by) FROM coord.enforcem
           'INV-BOUNDARY: coord.enforcement shows the new rule and who set it');
 
 -- ---------------------------------------------------------------- case-insensitive leases
+-- Windows reads a.py::$DATA and a.py:x as streams of a.py (the red team held
+-- win/a.py and was granted win/a.py::$DATA): ':' is refused in this mode.
+SELECT is(tests.sqlstate_as('t19_victim', $$SELECT * FROM coord.acquire_lock('win/a.py::$DATA', '30 s')$$)
+          || ' ' || tests.sqlstate_as('t19_victim', $$SELECT * FROM coord.acquire_lock('win/a.py:x', '30 s')$$),
+          'PC003 PC003', 'INV-LOCK-EXCL AcquireLock: case-insensitive: a path with '':'' (an NTFS stream of another file) is refused');
 SELECT is(pg_temp.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: case-insensitive: %s is spelled %s', v.p, v.want))
   FROM (VALUES
     ('VICTIM/SECRET.PY',        'victim/secret.py'),

@@ -449,6 +449,13 @@ BEGIN
         RETURN p_path;
     END IF;
     v := coord_private.normalize_path_checked(p_path);
+    -- Windows (and the case-insensitive mode is for Windows and macOS checkouts)
+    -- reads 'a.py:x' and 'a.py::$DATA' as streams of a.py: another name for it.
+    IF pg_catalog.strpos(v, ':') > 0 AND (SELECT s.path_case FROM coord_private.settings s) = 'insensitive' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC003', MESSAGE = 'invalid path: '':'' in a case-insensitive repository',
+            DETAIL = pg_catalog.format('path %L: on Windows a name with '':'' is a stream of another file (a.py::$DATA is a.py)', v),
+            HINT = 'remove the '':''; case-insensitive mode is for Windows and macOS checkouts';
+    END IF;
     IF pg_catalog.octet_length(v) = pg_catalog.length(v) AND v = pg_catalog.lower(v COLLATE "C") THEN
         RETURN v;
     END IF;
