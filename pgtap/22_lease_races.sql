@@ -20,7 +20,7 @@
 -- that on a deploy without lease_races the file runs to its end and reports each
 -- defect where it is.
 BEGIN;
-SELECT plan(78);
+SELECT plan(81);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
@@ -282,6 +282,23 @@ SELECT is(pg_temp.agent_row_lock('t22_zero'), ARRAY['For Update'],
           'INV-LIMITS AcquireLock: the refused request locked its agent''s row too (the lock precedes the count)');
 SELECT is(pg_temp.agent_row_lock('t22_cat'), NULL,
           'INV-LIMITS: an agent that only read (check_locks, check_fence) has no lock on its row: the lock is per acquiring agent');
+
+-- ================================================================ (c') coordination locks per lease kind
+-- A file shares its line and locks its own path's slot; a directory locks its
+-- anchor's line row exclusively. (A root file lease held in an open transaction
+-- once stalled every acquire: it held the root line row FOR UPDATE.)
+-- (A directory of its own: the earlier root-anchored requests of this transaction
+-- still hold the root's row.)
+SELECT is(tests.call('lf1', 't22_ann', $$SELECT * FROM coord.acquire_lock('f22only/top_level_22.txt', '60 s')$$) ->> 'reason', 'allowed',
+          'INV-LOCK-EXCL AcquireLock: a file in a directory of its own is granted');
+SELECT is((SELECT r.modes FROM public.pgrowlocks('coord_private.lock_lines') r
+             JOIN coord_private.lock_lines l ON l.ctid = r.locked_row WHERE l.line = coord_private.anchor_line('f22only/')),
+          ARRAY['For Key Share'],
+          'INV-LOCK-EXCL: a file request shares its directory''s line row (KEY SHARE), it does not lock it exclusively');
+SELECT is((SELECT r.modes FROM public.pgrowlocks('coord_private.lock_files') r
+             JOIN coord_private.lock_files f ON f.ctid = r.locked_row WHERE f.slot = (hashtext('f22only/top_level_22.txt') & 16383)),
+          ARRAY['For Update'],
+          'INV-LOCK-EXCL: ... and locks its own path''s slot in coord_private.lock_files exclusively');
 
 -- ================================================================ (d) tokens above the timeline floor
 SELECT is(pg_temp.try_bigint('SELECT coord_private.server_timeline()'),

@@ -705,7 +705,9 @@ def test_INV_DEFINER_lock_hogging_open_transaction(world: h.World) -> None:
     holding whatever pgcoord serialises that line with. Every other request must be
     answered (a refusal or a lock_timeout error is an answer) within three waits of the
     pinned lock_timeout plus 3 s: another agent's overlapping requests (several at once, as an
-    agent with parallel sessions makes them) and its disjoint one; a late agent that
+    agent with parallel sessions makes them, which queue on its own limit slot) and its
+    disjoint one; another agent's file in the same directory, granted at once (a file
+    lease does not hold its directory's line exclusively); a late agent that
     queues behind them 5 s later on the same row (it waits for the row's tuple lock,
     then for the row: a lock_timeout per wait is not a bound per call); and a third
     agent's disjoint request, granted at once."""
@@ -715,6 +717,7 @@ def test_INV_DEFINER_lock_hogging_open_transaction(world: h.World) -> None:
     other, _ = w.db.agent("implementer")
     third, _ = w.db.agent("implementer")
     late, _ = w.db.agent("implementer")
+    neighbour, _ = w.db.agent("implementer")
     tally, extra, problems = h.Tally(), [f"lock_timeout pinned on coord functions: {pinned}s; bound {bound:g}s"], []
     hog = h.AgentSession(w.db.role_dsn(w.attacker), w.attacker, autocommit=False)
     w.sessions.append(hog)
@@ -724,7 +727,7 @@ def test_INV_DEFINER_lock_hogging_open_transaction(world: h.World) -> None:
     extra.append(o.short())
     q = "SELECT * FROM coord.acquire_lock(%s, '30 seconds')"
     calls = [(other, "hog2/", "overlaps (directory)", False), (other, "hog2/a.py", "same file", False),
-             (other, "hog2/b.py", "same anchor line", False),
+             (neighbour, "hog2/b.py", "another agent's file in the same directory", True),
              (other, "elsewhere2/c.py", "the same agent's disjoint request", False),
              (third, "elsewhere3/d.py", "another agent's disjoint request", True)]
     threads = [(_timed(w, role, q, (path,), bound=bound, grace=5), path, why, ok) for role, path, why, ok in calls]

@@ -73,6 +73,58 @@ $$;
 COMMENT ON FUNCTION coord_private.lock_anchor_line(text) IS
     'row locks on coord_private.lock_lines in ascending row order: KEY SHARE for every ancestor anchor, UPDATE for the anchor (serialises overlapping acquires; INV-LOCK-EXCL, INV-DEFINER)';
 
+-- A file lease conflicts only with leases on the same file and with directories and
+-- globs whose anchor is on its directory's line: it takes KEY SHARE on every row of
+-- that line (its directory's included, so a dir/glob anchored there, which takes
+-- UPDATE, serialises with it) and UPDATE on a slot of its own path. Two files of one
+-- directory never wait for each other (one agent's file lease held in an open
+-- transaction once stalled every acquire in its directory, the root's included).
+-- Slots are 16,384 rows that paths hash to; a file locks its line rows first and
+-- its one slot last, so slots cannot join a deadlock.
+CREATE TABLE coord_private.lock_files (
+    slot integer PRIMARY KEY CHECK (slot BETWEEN 0 AND 16383)
+);
+COMMENT ON TABLE coord_private.lock_files IS
+    'the rows file lease requests lock to serialise on one file path (paths hash to 16,384 slots)';
+ALTER TABLE coord_private.lock_files ENABLE ROW LEVEL SECURITY;
+INSERT INTO coord_private.lock_files (slot) SELECT pg_catalog.generate_series(0, 16383);
+
+CREATE FUNCTION coord_private.lock_lease_path(p_path text)
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_line text[];
+    v_rows integer[] := '{}';
+    v_row integer;
+    j integer;
+BEGIN
+    IF coord_private.path_kind(p_path) <> 'file' THEN
+        PERFORM coord_private.lock_anchor_line(coord_private.path_anchor(p_path));
+        RETURN;
+    END IF;
+    v_line := coord_private.anchor_ancestors(coord_private.path_anchor(p_path));
+    FOR i IN 1 .. pg_catalog.cardinality(v_line) LOOP
+        v_row := coord_private.anchor_line(v_line[i]);
+        IF v_row = ANY (v_rows) THEN
+            CONTINUE;
+        END IF;
+        v_rows := pg_catalog.array_append(v_rows, v_row);
+        j := pg_catalog.cardinality(v_rows);
+        WHILE j > 1 AND v_rows[j - 1] > v_row LOOP
+            v_rows[j] := v_rows[j - 1];
+            j := j - 1;
+        END LOOP;
+        v_rows[j] := v_row;
+    END LOOP;
+    FOREACH v_row IN ARRAY v_rows LOOP
+        PERFORM 1 FROM coord_private.lock_lines l WHERE l.line = v_row FOR KEY SHARE;
+    END LOOP;
+    PERFORM 1 FROM coord_private.lock_files f WHERE f.slot = (pg_catalog.hashtext(p_path) & 16383) FOR UPDATE;
+END
+$$;
+COMMENT ON FUNCTION coord_private.lock_lease_path(text) IS
+    'the coordination locks of a lease request: a dir or glob locks its anchor line (lock_anchor_line); a file shares its line and locks its own path''s slot (INV-LOCK-EXCL)';
+
 CREATE OR REPLACE FUNCTION coord_private.compile_agent_operation_policy(p_roles text[], p_profiles text[], p_operations text[])
 RETURNS void LANGUAGE plpgsql
 AS $$

@@ -15,6 +15,10 @@
 --     invisible to '**' (two conflicting exclusive grants; check_locks and
 --     check_fence shared the defect through overlapping_live_locks). Below the
 --     root, every anchor is a candidate: no upper bound.
+--   * coordination locks per lease kind (coordination_locks.lock_lease_path): a
+--     file no longer locks its directory's line exclusively, so a file lease held
+--     in an open transaction delays only requests for that file and for dirs and
+--     globs over it, not every acquire in its directory.
 --   * the trail records what was judged: a grant's event carries the expiry it
 --     granted ('expires_at'); renew_lock and release_lock judge the caller's lease
 --     by one clock reading and record it as the event's 'at' (policy_hook_revision).
@@ -177,7 +181,7 @@ BEGIN
     -- limit slot, so two of its transactions never both count the same grants: the
     -- later one waits for the earlier one's commit and counts its grant too.
     PERFORM coord_private.lock_agent_row();
-    PERFORM coord_private.lock_anchor_line(coord_private.path_anchor(v_path));
+    PERFORM coord_private.lock_lease_path(v_path);
 
     SELECT coord_private.overlapping_live_locks(v_path, (session_user::text COLLATE "default"), p_mode),
            (SELECT pg_catalog.count(*) FROM coord_private.locks l   -- the clock inline: see overlapping_live_locks
@@ -238,7 +242,7 @@ BEGIN
     -- renewal that began just before expiry must not revive a lease another agent
     -- has taken over in the meantime (INV-LOCK-EXCL). Liveness is judged by the
     -- clock read after the locks, never by a time from before the wait.
-    PERFORM coord_private.lock_anchor_line(coord_private.path_anchor(v_path));
+    PERFORM coord_private.lock_lease_path(v_path);
     v_now := coord_private.current_time();
     SELECT * INTO v_lock FROM coord_private.locks l
      WHERE l.path = v_path AND l.holder = session_user AND l.expires_at > v_now

@@ -12,9 +12,6 @@
 --     also settles what claims left).
 --   * every event about a row names that row: submit_task's event carries the new
 --     task's id (drawn before the hook).
---   * INV-RLS: submit_task accepts only dependencies the caller may see (the red
---     team learnt hidden tasks' status through it and held others' claimed tasks
---     hostage with its FOR SHARE lock).
 --   * the trail records what was judged: renew_claim, complete_task and fail_task
 --     judge the claim at one clock reading taken after the task's row lock
 --     (claim_refusal's p_now) and record it as the event's 'at'; a claim's and a
@@ -331,7 +328,6 @@ DECLARE
     v_matches jsonb;
     v_now timestamptz := coord_private.current_time();
     v_new_id bigint;
-    v_viewer text;
 BEGIN
     IF p_type IS NULL OR p_description IS NULL OR p_input IS NULL OR p_priority IS NULL
        OR p_depends_on IS NULL OR p_max_attempts IS NULL THEN
@@ -376,24 +372,6 @@ BEGIN
             HINT = 'see the function documentation: \df+ coord.submit_task';
     END IF;
     PERFORM coord_private.require_read_committed();
-
-    -- INV-RLS: a dependency must be a task the caller may see (task_visibility's
-    -- rule), checked before anything is locked or counted: otherwise the answer
-    -- (dependency_failed, unmet dependencies, "n of m exist") told the status of
-    -- tasks get_task hides, and the FOR SHARE lock below held others' claimed tasks
-    -- hostage (their completion waited for this transaction). One answer for
-    -- unknown and invisible ids.
-    v_viewer := coord_private.task_viewer();
-    IF (SELECT pg_catalog.count(*) FROM coord_private.tasks x
-         WHERE x.task_id = ANY (v_deps)
-           AND coord_private.task_access(v_viewer = 'all', v_viewer = 'claimer', coord_private.current_time(),
-                                         x.submitter, x.claimed_by, x.status, x.claim_expires_at, x.attempts,
-                                         x.max_attempts) IS NOT NULL)
-       < coalesce(pg_catalog.cardinality(v_deps), 0) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC005', MESSAGE = 'depends_on names a task that does not exist or that you cannot see',
-            DETAIL = 'nothing was changed',
-            HINT = 'depend on tasks you submitted or claimed, or pending tasks you may claim';
-    END IF;
 
     -- Lock the dependencies so none completes or fails unseen by this submit.
     SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE t.status <> 'completed')

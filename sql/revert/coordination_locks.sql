@@ -53,6 +53,8 @@ $$;
 COMMENT ON FUNCTION coord_private.compile_agent_operation_policy(text[], text[], text[]) IS
     'recomputes the compiled policy rows of agents, of the agents of profiles, and of operations (serialised, READ COMMITTED only)';
 
+DROP FUNCTION coord_private.lock_lease_path(text);
+DROP TABLE coord_private.lock_files;
 DROP FUNCTION coord_private.anchor_line(text);
 DROP TABLE coord_private.lock_lines;
 
