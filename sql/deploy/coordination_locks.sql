@@ -36,18 +36,18 @@ AS $$ SELECT CASE WHEN p_anchor = '' THEN 0 ELSE 1 + (pg_catalog.hashtext(p_anch
 COMMENT ON FUNCTION coord_private.anchor_line(text) IS
     'the coord_private.lock_lines row an anchor locks: 0 for the root, else one of 16,384 hash classes';
 
-CREATE OR REPLACE FUNCTION coord_private.lock_anchor_line(p_anchor text)
-RETURNS void LANGUAGE plpgsql
+-- The lock_lines rows of an anchor's root-to-leaf line in ascending order, each
+-- once (insertion sort: a line is a handful of anchors, and an SQL sort would cost
+-- a query per request).
+CREATE FUNCTION coord_private.line_rows(p_anchor text)
+RETURNS integer[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 DECLARE
     v_line text[] := coord_private.anchor_ancestors(p_anchor);
     v_rows integer[] := '{}';
-    v_own integer := coord_private.anchor_line(p_anchor);
     v_row integer;
     j integer;
 BEGIN
-    -- The line's rows in ascending order, each once (insertion sort: a line is a
-    -- handful of anchors, and an SQL sort would cost a query per request).
     FOR i IN 1 .. pg_catalog.cardinality(v_line) LOOP
         v_row := coord_private.anchor_line(v_line[i]);
         IF v_row = ANY (v_rows) THEN
@@ -61,7 +61,20 @@ BEGIN
         END LOOP;
         v_rows[j] := v_row;
     END LOOP;
-    FOREACH v_row IN ARRAY v_rows LOOP
+    RETURN v_rows;
+END
+$$;
+COMMENT ON FUNCTION coord_private.line_rows(text) IS
+    'the coord_private.lock_lines rows of an anchor and its ancestors, ascending, each once (the order every lease request locks them in)';
+
+CREATE OR REPLACE FUNCTION coord_private.lock_anchor_line(p_anchor text)
+RETURNS void LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_own integer := coord_private.anchor_line(p_anchor);
+    v_row integer;
+BEGIN
+    FOREACH v_row IN ARRAY coord_private.line_rows(p_anchor) LOOP
         IF v_row = v_own THEN
             PERFORM 1 FROM coord_private.lock_lines l WHERE l.line = v_row FOR UPDATE;
         ELSE
@@ -93,30 +106,13 @@ CREATE FUNCTION coord_private.lock_lease_path(p_path text)
 RETURNS void LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_line text[];
-    v_rows integer[] := '{}';
     v_row integer;
-    j integer;
 BEGIN
     IF coord_private.path_kind(p_path) <> 'file' THEN
         PERFORM coord_private.lock_anchor_line(coord_private.path_anchor(p_path));
         RETURN;
     END IF;
-    v_line := coord_private.anchor_ancestors(coord_private.path_anchor(p_path));
-    FOR i IN 1 .. pg_catalog.cardinality(v_line) LOOP
-        v_row := coord_private.anchor_line(v_line[i]);
-        IF v_row = ANY (v_rows) THEN
-            CONTINUE;
-        END IF;
-        v_rows := pg_catalog.array_append(v_rows, v_row);
-        j := pg_catalog.cardinality(v_rows);
-        WHILE j > 1 AND v_rows[j - 1] > v_row LOOP
-            v_rows[j] := v_rows[j - 1];
-            j := j - 1;
-        END LOOP;
-        v_rows[j] := v_row;
-    END LOOP;
-    FOREACH v_row IN ARRAY v_rows LOOP
+    FOREACH v_row IN ARRAY coord_private.line_rows(coord_private.path_anchor(p_path)) LOOP
         PERFORM 1 FROM coord_private.lock_lines l WHERE l.line = v_row FOR KEY SHARE;
     END LOOP;
     PERFORM 1 FROM coord_private.lock_files f WHERE f.slot = (pg_catalog.hashtext(p_path) & 16383) FOR UPDATE;

@@ -13,6 +13,9 @@
 --     `SET standard_conforming_strings = off` let `rm${IFS}-rf${IFS}/` past the
 --     guardrails. A pinned setting holds during the call whatever the session SET;
 --     helpers called from a definer run under it too.
+-- This change creates no function: ALTER FUNCTION ... SET changes one setting and
+-- leaves the others, so each definer keeps search_path = pg_catalog, pg_temp
+-- (definer_search_path; the verify below checks it survived).
 -- statement_timeout and idle_in_transaction_session_timeout are the DBA's, per login
 -- role (README "Operations"): they concern the caller's whole statement and
 -- session, which a function cannot pin. The attack suite (tests/test_hostile_agent.py)

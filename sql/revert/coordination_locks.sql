@@ -55,6 +55,7 @@ COMMENT ON FUNCTION coord_private.compile_agent_operation_policy(text[], text[],
 
 DROP FUNCTION coord_private.lock_lease_path(text);
 DROP TABLE coord_private.lock_files;
+DROP FUNCTION coord_private.line_rows(text);
 DROP FUNCTION coord_private.anchor_line(text);
 DROP TABLE coord_private.lock_lines;
 
