@@ -4,7 +4,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pgcoord import migrations, testing
+from devtools import testing
+from pgcoord import migrations
 from pgcoord.cluster import with_dbname
 
 from .catalog import describe

@@ -139,28 +139,7 @@ $$;
 COMMENT ON FUNCTION coord_private.append_audit_event(text, text, boolean, boolean, text, text, text, jsonb)
     IS 'appends one hash-chained event to the calling backend''s chain (INV-AUDIT-COMPLETE)';
 
--- Immutability: no UPDATE, DELETE or TRUNCATE, whatever privileges a role holds.
--- The only exception is retention (coord.purge_audit), which runs as the owner and
--- sets a transaction-local flag that no other role can act on (no role but the
--- owner has DELETE on the table at all).
-CREATE FUNCTION coord_private.audit_events_immutable()
-RETURNS trigger
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    IF TG_OP = 'DELETE'
-       AND pg_catalog.current_setting('coord_private.audit_retention', true) = 'on'
-       AND current_user = 'coord_owner' THEN
-        RETURN OLD;
-    END IF;
-    RAISE EXCEPTION USING
-        ERRCODE = 'PC009',
-        MESSAGE = pg_catalog.format('audit events are immutable: %s refused', TG_OP),
-        DETAIL  = 'the pgcoord audit trail is append-only (INV-AUDIT-IMMUTABLE)',
-        HINT    = 'retention is coord.purge_audit(before, reason), run by a coord_admin';
-END
-$$;
-COMMENT ON FUNCTION coord_private.audit_events_immutable() IS 'trigger: refuses UPDATE, DELETE and TRUNCATE of audit events';
+\ir audit/coord_private.audit_events_immutable.sql
 
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON coord_private.audit_events
     FOR EACH ROW EXECUTE FUNCTION coord_private.audit_events_immutable();

@@ -11,18 +11,6 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT p.oid::regprocedure AS fn
-               FROM pg_catalog.pg_proc p
-              WHERE p.pronamespace IN ('coord'::regnamespace, 'coord_private'::regnamespace)
-                AND 'search_path=""' = ANY (p.proconfig)
-    LOOP
-        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', r.fn);
-    END LOOP;
-END
-$$;
+\ir definer_search_path/pin.sql
 
 COMMIT;

@@ -95,27 +95,7 @@ $fn$;
 COMMENT ON FUNCTION coord_private.normalize_path_checked(text) IS
     'the one spelling of a lease path, or PC001/PC003, by every check (normalize_path''s slow path)';
 
--- Every lease request normalises its path, and the full check above sets up some
--- twenty expressions (each again in every transaction). A plain path - ASCII
--- letters, digits, '_', '-', '.', non-empty segments, none of them '.' or '..',
--- an optional trailing '/' - passes every one of those checks unchanged (ASCII is
--- its own NFC), so it is answered here; anything else takes the full check.
--- tests/test_paths_normalization.py checks both agree on generated paths.
-CREATE FUNCTION coord_private.normalize_path(p_path text)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-AS $fn$
-BEGIN
-    IF p_path ~ '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$'
-       AND pg_catalog.strpos('/' || p_path || '/', '/./') = 0
-       AND pg_catalog.strpos('/' || p_path || '/', '/../') = 0
-       AND pg_catalog.length(p_path) <= coord_private.path_max_length() THEN
-        RETURN p_path;
-    END IF;
-    RETURN coord_private.normalize_path_checked(p_path);
-END
-$fn$;
-COMMENT ON FUNCTION coord_private.normalize_path(text) IS 'the one spelling of a lease path, or PC001/PC003';
+\ir paths/coord_private.normalize_path.sql
 
 CREATE FUNCTION coord_private.path_kind(p_path text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE 
@@ -159,57 +139,8 @@ END
 $fn$;
 COMMENT ON FUNCTION coord_private.anchor_ancestors(text) IS 'the root and every directory prefix of an anchor, the anchor included';
 
--- A glob segment as an anchored regex over one segment.
-CREATE FUNCTION coord_private.segment_regex(p_seg text)
-RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE 
-AS $fn$
-DECLARE
-    v text := '';
-    c text;
-    i integer := 1;
-    n integer := pg_catalog.length(p_seg);
-    j integer;
-    k integer;
-    cls text;
-BEGIN
-    WHILE i <= n LOOP
-        c := pg_catalog.substr(p_seg, i, 1);
-        IF c = '*' THEN
-            v := v || '[^/]*';
-        ELSIF c = '?' THEN
-            v := v || '[^/]';
-        ELSIF c = '[' THEN
-            -- [...] / [!...]: the first character after [ or [! belongs to the
-            -- class even when it is ]; a leading ^ is a literal, not a negation.
-            k := i + 1;
-            IF pg_catalog.substr(p_seg, k, 1) = '!' THEN k := k + 1; END IF;
-            j := pg_catalog.strpos(pg_catalog.substr(p_seg, k + 1), ']') + k;
-            cls := pg_catalog.substr(p_seg, k, j - k);
-            IF pg_catalog.left(cls, 1) = '^' THEN cls := '\^' || pg_catalog.substr(cls, 2); END IF;
-            v := v || '[' || CASE WHEN k > i + 1 THEN '^' ELSE '' END || cls || ']';
-            i := j;
-        ELSE
-            v := v || pg_catalog.regexp_replace(c, '([.^$+(){}|\\\]\[])', '\\\1', 'g');
-        END IF;
-        i := i + 1;
-    END LOOP;
-    RETURN '^' || v || '$';
-END
-$fn$;
-COMMENT ON FUNCTION coord_private.segment_regex(text) IS 'an anchored regular expression matching one glob segment';
-
-CREATE FUNCTION coord_private.glob_regex(p_glob text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE 
-AS $fn$
-    SELECT '^' || pg_catalog.string_agg(
-               CASE WHEN s.seg = '**' THEN CASE WHEN s.ord < s.total THEN '(.*/)?' ELSE '.*' END
-                    ELSE pg_catalog.regexp_replace(pg_catalog.regexp_replace(coord_private.segment_regex(s.seg), '^\^', ''), '\$$', '')
-                         || CASE WHEN s.ord < s.total THEN '/' ELSE '' END END,
-               '' ORDER BY s.ord) || '$'
-      FROM (SELECT u.seg, u.ord, pg_catalog.count(*) OVER () AS total
-              FROM pg_catalog.unnest(pg_catalog.string_to_array(p_glob, '/')) WITH ORDINALITY AS u(seg, ord)) s
-$fn$;
-COMMENT ON FUNCTION coord_private.glob_regex(text) IS 'an anchored regular expression matching the file paths a glob covers';
+\ir paths/coord_private.segment_regex.sql
+\ir paths/coord_private.glob_regex.sql
 
 -- Can two glob segments match a common string? Exact for literals; for two
 -- wildcard segments, their literal prefixes and suffixes must be compatible

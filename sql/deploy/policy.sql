@@ -113,39 +113,7 @@ COMMENT ON TABLE coord_private.policy_generation IS
 INSERT INTO coord_private.policy_generation (generation) VALUES (pg_catalog.nextval('coord_private.policy_generations'));
 ALTER TABLE coord_private.policy_generation ENABLE ROW LEVEL SECURITY;
 
--- Recompile the rows of the given agents, of the agents of the given profiles and
--- of the given operations (NULL: none of that kind).
-CREATE FUNCTION coord_private.compile_agent_operation_policy(p_roles text[], p_profiles text[], p_operations text[])
-RETURNS void LANGUAGE plpgsql
-AS $$
-DECLARE
-    v_roles text[];
-BEGIN
-    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC015',
-            MESSAGE = pg_catalog.format('changing agents, profiles or operations needs READ COMMITTED, not %s',
-                                        pg_catalog.current_setting('transaction_isolation')),
-            DETAIL = 'the compiled policy is recomputed with a snapshot taken after its lock; an older snapshot could compile a stale row',
-            HINT = 'make this change in autocommit or in a READ COMMITTED transaction';
-    END IF;
-    -- One lock for every recompilation. Everything below, the agents of a profile
-    -- included, is read after it: while it is held no other change to these
-    -- tables can commit (its own recompilation waits here first).
-    PERFORM pg_catalog.pg_advisory_xact_lock(1885570817, 0);
-    UPDATE coord_private.policy_generation SET generation = pg_catalog.nextval('coord_private.policy_generations');
-    v_roles := coalesce(p_roles, '{}')
-            || ARRAY(SELECT a.role_name FROM coord_private.agents a WHERE a.profile = ANY (coalesce(p_profiles, '{}')));
-    DELETE FROM coord_private.agent_operation_policy p
-     WHERE p.role_name = ANY (v_roles) OR p.operation = ANY (coalesce(p_operations, '{}'));
-    INSERT INTO coord_private.agent_operation_policy
-    SELECT s.role_name, s.operation, s.reason, s.context, s.trust_level, s.max_locks, s.max_claimed_tasks,
-           s.max_lease_seconds, s.max_file_modifications
-      FROM coord_private.agent_operation_policy_source s
-     WHERE s.role_name = ANY (v_roles) OR s.operation = ANY (coalesce(p_operations, '{}'));
-END
-$$;
-COMMENT ON FUNCTION coord_private.compile_agent_operation_policy(text[], text[], text[]) IS
-    'recomputes the compiled policy rows of agents, of the agents of profiles, and of operations (serialised, READ COMMITTED only)';
+\ir policy/coord_private.compile_agent_operation_policy.sql
 
 -- Row trigger on agents, profiles and operations: recompile the rows of the
 -- changed key, old and new (TG_ARGV[0] names the key column).
@@ -314,21 +282,7 @@ $$;
 COMMENT ON FUNCTION coord_private.native_decide(text, text, text, jsonb) IS
     'the native policy engine: registration, suspension, profile (fail closed), allow/block lists, trust, limits';
 
--- The Cedar engine is not part of the spine: until the cedar_engine change replaces
--- this function with its PL/Python evaluator, asking for Cedar is an error (and
--- coord.set_policy_engine, which comes with that change, is the only way to ask).
-CREATE FUNCTION coord_private.cedar_decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
-RETURNS coord_private.decision
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-    RAISE EXCEPTION USING ERRCODE = 'PC011', MESSAGE = 'the Cedar policy engine is not installed in this database',
-        DETAIL = pg_catalog.format('cannot decide %s by %s', p_operation, p_actor),
-        HINT = 'deploy the cedar_engine change (PL/Python and cedarpy), or set the engine back to native';
-END
-$$;
-COMMENT ON FUNCTION coord_private.cedar_decide(text, text, text, jsonb) IS
-    'the Cedar engine: unavailable until the cedar_engine change installs the PL/Python evaluator (PC011)';
+\ir policy/coord_private.cedar_decide.sql
 
 -- p_engine: the engine the caller already read from settings (authorize reads the
 -- settings row once per mutation); NULL reads it here.
@@ -357,67 +311,6 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.decide(text, text, text, jsonb, text) IS 'dispatches a mutation intent to the configured policy engine';
 
--- THE policy hook. Every coord function that writes calls it before its first write.
--- p_refusal carries a coordination-invariant refusal the caller found (e.g.
--- lock_held_by_other): such refusals hold in every enforcement mode, because
--- shadowing them would break INV-LOCK-EXCL and friends.
-CREATE FUNCTION coord_private.authorize(
-    p_operation text, p_resource text, p_context jsonb DEFAULT '{}', p_refusal text DEFAULT NULL)
-RETURNS coord_private.verdict
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    v_mode text;
-    v_engine text;
-    v_decision coord_private.decision;
-    v_outcome text;
-    v_proceed boolean;
-    v_reason text;
-    v_ctx jsonb;
-    v_event bigint;
-BEGIN
-    SELECT s.enforcement_mode, s.policy_engine INTO v_mode, v_engine FROM coord_private.settings s;
-    -- The engines are called directly, not through decide: one PL/pgSQL frame less
-    -- on every mutation. decide handles (and fails closed on) any other setting.
-    IF v_engine = 'native' THEN
-        v_decision := coord_private.native_decide((session_user::text COLLATE "default"), p_operation, p_resource,
-                                                  coalesce(p_context, '{}'));
-    ELSIF v_engine = 'cedar' THEN
-        v_decision := coord_private.cedar_decide((session_user::text COLLATE "default"), p_operation, p_resource,
-                                                 coalesce(p_context, '{}'));
-    ELSE
-        v_decision := coord_private.decide((session_user::text COLLATE "default"), p_operation, p_resource,
-                                           coalesce(p_context, '{}'), v_engine);
-    END IF;
-
-    IF NOT v_decision.allowed THEN
-        SELECT rc.outcome INTO v_outcome FROM coord_private.reason_codes rc WHERE rc.code = v_decision.reason;
-        v_proceed := v_mode <> 'enforce' AND v_outcome IS DISTINCT FROM 'refuse' AND p_refusal IS NULL;
-        -- The reason is what actually stopped the mutation: outside enforce mode a
-        -- policy denial does not, so a coordination refusal is named instead.
-        v_reason := CASE WHEN v_mode <> 'enforce' AND v_outcome IS DISTINCT FROM 'refuse' AND p_refusal IS NOT NULL
-                         THEN p_refusal ELSE v_decision.reason END;
-    ELSIF p_refusal IS NOT NULL THEN
-        v_reason := p_refusal;
-        v_proceed := false;
-    ELSE
-        v_reason := 'allowed';
-        v_proceed := true;
-    END IF;
-
-    -- 'at' is pgcoord's clock at the decision: with it, the trail alone says which
-    -- leases were live, so recorded traces can be replayed against the model.
-    v_ctx := coalesce(p_context, '{}') || pg_catalog.jsonb_build_object('decision', v_decision.context,
-                                                                        'at', coord_private.current_time());
-    IF p_refusal IS NOT NULL THEN
-        v_ctx := v_ctx || pg_catalog.jsonb_build_object('refusal', p_refusal);
-    END IF;
-    v_event := coord_private.append_audit_event(p_operation, p_resource, v_decision.allowed, v_proceed,
-                                                v_reason, v_decision.engine, v_mode, v_ctx);
-    RETURN ROW(v_proceed, v_decision.allowed, v_reason, v_decision.engine, v_mode, v_event)::coord_private.verdict;
-END
-$$;
-COMMENT ON FUNCTION coord_private.authorize(text, text, jsonb, text) IS
-    'the policy hook (INV-BOUNDARY): decide, apply the enforcement mode, write exactly one audit event (INV-AUDIT-COMPLETE)';
+\ir policy/coord_private.authorize.sql
 
 COMMIT;

@@ -19,18 +19,7 @@ DROP FUNCTION coord_private.cedar_resource_type(text);
 DROP FUNCTION coord_private.cedar_schema_entities();
 DROP TABLE coord_private.cedar_policies;
 
-CREATE OR REPLACE FUNCTION coord_private.cedar_decide(p_actor text, p_operation text, p_resource text, p_context jsonb)
-RETURNS coord_private.decision
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-    RAISE EXCEPTION USING ERRCODE = 'PC011', MESSAGE = 'the Cedar policy engine is not installed in this database',
-        DETAIL = pg_catalog.format('cannot decide %s by %s', p_operation, p_actor),
-        HINT = 'deploy the cedar_engine change (PL/Python and cedarpy), or set the engine back to native';
-END
-$$;
-COMMENT ON FUNCTION coord_private.cedar_decide(text, text, text, jsonb) IS
-    'the Cedar engine: unavailable until the cedar_engine change installs the PL/Python evaluator (PC011)';
+\ir ../deploy/policy/coord_private.cedar_decide.sql
 
 UPDATE coord_private.error_codes
    SET description = 'a guardrail or domain pattern is invalid or unsafe'

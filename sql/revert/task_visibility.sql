@@ -5,17 +5,7 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-CREATE OR REPLACE FUNCTION coord.get_task(p_task_id bigint)
-RETURNS SETOF coord.tasks
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM coord_private.require_task(p_task_id);
-    RETURN QUERY SELECT * FROM coord.tasks t WHERE t.task_id = p_task_id;
-END
-$$;
-COMMENT ON FUNCTION coord.get_task(bigint) IS 'agent: one task with its effective status. Errors PC001, PC005';
+\ir ../deploy/tasks/coord.get_task.sql
 
 CREATE OR REPLACE VIEW coord.tasks AS
     SELECT t.task_id, t.task_type, t.description, t.input, t.priority,
@@ -45,4 +35,6 @@ CREATE POLICY tasks_readable ON coord_private.tasks FOR SELECT USING (true);
 DROP FUNCTION coord_private.task_access(boolean, boolean, timestamptz, text, text, text, timestamptz, integer, integer);
 DROP FUNCTION coord_private.task_viewer();
 
+-- The definitions above pinned an empty search path, as written before definer_search_path.
+\ir ../deploy/definer_search_path/pin.sql
 COMMIT;
