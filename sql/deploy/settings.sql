@@ -15,14 +15,7 @@ COMMENT ON TABLE coord_private.settings IS 'the single row of pgcoord settings (
 INSERT INTO coord_private.settings DEFAULT VALUES;
 ALTER TABLE coord_private.settings ENABLE ROW LEVEL SECURITY;
 
--- The database clock every lease decision uses. Tests replace this function with
--- one that adds a test-controlled offset (tests/sql/test_clock.sql); a production
--- deploy never contains that replacement.
-CREATE FUNCTION coord_private.current_time()
-RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT pg_catalog.now() $$;
-COMMENT ON FUNCTION coord_private.current_time() IS 'the database clock used for every lease and expiry decision (INV-LOCK-EXPIRY)';
+\ir settings/coord_private.current_time.sql
 
 -- The same clock for readers of the coord views (which run their function calls
 -- with the caller's privileges, so they cannot call coord_private directly).

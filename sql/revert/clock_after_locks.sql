@@ -2,10 +2,8 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-CREATE OR REPLACE FUNCTION coord_private.current_time()
-RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT pg_catalog.now() $$;
-COMMENT ON FUNCTION coord_private.current_time() IS 'the database clock used for every lease and expiry decision (INV-LOCK-EXPIRY)';
+\ir ../deploy/settings/coord_private.current_time.sql
 
+-- The definitions above pinned an empty search path, as written before definer_search_path.
+\ir ../deploy/definer_search_path/pin.sql
 COMMIT;
