@@ -95,14 +95,8 @@ SELECT cmp_ok((SELECT count(*)::integer FROM pg_class c
               'INV-RLS: the RLS check above saw at least ' || :min_private_tables || ' private tables (floor)');
 
 -- Defence in depth: a stray grant still exposes nothing an agent may not read.
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t00_alice', 'implementer');
-    PERFORM tests.create_agent('t00_bob', 'implementer');
-    PERFORM tests.run_as('t00_alice', $q$SELECT * FROM coord.register_session('alice s1')$q$);
-    PERFORM tests.run_as('t00_bob', $q$SELECT * FROM coord.register_session('bob s1')$q$);
-END
-$$;
+SELECT tests.create_agents('implementer', 't00_alice', 't00_bob');
+SELECT tests.open_sessions('t00_alice', 'alice s1'), tests.open_sessions('t00_bob', 'bob s1');
 GRANT USAGE ON SCHEMA coord_private TO coord_agent;
 GRANT SELECT ON coord_private.sessions, coord_private.audit_events, coord_private.settings,
                 coord_private.agents, coord_private.profiles TO coord_agent;

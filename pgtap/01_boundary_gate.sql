@@ -1,4 +1,4 @@
--- The catalog gate (INV-BOUNDARY). The analysis lives in tests/sql/pgtap_helpers.sql
+-- The catalog gate (INV-BOUNDARY). The analysis lives in tests/sql/gate.sql
 -- (tests.writer_functions, tests.boundary_offenders): the list of mutation functions
 -- is derived from the catalog (source with comments stripped + plpgsql_check's
 -- dependency report), never kept by hand. The self-mutation tests add offenders

@@ -4,18 +4,11 @@
 BEGIN;
 SELECT plan(36);
 
-DO $$
-BEGIN
-    PERFORM tests.create_member('t02_admin', 'coord_admin');
-    PERFORM tests.create_member('t02_ghost', 'coord_agent');        -- in coord_agent, never registered
-    PERFORM tests.create_agent('t02_alice', 'implementer');
-    PERFORM tests.create_agent('t02_bob', 'implementer');
-    PERFORM tests.create_agent('t02_susp', 'implementer');
-    -- a profile that will disappear under its agent
-    INSERT INTO coord_private.profiles (name, trust_level, description) VALUES ('t02_doomed', 2, 'pgTAP');
-    PERFORM tests.create_agent('t02_orphan', 't02_doomed');
-END
-$$;
+-- t02_ghost is in coord_agent, never registered; t02_doomed is a profile that will
+-- disappear under its agent t02_orphan.
+SELECT tests.create_profile('t02_doomed', 2, 'pgTAP');
+SELECT tests.create_members('coord_admin', 't02_admin'), tests.create_members('coord_agent', 't02_ghost'),
+       tests.create_agents('implementer', 't02_alice', 't02_bob', 't02_susp'), tests.create_agents('t02_doomed', 't02_orphan');
 
 -- ---------------------------------------------------------------- whoami
 SELECT is(tests.row_as('t02_alice', 'SELECT * FROM coord.whoami()'),

@@ -6,14 +6,9 @@
 BEGIN;
 SELECT plan(39);
 
-DO $$
-BEGIN
-    PERFORM tests.create_member('t03_admin', 'coord_admin');
-    PERFORM tests.create_member('t03_auditor', 'coord_auditor');
-    PERFORM tests.create_agent('t03_impl', 'implementer');     -- trust 2
-    PERFORM tests.create_agent('t03_untr', 'untrusted');       -- trust 0 < min_trust 1 of register_session
-END
-$$;
+-- t03_impl: trust 2; t03_untr: trust 0 < min_trust 1 of register_session.
+SELECT tests.create_members('coord_admin', 't03_admin'), tests.create_members('coord_auditor', 't03_auditor'),
+       tests.create_agents('implementer', 't03_impl'), tests.create_agents('untrusted', 't03_untr');
 
 SELECT results_eq($$ SELECT enforcement_mode FROM coord.enforcement $$, $$ VALUES ('enforce') $$,
     'INV-BOUNDARY: the enforcement mode is enforce by default');

@@ -4,23 +4,36 @@
 -- superuser who recomputed a whole chain. Retention (purge_audit) is audited and
 -- keeps verification working. Everything here runs in one transaction and one
 -- backend, so all events of this file form one chain (chain_id = pg_backend_pid()).
--- Tampering happens inside savepoints: results are captured with \gset and the
--- savepoint is rolled back before the pgTAP assertions.
+-- Tampering happens inside savepoints (or the subtransaction of pg_temp.verify_after):
+-- results are captured with \gset and the tampering is rolled back before the pgTAP
+-- assertions.
 BEGIN;
 SELECT plan(55);
 
-DO $$
+-- coord.verify_audit()'s row (as jsonb) after p_tamper ran as the test's superuser
+-- with user triggers off (session_replication_role = replica: a superuser's way
+-- around PC009); the tampering is rolled back before it returns.
+CREATE FUNCTION pg_temp.verify_after(p_tamper text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v jsonb;
 BEGIN
-    PERFORM tests.create_member('t04_admin', 'coord_admin');
-    PERFORM tests.create_member('t04_auditor', 'coord_auditor');
-    PERFORM tests.create_agent('t04_alice', 'implementer');
-    PERFORM tests.create_agent('t04_bob', 'implementer');
-    PERFORM tests.run_as('t04_alice', $q$SELECT * FROM coord.register_session('alice 1')$q$);
-    PERFORM tests.run_as('t04_alice', $q$SELECT * FROM coord.register_session('alice 2')$q$);
-    PERFORM tests.run_as('t04_bob', $q$SELECT * FROM coord.register_session('bob 1')$q$);
-    PERFORM tests.run_as('t04_bob', $q$SELECT * FROM coord.register_session('bob 2')$q$);
+    BEGIN
+        SET LOCAL session_replication_role = replica;
+        EXECUTE p_tamper;
+        SET LOCAL session_replication_role = origin;
+        SELECT to_jsonb(r) INTO v FROM coord.verify_audit() r;
+        RAISE EXCEPTION USING ERRCODE = 'UNDO0', MESSAGE = 'undo the tampering';
+    EXCEPTION WHEN SQLSTATE 'UNDO0' THEN
+        NULL;
+    END;
+    RETURN v;
 END
 $$;
+
+SELECT tests.create_members('coord_admin', 't04_admin'), tests.create_members('coord_auditor', 't04_auditor'),
+       tests.create_agents('implementer', 't04_alice', 't04_bob');
+SELECT tests.open_sessions('t04_alice', 'alice 1', 'alice 2'), tests.open_sessions('t04_bob', 'bob 1', 'bob 2');
 
 -- ---------------------------------------------------------------- one chain, exactly one event per call
 SELECT results_eq($$ SELECT count(*)::integer, min(seq)::integer, max(seq)::integer, count(DISTINCT seq)::integer
@@ -46,32 +59,15 @@ SELECT throws_ok($$ UPDATE coord_private.audit_events SET resource = 'edited' $$
     'INV-AUDIT-IMMUTABLE: UPDATE of audit events is refused even for a superuser (PC009) while triggers are on');
 
 -- ---------------------------------------------------------------- immutability: agent, admin, auditor
-SET LOCAL ROLE t04_alice;
-SELECT throws_ok($$ UPDATE coord_private.audit_events SET resource = 'edited' $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an agent cannot UPDATE audit events (42501)');
-SELECT throws_ok($$ DELETE FROM coord_private.audit_events $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an agent cannot DELETE audit events (42501)');
-SELECT throws_ok($$ TRUNCATE coord_private.audit_events $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an agent cannot TRUNCATE audit events (42501)');
-RESET ROLE;
-SET LOCAL ROLE t04_admin;
-SELECT throws_ok($$ UPDATE coord_private.audit_events SET resource = 'edited' $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an admin cannot UPDATE audit events (42501)');
-SELECT throws_ok($$ DELETE FROM coord_private.audit_events $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an admin cannot DELETE audit events (42501)');
-SELECT throws_ok($$ TRUNCATE coord_private.audit_events $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an admin cannot TRUNCATE audit events (42501)');
-RESET ROLE;
-SET LOCAL ROLE t04_auditor;
-SELECT throws_ok($$ UPDATE coord_private.audit_events SET resource = 'edited' $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an auditor cannot UPDATE audit events (42501)');
-SELECT throws_ok($$ DELETE FROM coord_private.audit_events $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an auditor cannot DELETE audit events (42501)');
-SELECT throws_ok($$ TRUNCATE coord_private.audit_events $$, '42501', NULL,
-    'INV-AUDIT-IMMUTABLE: an auditor cannot TRUNCATE audit events (42501)');
-SELECT throws_ok($$ UPDATE coord.audit_trail SET resource = 'edited' $$, '42501', NULL,
+SELECT is(tests.statement_sqlstate_as(r.role, s.q), '42501',
+          format('INV-AUDIT-IMMUTABLE: %s cannot %s audit events (42501)', r.who, s.verb))
+  FROM (VALUES (1, 't04_alice', 'an agent'), (2, 't04_admin', 'an admin'), (3, 't04_auditor', 'an auditor')) r(n, role, who)
+ CROSS JOIN (VALUES (1, 'UPDATE', $$UPDATE coord_private.audit_events SET resource = 'edited'$$),
+                    (2, 'DELETE', $$DELETE FROM coord_private.audit_events$$),
+                    (3, 'TRUNCATE', $$TRUNCATE coord_private.audit_events$$)) s(n, verb, q)
+ ORDER BY r.n, s.n;
+SELECT is(tests.statement_sqlstate_as('t04_auditor', $$UPDATE coord.audit_trail SET resource = 'edited'$$), '42501',
     'INV-AUDIT-IMMUTABLE: an auditor cannot UPDATE through the coord.audit_trail view (42501)');
-RESET ROLE;
 
 -- ---------------------------------------------------------------- verify_audit on an intact trail
 SELECT is(tests.row_as('t04_auditor', 'SELECT ok, events_checked, first_bad_event_id, problem FROM coord.verify_audit()'),
@@ -93,36 +89,21 @@ SELECT event_id AS ev5 FROM coord_private.audit_events WHERE chain_id = pg_backe
 SELECT event_id AS ev6 FROM coord_private.audit_events WHERE chain_id = pg_backend_pid() AND seq = 6 \gset
 
 -- ---------------------------------------------------------------- a superuser alters one event
-SAVEPOINT tamper;
-SET LOCAL session_replication_role = replica;          -- user triggers off: a superuser's way around PC009
-UPDATE coord_private.audit_events SET resource = 'tampered' WHERE event_id = :ev3;
-SET LOCAL session_replication_role = origin;
-SELECT ok AS alt_ok, first_bad_event_id AS alt_id, problem AS alt_problem FROM coord.verify_audit() \gset
-ROLLBACK TO SAVEPOINT tamper;
-SELECT is(:'alt_ok'::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser altered an event');
-SELECT is(:'alt_id'::bigint, :ev3::bigint, 'INV-AUDIT-IMMUTABLE: ... and names the altered event as the first bad one');
-SELECT matches(:'alt_problem'::text, 'altered', 'INV-AUDIT-IMMUTABLE: ... and says it was altered');
+SELECT pg_temp.verify_after(format('UPDATE coord_private.audit_events SET resource = ''tampered'' WHERE event_id = %s', :ev3)) AS alt \gset
+SELECT is((:'alt'::jsonb ->> 'ok')::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser altered an event');
+SELECT is((:'alt'::jsonb ->> 'first_bad_event_id')::bigint, :ev3::bigint, 'INV-AUDIT-IMMUTABLE: ... and names the altered event as the first bad one');
+SELECT matches(:'alt'::jsonb ->> 'problem', 'altered', 'INV-AUDIT-IMMUTABLE: ... and says it was altered');
 
 -- ---------------------------------------------------------------- a superuser deletes a middle event
-SAVEPOINT tamper;
-SET LOCAL session_replication_role = replica;
-DELETE FROM coord_private.audit_events WHERE event_id = :ev4;
-SET LOCAL session_replication_role = origin;
-SELECT ok AS del_ok, first_bad_event_id AS del_id, problem AS del_problem FROM coord.verify_audit() \gset
-ROLLBACK TO SAVEPOINT tamper;
-SELECT is(:'del_ok'::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser deleted a middle event');
-SELECT is(:'del_id'::bigint, :ev5::bigint, 'INV-AUDIT-IMMUTABLE: ... the gap is reported at the event following the deleted one');
-SELECT matches(:'del_problem'::text, 'removed', 'INV-AUDIT-IMMUTABLE: ... as events removed');
+SELECT pg_temp.verify_after(format('DELETE FROM coord_private.audit_events WHERE event_id = %s', :ev4)) AS del \gset
+SELECT is((:'del'::jsonb ->> 'ok')::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser deleted a middle event');
+SELECT is((:'del'::jsonb ->> 'first_bad_event_id')::bigint, :ev5::bigint, 'INV-AUDIT-IMMUTABLE: ... the gap is reported at the event following the deleted one');
+SELECT matches(:'del'::jsonb ->> 'problem', 'removed', 'INV-AUDIT-IMMUTABLE: ... as events removed');
 
 -- ---------------------------------------------------------------- a superuser deletes the tail event
-SAVEPOINT tamper;
-SET LOCAL session_replication_role = replica;
-DELETE FROM coord_private.audit_events WHERE event_id = :ev6;
-SET LOCAL session_replication_role = origin;
-SELECT ok AS tail_ok, first_bad_event_id AS tail_id, problem AS tail_problem FROM coord.verify_audit() \gset
-ROLLBACK TO SAVEPOINT tamper;
-SELECT is(:'tail_ok'::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser deleted the tail event (chain head)');
-SELECT is(:'tail_id'::bigint, :ev5::bigint, 'INV-AUDIT-IMMUTABLE: ... reported at the new last event, which no longer matches the head');
+SELECT pg_temp.verify_after(format('DELETE FROM coord_private.audit_events WHERE event_id = %s', :ev6)) AS tail \gset
+SELECT is((:'tail'::jsonb ->> 'ok')::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser deleted the tail event (chain head)');
+SELECT is((:'tail'::jsonb ->> 'first_bad_event_id')::bigint, :ev5::bigint, 'INV-AUDIT-IMMUTABLE: ... reported at the new last event, which no longer matches the head');
 
 -- ---------------------------------------------------------------- a superuser inserts an event behind pgcoord's back
 SAVEPOINT tamper;
@@ -247,13 +228,8 @@ SELECT is(tests.row_as('t04_auditor', format('SELECT ok FROM coord.verify_audit_
     'INV-AUDIT-IMMUTABLE: a digest taken before retention still verifies after it');
 
 -- removal behind pgcoord's back is still caught next to an anchor
-SAVEPOINT tamper;
-SET LOCAL session_replication_role = replica;
-DELETE FROM coord_private.audit_events WHERE chain_id = 2000000000 AND seq = 4;
-SET LOCAL session_replication_role = origin;
-SELECT ok AS anc_ok, first_bad_seq AS anc_seq FROM coord.verify_audit() \gset
-ROLLBACK TO SAVEPOINT tamper;
-SELECT is(:'anc_ok'::boolean || '/' || :'anc_seq', 'false/5',
+SELECT pg_temp.verify_after('DELETE FROM coord_private.audit_events WHERE chain_id = 2000000000 AND seq = 4') AS anc \gset
+SELECT is((:'anc'::jsonb ->> 'ok') || '/' || (:'anc'::jsonb ->> 'first_bad_seq'), 'false/5',
     'INV-AUDIT-IMMUTABLE: after retention, deleting the first event after the anchor is still caught (gap at seq 5)');
 
 -- purging up to now(): the rest of the old chain goes, this transaction's events (occurred_at = now()) stay

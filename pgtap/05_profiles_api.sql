@@ -3,8 +3,7 @@
 BEGIN;
 SELECT plan(14);
 
-SELECT tests.create_member('t05_admin', 'coord_admin');
-SELECT tests.create_agent('t05_alice', 'implementer');
+SELECT tests.create_members('coord_admin', 't05_admin'), tests.create_agents('implementer', 't05_alice');
 
 SELECT is(tests.row_as('t05_alice', 'SELECT name, trust_level FROM coord.get_my_profile()'),
           '{"name": "implementer", "trust_level": 2}'::jsonb,
@@ -35,7 +34,7 @@ SELECT is(tests.sqlstate_as('t05_admin', $$SELECT * FROM coord.set_profile(NULL,
 SELECT is((SELECT trust_level FROM coord.profiles WHERE name = 'builder'), 1, 'refused inputs changed nothing');
 
 -- dropping the profile of a live agent: it fails closed
-SELECT tests.create_agent('t05_bob', 'builder');
+SELECT tests.create_agents('builder', 't05_bob');
 SELECT is(tests.row_as('t05_admin', $$SELECT ok, agents_affected FROM coord.drop_profile('builder', 'retired')$$),
           '{"ok": true, "agents_affected": 1}'::jsonb, 'coord_admin drops a profile, reporting the agents it leaves');
 SELECT is(tests.row_as('t05_bob', $$SELECT ok, reason FROM coord.register_session('x')$$),

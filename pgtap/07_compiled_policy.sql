@@ -22,8 +22,7 @@ CREATE FUNCTION pg_temp.decided(p_role text, p_operation text, p_context jsonb D
     SELECT (coord_private.native_decide(p_role, p_operation, 'x', p_context)).reason
 $$;
 
-SELECT tests.create_member('t07_admin', 'coord_admin');
-SELECT tests.create_agent('t07_alice', 'implementer');
+SELECT tests.create_members('coord_admin', 't07_admin'), tests.create_agents('implementer', 't07_alice');
 
 -- registration
 SELECT is((SELECT count(*)::int FROM coord_private.agent_operation_policy WHERE role_name = 't07_alice'),

@@ -18,14 +18,8 @@
 BEGIN;
 SELECT plan(16);
 
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t08_mallory', 'implementer');
-    PERFORM tests.create_agent('t08_victim', 'implementer');
-    PERFORM tests.create_member('t08_admin', 'coord_admin');
-    PERFORM tests.create_member('t08_auditor', 'coord_auditor');
-END
-$$;
+SELECT tests.create_agents('implementer', 't08_mallory', 't08_victim'),
+       tests.create_members('coord_admin', 't08_admin'), tests.create_members('coord_auditor', 't08_auditor');
 
 -- The victim's state the attacker aims at.
 SELECT tests.run_as('t08_victim', $$SELECT ok FROM coord.acquire_lock('victim/owned.py', '1 hour')$$) IS NOT NULL AS v_lock \gset

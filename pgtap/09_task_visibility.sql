@@ -18,7 +18,7 @@ SELECT plan(60);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
-CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
+SELECT tests.start_calls();
 CREATE TEMP TABLE labels (task_id bigint PRIMARY KEY, label text NOT NULL);
 
 CREATE FUNCTION pg_temp.tid(p_label text) RETURNS bigint
@@ -65,20 +65,10 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t09_alice', 'implementer');
-    PERFORM tests.create_agent('t09_bob', 'implementer');
-    PERFORM tests.create_agent('t09_carol', 'implementer');
-    PERFORM tests.create_agent('t09_rita', 'reviewer');
-    PERFORM tests.create_agent('t09_dave', 'implementer');
-    INSERT INTO coord_private.profiles (name, trust_level, description, blocked_operations)
-    VALUES ('t09_noclaim', 2, 'writes, but claim_task is blocked', '{claim_task}');
-    PERFORM tests.create_agent('t09_nora', 't09_noclaim');
-    PERFORM tests.create_member('t09_admin', 'coord_admin');
-    PERFORM tests.create_member('t09_aud', 'coord_auditor');
-END
-$$;
+SELECT tests.create_profile('t09_noclaim', 2, 'writes, but claim_task is blocked', '{"blocked_operations": ["claim_task"]}');
+SELECT tests.create_agents('implementer', 't09_alice', 't09_bob', 't09_carol'), tests.create_agents('reviewer', 't09_rita'),
+       tests.create_agents('implementer', 't09_dave'), tests.create_agents('t09_noclaim', 't09_nora'),
+       tests.create_members('coord_admin', 't09_admin'), tests.create_members('coord_auditor', 't09_aud');
 
 -- ---------------------------------------------------------------- the catalog
 SELECT ok((SELECT c.reloptions @> ARRAY['security_invoker=true'] FROM pg_class c WHERE c.oid = 'coord.tasks'::regclass),

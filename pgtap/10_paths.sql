@@ -7,20 +7,12 @@ SELECT plan(135);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
---                           calls in the temporary table below
---   norm(p), overlap(a, b)  coord_private.normalize_path / paths_overlap as text, or
+--   tests.call/res/verdict/bad/event (tests/sql/actors.sql) record and read
+--                           calls in the temporary table tests.start_calls creates
+--   tests.norm(p), overlap(a, b)
+--                           coord_private.normalize_path / paths_overlap as text, or
 --                           'error <SQLSTATE>' (an error must fail one test, not abort the file)
-CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
-
-CREATE FUNCTION pg_temp.norm(p text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN coord_private.normalize_path(p);
-EXCEPTION WHEN OTHERS THEN
-    RETURN 'error ' || SQLSTATE;
-END
-$$;
+SELECT tests.start_calls();
 
 CREATE FUNCTION pg_temp.overlap(a text, b text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -31,15 +23,10 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t10_alice', 'implementer');
-    PERFORM tests.create_agent('t10_bob', 'implementer');
-END
-$$;
+SELECT tests.create_agents('implementer', 't10_alice', 't10_bob');
 
 -- ---------------------------------------------------------------- one spelling per path
-SELECT is(pg_temp.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: %s normalises to %s', v.what, v.want))
+SELECT is(tests.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: %s normalises to %s', v.what, v.want))
   FROM (VALUES
     ('a relative file path',             'src/api/users.py',          'src/api/users.py'),
     ('a directory (trailing /)',         'src/api/',                  'src/api/'),
@@ -238,18 +225,14 @@ SELECT is(tests.verdict('like_2'),
 -- Last in the file: while the bug reported with these tests is present, a lock
 -- granted on r/[z-a].py makes later acquires raise. This file's locks are
 -- released first so that the acquire of r/[z-a].py is decided on its own.
-SELECT is((SELECT array_agg(r ->> 'reason' ORDER BY l.lock_id)
-             FROM coord_private.locks l,
-                  LATERAL tests.row_as(l.holder, format('SELECT * FROM coord.release_lock(%L)', l.path)) r
-            WHERE l.holder IN ('t10_alice', 't10_bob')),
-          ARRAY['allowed', 'allowed', 'allowed', 'allowed'],
+SELECT is(tests.release_locks('t10_alice', 't10_bob'), ARRAY['allowed', 'allowed', 'allowed', 'allowed'],
           'INV-LOCK-EXCL ReleaseLock: each holder releases its four locks above');
 SELECT is((SELECT count(*) FROM coord_private.locks l WHERE l.holder IN ('t10_alice', 't10_bob')), 0::bigint,
           'INV-LOCK-EXCL ReleaseLock: no lock of this file''s agents is left');
 -- A character class is a class of the glob, never a broken regular expression:
 -- 'q/[!]a].py' (a negated class whose first member is ]) is accepted by
 -- normalize_path, so matching it must work.
-SELECT is(pg_temp.norm('q/[!]a].py'), 'q/[!]a].py',
+SELECT is(tests.norm('q/[!]a].py'), 'q/[!]a].py',
           'INV-LOCK-EXCL AcquireLock: q/[!]a].py (negated class starting with ]) is a valid glob');
 SELECT is(pg_temp.overlap('q/b.py', 'q/[!]a].py'), 'true',
           'INV-LOCK-EXCL AcquireLock: file q/b.py overlaps glob q/[!]a].py (b is neither ] nor a)');

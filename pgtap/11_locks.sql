@@ -11,24 +11,15 @@ SELECT plan(177);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
---                           calls in the temporary table below
-CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
+--   tests.call/res/verdict/bad/event (tests/sql/actors.sql) record and read
+--                           calls in the temporary table tests.start_calls creates
+SELECT tests.start_calls();
 
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t11_alice', 'implementer');
-    PERFORM tests.create_agent('t11_bob', 'implementer');
-    PERFORM tests.create_agent('t11_carol', 'implementer');
-    PERFORM tests.create_agent('t11_olga', 'orchestrator');
-    PERFORM tests.create_agent('t11_rex', 'reviewer');
-    -- a profile with a small lock limit (rolled back with the test)
-    INSERT INTO coord_private.profiles (name, trust_level, description, max_locks)
-    VALUES ('t11_two_locks', 2, 'pgTAP 11_locks: at most two live locks', 2);
-    PERFORM tests.create_agent('t11_lim', 't11_two_locks');
-    PERFORM tests.create_member('t11_admin', 'coord_admin');
-END
-$$;
+-- t11_lim's profile has a small lock limit (rolled back with the test).
+SELECT tests.create_profile('t11_two_locks', 2, 'pgTAP 11_locks: at most two live locks', '{"max_locks": 2}');
+SELECT tests.create_agents('implementer', 't11_alice', 't11_bob', 't11_carol'),
+       tests.create_agents('orchestrator', 't11_olga'), tests.create_agents('reviewer', 't11_rex'),
+       tests.create_agents('t11_two_locks', 't11_lim'), tests.create_members('coord_admin', 't11_admin');
 
 -- ---------------------------------------------------------------- a grant
 SELECT is(tests.call('a1', 't11_alice', $$SELECT * FROM coord.acquire_lock('src/api/users.py', '60 s')$$) ->> 'reason', 'allowed',

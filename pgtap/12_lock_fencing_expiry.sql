@@ -10,31 +10,21 @@ SELECT plan(64);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
---                           calls in the temporary table below
-CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
+--   tests.call/res/verdict/bad/event (tests/sql/actors.sql) record and read
+--                           calls in the temporary table tests.start_calls creates
+SELECT tests.start_calls();
 
 -- fence(token label, path): coord.check_fence as agent t12_cat, for the token a
--- labelled call returned.
+-- labelled call returned (tests.tok).
 CREATE FUNCTION pg_temp.fence(p_label text, p_path text) RETURNS boolean
 LANGUAGE sql AS $$
     SELECT (tests.row_as('t12_cat', format('SELECT coord.check_fence(%L, %s) AS f', p_path,
-                                           coalesce(tests.res(p_label) ->> 'token', 'NULL'))) ->> 'f')::boolean
+                                           coalesce(tests.tok(p_label)::text, 'NULL'))) ->> 'f')::boolean
 $$;
-CREATE FUNCTION pg_temp.tok(p_label text) RETURNS bigint
-LANGUAGE sql AS $$ SELECT (tests.res(p_label) ->> 'token')::bigint $$;
 
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t12_ann', 'implementer');
-    PERFORM tests.create_agent('t12_ben', 'implementer');
-    PERFORM tests.create_agent('t12_cat', 'implementer');
-    INSERT INTO coord_private.profiles (name, trust_level, description, max_locks)
-    VALUES ('t12_one_lock', 2, 'pgTAP 12_lock_fencing_expiry: one live lock', 1);
-    PERFORM tests.create_agent('t12_one', 't12_one_lock');
-    PERFORM tests.create_member('t12_admin', 'coord_admin');
-END
-$$;
+SELECT tests.create_profile('t12_one_lock', 2, 'pgTAP 12_lock_fencing_expiry: one live lock', '{"max_locks": 1}');
+SELECT tests.create_agents('implementer', 't12_ann', 't12_ben', 't12_cat'), tests.create_agents('t12_one_lock', 't12_one'),
+       tests.create_members('coord_admin', 't12_admin');
 
 -- ---------------------------------------------------------------- tokens and check_fence
 SELECT is(tests.call('g1', 't12_ann', $$SELECT * FROM coord.acquire_lock('f/x.py', '60 s')$$) ->> 'reason', 'allowed',
@@ -42,7 +32,7 @@ SELECT is(tests.call('g1', 't12_ann', $$SELECT * FROM coord.acquire_lock('f/x.py
 SELECT is(pg_temp.fence('g1', 'f/x.py'), true, 'INV-LOCK-FENCE: check_fence is true for the live, newest grant');
 SELECT is(pg_temp.fence('g1', 'f/'), true, 'INV-LOCK-FENCE: check_fence on a directory the grant lies in is true');
 SELECT is(pg_temp.fence('g1', 'g/x.py'), false, 'INV-LOCK-FENCE: check_fence on a path the grant does not cover is false');
-SELECT is((tests.row_as('t12_cat', format('SELECT coord.check_fence(''f/x.py'', %s) AS f', pg_temp.tok('g1') + 1000)) ->> 'f')::boolean, false,
+SELECT is((tests.row_as('t12_cat', format('SELECT coord.check_fence(''f/x.py'', %s) AS f', tests.tok('g1') + 1000)) ->> 'f')::boolean, false,
           'INV-LOCK-FENCE: check_fence with a token nobody was granted is false');
 SELECT is((tests.row_as('t12_cat', 'SELECT coord.check_fence(''f/x.py'', NULL) AS f') ->> 'f')::boolean, false,
           'INV-LOCK-FENCE: check_fence with a NULL token is false');
@@ -53,7 +43,7 @@ SELECT is(pg_temp.fence('g1', 'f/x.py'), false, 'INV-LOCK-FENCE: check_fence is 
 
 SELECT is(tests.call('g3', 't12_ben', $$SELECT * FROM coord.acquire_lock('f/x.py', '60 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_ben is granted f/x.py after the release');
-SELECT cmp_ok(pg_temp.tok('g3'), '>', pg_temp.tok('g1'), 'INV-LOCK-FENCE AcquireLock: the new grant''s token is larger than the released one''s');
+SELECT cmp_ok(tests.tok('g3'), '>', tests.tok('g1'), 'INV-LOCK-FENCE AcquireLock: the new grant''s token is larger than the released one''s');
 SELECT is(pg_temp.fence('g3', 'f/x.py'), true, 'INV-LOCK-FENCE: check_fence is true for the new grant');
 SELECT is(pg_temp.fence('g1', 'f/x.py'), false, 'INV-LOCK-FENCE: the older token stays false after another agent''s newer grant');
 SELECT is(tests.call('g4', 't12_ben', $$SELECT * FROM coord.release_lock('f/x.py')$$) ->> 'reason', 'allowed',
@@ -61,7 +51,7 @@ SELECT is(tests.call('g4', 't12_ben', $$SELECT * FROM coord.release_lock('f/x.py
 
 SELECT is(tests.call('g5', 't12_cat', $$SELECT * FROM coord.acquire_lock('f/', '60 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_cat is granted the directory f/');
-SELECT cmp_ok(pg_temp.tok('g5'), '>', pg_temp.tok('g3'), 'INV-LOCK-FENCE AcquireLock: a directory grant over the file draws a larger token');
+SELECT cmp_ok(tests.tok('g5'), '>', tests.tok('g3'), 'INV-LOCK-FENCE AcquireLock: a directory grant over the file draws a larger token');
 SELECT is(pg_temp.fence('g5', 'f/x.py'), true, 'INV-LOCK-FENCE: the directory grant fences the file below it');
 
 -- A holder's own newer grant supersedes its older overlapping one for the paths both cover.
@@ -77,7 +67,7 @@ SELECT is(tests.call('s1', 't12_ann', $$SELECT * FROM coord.acquire_lock('s/x', 
           'INV-LOCK-FENCE AcquireLock: t12_ann is granted s/x shared');
 SELECT is(tests.call('s2', 't12_ben', $$SELECT * FROM coord.acquire_lock('s/x', '600 s', 'shared')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t12_ben is granted s/x shared');
-SELECT cmp_ok(pg_temp.tok('s2'), '>', pg_temp.tok('s1'), 'INV-LOCK-FENCE AcquireLock: the second shared grant draws a larger token');
+SELECT cmp_ok(tests.tok('s2'), '>', tests.tok('s1'), 'INV-LOCK-FENCE AcquireLock: the second shared grant draws a larger token');
 SELECT is(format('older=%s newer=%s', pg_temp.fence('s1', 's/x')::text, pg_temp.fence('s2', 's/x')::text), 'older=true newer=true',
           'INV-LOCK-FENCE: both live shared grants pass check_fence');
 
@@ -133,7 +123,7 @@ SELECT is(tests.verdict('y3'),
 -- Another agent takes the expired path (INV-RECLAIM), with a larger token.
 SELECT is(tests.call('y4', 't12_ann', $$SELECT * FROM coord.acquire_lock('e/a.py', '600 s')$$) ->> 'reason', 'allowed',
           'INV-RECLAIM AcquireLock: once t12_ben''s e/a.py expired, t12_ann is granted it (no reap needed)');
-SELECT cmp_ok(pg_temp.tok('y4'), '>', pg_temp.tok('x1'), 'INV-LOCK-FENCE AcquireLock: the re-grant after expiry draws a larger token');
+SELECT cmp_ok(tests.tok('y4'), '>', tests.tok('x1'), 'INV-LOCK-FENCE AcquireLock: the re-grant after expiry draws a larger token');
 SELECT is((SELECT array_agg(l.holder) FROM coord_private.locks l WHERE l.path = 'e/a.py'), ARRAY['t12_ann'],
           'INV-LOCK-EXPIRY AcquireLock: the expired row of the exact path was replaced by the new grant');
 SELECT is(format('old=%s new=%s', pg_temp.fence('x1', 'e/a.py')::text, pg_temp.fence('y4', 'e/a.py')::text), 'old=false new=true',
@@ -142,7 +132,7 @@ SELECT is(tests.call('y5', 't12_ben', $$SELECT * FROM coord.renew_lock('e/a.py',
           'INV-LOCK-EXPIRY RenewLock: the earlier holder cannot renew the lease it lost → lock_not_held');
 SELECT is(tests.call('y6', 't12_cat', $$SELECT * FROM coord.acquire_lock('f/**/*.py', '600 s')$$) ->> 'reason', 'allowed',
           'INV-RECLAIM AcquireLock: a glob overlapping the expired f/ (other row, never tidied) is granted');
-SELECT cmp_ok(pg_temp.tok('y6'), '>', pg_temp.tok('g5'), 'INV-LOCK-FENCE AcquireLock: the glob grant''s token is larger than the expired f/ grant''s');
+SELECT cmp_ok(tests.tok('y6'), '>', tests.tok('g5'), 'INV-LOCK-FENCE AcquireLock: the glob grant''s token is larger than the expired f/ grant''s');
 SELECT is(tests.call('y7', 't12_ben', $$SELECT * FROM coord.acquire_lock('e/', '60 s')$$) ->> 'reason', 'lock_held_by_other',
           'INV-LOCK-EXCL AcquireLock: e/ is still refused, because of the live locks below it');
 SELECT is((SELECT array_agg(h ->> 'path' ORDER BY h ->> 'path') FROM jsonb_array_elements(tests.res('y7') -> 'holders') h),
@@ -151,8 +141,8 @@ SELECT is((SELECT array_agg(h ->> 'path' ORDER BY h ->> 'path') FROM jsonb_array
 
 -- Tokens of every grant on the f/ and e/ lines, in grant order, strictly increase.
 SELECT ok((SELECT bool_and(a < b) FROM (SELECT t AS a, lead(t) OVER (ORDER BY o) AS b
-                                          FROM unnest(ARRAY[pg_temp.tok('g1'), pg_temp.tok('g3'), pg_temp.tok('g5'), pg_temp.tok('x1'),
-                                                            pg_temp.tok('y4'), pg_temp.tok('y6')]) WITH ORDINALITY u(t, o)) s
+                                          FROM unnest(ARRAY[tests.tok('g1'), tests.tok('g3'), tests.tok('g5'), tests.tok('x1'),
+                                                            tests.tok('y4'), tests.tok('y6')]) WITH ORDINALITY u(t, o)) s
             WHERE b IS NOT NULL),
           'INV-LOCK-FENCE AcquireLock: the tokens of successive overlapping grants strictly increase, across release, expiry and re-grant');
 

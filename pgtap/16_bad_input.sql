@@ -9,32 +9,26 @@
 -- a call that returns instead of raising (a refusal with an audit event, or a
 -- mutation), which is the failure that matters for a client.
 BEGIN;
-SELECT plan(78);
+SELECT plan(77);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
---                           calls in the temporary table below
-CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
+--   tests.call/res/verdict/bad/event (tests/sql/actors.sql) record and read
+--                           calls in the temporary table tests.start_calls creates
+SELECT tests.start_calls();
 
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t16_sub', 'implementer');
-    PERFORM tests.create_agent('t16_w', 'implementer');
-END
-$$;
+SELECT tests.create_agents('implementer', 't16_sub', 't16_w');
 
 -- State that a wrong call could change: a pending task, a claimed task with a
 -- dependent, and a live lock.
 SELECT is(tests.call('p', 't16_sub', $$SELECT * FROM coord.submit_task('t16.p', 'pending')$$) ->> 'reason', 'allowed',
           'INV-BOUNDARY SubmitTask: a pending t16.p task');
-SELECT is(tests.call('c', 't16_sub', $$SELECT * FROM coord.submit_task('t16.c', 'to be claimed')$$) ->> 'reason', 'allowed',
-          'INV-BOUNDARY SubmitTask: a t16.c task');
+SELECT is(tests.submit_and_claim('c', 't16_sub', 't16.c', 'to be claimed', 't16_w'),
+          'submit allowed; claim by t16_w allowed, the submitted task, token 1, attempt 1',
+          'INV-BOUNDARY SubmitTask, ClaimTask: a t16.c task, claimed by t16_w (token 1)');
 SELECT is(tests.call('d', 't16_sub', format('SELECT * FROM coord.submit_task(''t16.d'', ''dependent'', p_depends_on => ARRAY[%s]::bigint[])',
-                                              tests.res('c') ->> 'task_id')) ->> 'reason', 'allowed',
+                                              tests.tid('c'))) ->> 'reason', 'allowed',
           'INV-BOUNDARY SubmitTask: a t16.d task depending on it');
-SELECT is(tests.call('cl', 't16_w', $$SELECT * FROM coord.claim_task(ARRAY['t16.c'])$$) ->> 'claim_token', '1',
-          'INV-BOUNDARY ClaimTask: t16_w claims t16.c (token 1)');
 SELECT is(tests.call('lk', 't16_w', $$SELECT * FROM coord.acquire_lock('t16/a.py', '60 s')$$) ->> 'reason', 'allowed',
           'INV-BOUNDARY AcquireLock: t16_w holds t16/a.py');
 
@@ -119,7 +113,7 @@ SELECT is(tests.bad(b.who, b.q), b.want, format('INV-BOUNDARY %s → %s, nothing
 SELECT is_empty($$SELECT DISTINCT b.want FROM bad_inputs b WHERE b.want NOT IN (SELECT e.sqlstate FROM coord.error_codes e)$$,
                 'INV-BOUNDARY: every SQLSTATE expected above is documented in coord.error_codes');
 SELECT is((SELECT format('%s %s %s %s', t.status, t.claimed_by, t.claim_token,
-                          (t.claim_expires_at = (tests.res('cl') ->> 'claim_expires_at')::timestamptz)::text)
+                          (t.claim_expires_at = (tests.res('c/claim') ->> 'claim_expires_at')::timestamptz)::text)
              FROM coord_private.tasks t WHERE t.task_id = :C),
           'claimed t16_w 1 true', 'INV-BOUNDARY: after all the bad calls the claim is exactly as granted');
 

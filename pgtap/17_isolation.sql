@@ -19,21 +19,20 @@ SELECT plan(15);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
---                           calls in the temporary table below
-CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
+--   tests.call/res/verdict/bad/event (tests/sql/actors.sql) record and read
+--                           calls in the temporary table tests.start_calls creates
+SELECT tests.start_calls();
 
 -- Registering an agent recompiles its policy rows, which also refuses REPEATABLE READ
 -- (the compiled policy, sql/deploy/policy.sql); replica mode skips that trigger for these fixtures, and the
 -- native engine then reads the agents' rules from the source view.
 SET LOCAL session_replication_role = replica;
+SELECT tests.create_agents('implementer', 't17_a'), tests.create_agents('orchestrator', 't17_o'),
+       tests.create_members('coord_admin', 't17_admin');
 DO $$
 DECLARE
     v_now timestamptz := coord_private.current_time();
 BEGIN
-    PERFORM tests.create_agent('t17_a', 'implementer');
-    PERFORM tests.create_agent('t17_o', 'orchestrator');
-    PERFORM tests.create_member('t17_admin', 'coord_admin');
     INSERT INTO coord_private.locks (path, kind, anchor, mode, holder, token, granted_at, expires_at)
     VALUES ('t17/a.py', 'file', 't17/', 'exclusive', 't17_a', nextval('coord_private.fencing_tokens'), v_now, v_now + interval '10 minutes');
     INSERT INTO coord_private.tasks (task_type, submitter, max_attempts, created_at, updated_at)

@@ -13,10 +13,9 @@
 BEGIN;
 SELECT plan(8);
 
+SELECT tests.create_agents('implementer', 't18_alice', 't18_bob');
 DO $$
 BEGIN
-    PERFORM tests.create_agent('t18_alice', 'implementer');
-    PERFORM tests.create_agent('t18_bob', 'implementer');
     INSERT INTO coord_private.locks (path, kind, anchor, mode, holder, token, granted_at, expires_at)
     SELECT 'other' || g || '/file.py', 'file', 'other' || g || '/', 'exclusive', 't18_bob',
            nextval('coord_private.fencing_tokens'), now(), now() + interval '1 hour'

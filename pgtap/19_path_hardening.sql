@@ -13,19 +13,10 @@ SELECT plan(166);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql)
---   norm(p)          coord_private.normalize_path(p), or 'error <SQLSTATE>'
+--   tests.call/res/verdict/bad/event (tests/sql/actors.sql), in the calls table tests.start_calls creates
+--   tests.norm(p)    coord_private.normalize_path(p), or 'error <SQLSTATE>'
 --   msg(role, sql)   '<SQLSTATE>: <message>' of what sql raises as role (NULL when it succeeds)
-CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
-
-CREATE FUNCTION pg_temp.norm(p text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN coord_private.normalize_path(p);
-EXCEPTION WHEN OTHERS THEN
-    RETURN 'error ' || SQLSTATE;
-END
-$$;
+SELECT tests.start_calls();
 
 CREATE FUNCTION pg_temp.msg(p_role text, p_sql text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -37,14 +28,8 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t19_victim', 'implementer');
-    PERFORM tests.create_agent('t19_mallory', 'implementer');
-    PERFORM tests.create_member('t19_admin', 'coord_admin');
-    PERFORM tests.create_member('t19_auditor', 'coord_auditor');
-END
-$$;
+SELECT tests.create_agents('implementer', 't19_victim', 't19_mallory'),
+       tests.create_members('coord_admin', 't19_admin'), tests.create_members('coord_auditor', 't19_auditor');
 
 -- ---------------------------------------------------------------- look-alikes of a held path
 SELECT is(tests.call('v1', 't19_victim', $$SELECT * FROM coord.acquire_lock('victim/secret.py', '60 s')$$) ->> 'reason', 'allowed',
@@ -141,7 +126,7 @@ SELECT is(tests.bad('t19_mallory', format('SELECT * FROM coord.acquire_lock(%L, 
 SELECT is(pg_temp.msg('t19_mallory', $$SELECT * FROM coord.acquire_lock('victim/secret.py.', '60 s')$$),
           'PC003: invalid path: a segment ends with .',
           'INV-BOUNDARY AcquireLock: the refusal of a trailing dot says so');
-SELECT is(pg_temp.norm(v.p), v.p, format('INV-LOCK-EXCL AcquireLock: %s (%s) is still a valid path', v.p, v.what))
+SELECT is(tests.norm(v.p), v.p, format('INV-LOCK-EXCL AcquireLock: %s (%s) is still a valid path', v.p, v.what))
   FROM (VALUES
     ('victim/my file.py',  'an inner space'),
     ('victim/a.b.c',       'inner dots'),
@@ -161,7 +146,7 @@ SELECT is(tests.call('c1', 't19_mallory', $$SELECT * FROM coord.acquire_lock('VI
           'INV-LOCK-EXCL AcquireLock: in a case-sensitive repository (the default) VICTIM/SECRET.PY is another file: granted');
 SELECT is(tests.res('c1') ->> 'path', 'VICTIM/SECRET.PY',
           'INV-LOCK-EXCL AcquireLock: case-sensitive: the path keeps its case');
-SELECT is(pg_temp.norm('src/[Z-a].py'), 'src/[Z-a].py',
+SELECT is(tests.norm('src/[Z-a].py'), 'src/[Z-a].py',
           'INV-LOCK-EXCL AcquireLock: case-sensitive: the class [Z-a] (Z..a in code points) is valid');
 
 -- ---------------------------------------------------------------- the case rule: who, when, audited
@@ -192,11 +177,8 @@ SELECT is(tests.verdict('same'),
           'INV-AUDIT-COMPLETE: setting the same rule is audited as one event');
 
 -- Every live lease released; an expired one does not count.
-SELECT is((SELECT array_agg(r ->> 'reason' ORDER BY l.lock_id)
-             FROM coord_private.locks l,
-                  LATERAL tests.row_as(l.holder, format('SELECT * FROM coord.release_lock(%L)', l.path)) r
-            WHERE l.holder IN ('t19_victim', 't19_mallory')),
-          ARRAY['allowed', 'allowed', 'allowed'], 'INV-LOCK-EXCL ReleaseLock: the three leases above are released');
+SELECT is(tests.release_locks('t19_victim', 't19_mallory'), ARRAY['allowed', 'allowed', 'allowed'],
+          'INV-LOCK-EXCL ReleaseLock: the three leases above are released');
 SELECT is(tests.call('exp', 't19_victim', $$SELECT * FROM coord.acquire_lock('Expired/A.py', '1 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXPIRY AcquireLock: a one-second lease on Expired/A.py');
 DO $$ BEGIN PERFORM tests.advance_clock('2 s'); END $$;
@@ -219,7 +201,7 @@ SELECT is((SELECT format('%s %s', e.path_case, e.updated_by) FROM coord.enforcem
 SELECT is(tests.sqlstate_as('t19_victim', $$SELECT * FROM coord.acquire_lock('win/a.py::$DATA', '30 s')$$)
           || ' ' || tests.sqlstate_as('t19_victim', $$SELECT * FROM coord.acquire_lock('win/a.py:x', '30 s')$$),
           'PC003 PC003', 'INV-LOCK-EXCL AcquireLock: case-insensitive: a path with '':'' (an NTFS stream of another file) is refused');
-SELECT is(pg_temp.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: case-insensitive: %s is spelled %s', v.p, v.want))
+SELECT is(tests.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: case-insensitive: %s is spelled %s', v.p, v.want))
   FROM (VALUES
     ('VICTIM/SECRET.PY',        'victim/secret.py'),
     ('Victim/Secret.py',        'victim/secret.py'),
@@ -236,11 +218,11 @@ SELECT is(pg_temp.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: case-ins
     (U&'docs/\0130.md',         U&'docs/i\0307.md'),
     (U&'victim/S\0415CRET.py',  U&'victim/s\0435cret.py')
   ) v(p, want);
-SELECT is(ARRAY(SELECT DISTINCT pg_temp.norm(p) FROM unnest(ARRAY[U&'docs/\039F\0394\039F\03A3.md', U&'docs/\03BF\03B4\03BF\03C3.md',
+SELECT is(ARRAY(SELECT DISTINCT tests.norm(p) FROM unnest(ARRAY[U&'docs/\039F\0394\039F\03A3.md', U&'docs/\03BF\03B4\03BF\03C3.md',
                                                            U&'docs/\03BF\03B4\03BF\03C2.md', U&'docs/\039F\03B4\03BF\03C2.md']) p),
-          ARRAY[pg_temp.norm(U&'docs/\039F\0394\039F\03A3.md')],
+          ARRAY[tests.norm(U&'docs/\039F\0394\039F\03A3.md')],
           'INV-LOCK-EXCL AcquireLock: case-insensitive: ΟΔΟΣ, οδοσ, οδος and Οδος (final sigma) are one spelling');
-SELECT is(pg_temp.norm('src/[Z-a].py'), 'error PC003',
+SELECT is(tests.norm('src/[Z-a].py'), 'error PC003',
           'INV-BOUNDARY AcquireLock: case-insensitive: [Z-a] folds to the reversed range [z-a]: refused with PC003');
 
 SELECT is(tests.call('i1', 't19_victim', $$SELECT * FROM coord.acquire_lock('victim/secret.py', '60 s')$$) ->> 'reason', 'allowed',
@@ -291,7 +273,7 @@ SELECT throws_ok($$INSERT INTO coord_private.locks (path, kind, anchor, mode, ho
                  'INV-LOCK-EXCL AcquireLock: a lease row not spelled under the rule in force is refused (PC021: retry)');
 
 -- ---------------------------------------------------------------- ** collapse and complexity caps
-SELECT is(pg_temp.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: %s is spelled %s', v.p, v.want))
+SELECT is(tests.norm(v.p), v.want, format('INV-LOCK-EXCL AcquireLock: %s is spelled %s', v.p, v.want))
   FROM (VALUES
     ('a/**/**/b',                         'a/**/b'),
     ('a/**/**',                           'a/**'),
@@ -309,7 +291,7 @@ SELECT is(coord_private.path_max_segments() || ' ' || coord_private.path_max_wil
           || coord_private.path_max_globstars() || ' ' || coord_private.path_max_wildcards() || ' ' || coord_private.check_locks_max_paths(),
           '64 8 4 32 100',
           'INV-BOUNDARY: the documented caps: 64 segments, 8 wildcard segments, 4 **, 32 wildcards, 100 paths per check_locks');
-SELECT is(pg_temp.norm(v.p), v.p, format('INV-BOUNDARY AcquireLock: at the cap, %s is accepted', v.what))
+SELECT is(tests.norm(v.p), v.p, format('INV-BOUNDARY AcquireLock: at the cap, %s is accepted', v.what))
   FROM (VALUES
     ('64 segments',                    repeat('d/', 63) || 'f.py'),
     ('a directory of 64 segments',     repeat('d/', 64)),

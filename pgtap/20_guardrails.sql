@@ -8,36 +8,17 @@
 BEGIN;
 SELECT plan(74);
 
-DO $$
-BEGIN
-    PERFORM tests.create_member('t20_admin', 'coord_admin');
-    PERFORM tests.create_agent('t20_impl', 'implementer');   -- trust 2
-    PERFORM tests.create_agent('t20_orch', 'orchestrator');  -- trust 3
-    PERFORM tests.create_agent('t20_rev', 'reviewer');       -- trust 1
-    PERFORM tests.create_agent('t20_untr', 'untrusted');     -- trust 0
-END
-$$;
+-- trust: t20_untr 0, t20_rev 1, t20_impl 2, t20_orch 3
+SELECT tests.create_members('coord_admin', 't20_admin'), tests.create_agents('implementer', 't20_impl'),
+       tests.create_agents('orchestrator', 't20_orch'), tests.create_agents('reviewer', 't20_rev'),
+       tests.create_agents('untrusted', 't20_untr');
 
--- TEST ONLY helpers, gone with the transaction.
+-- TEST ONLY helpers, gone with the transaction (and tests.last_event_id, tests.diag_as
+-- of tests/sql/actors.sql).
 --   pg_temp.events_since(n)   audit events after event id n
---   pg_temp.diag(role, sql)   'SQLSTATE|message?|detail?|hint?' of the error sql raises as role
 --   pg_temp.names(jsonb)      the pattern names of a guardrails array, sorted
 CREATE FUNCTION pg_temp.events_since(p_last bigint) RETURNS bigint
 LANGUAGE sql AS $$ SELECT count(*) FROM coord_private.audit_events e WHERE e.event_id > p_last $$;
-CREATE FUNCTION pg_temp.last_event() RETURNS bigint
-LANGUAGE sql AS $$ SELECT coalesce(max(e.event_id), 0) FROM coord_private.audit_events e $$;
-CREATE FUNCTION pg_temp.diag(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    s text; m text; d text; h text;
-BEGIN
-    PERFORM tests.run_as(p_role, p_sql);
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-    RETURN s || '|' || (coalesce(m, '') <> '')::text || '|' || (coalesce(d, '') <> '')::text || '|' || (coalesce(h, '') <> '')::text;
-END
-$$;
 CREATE FUNCTION pg_temp.names(p jsonb) RETURNS text[]
 LANGUAGE sql AS $$ SELECT coalesce(array_agg(m->>'name' ORDER BY m->>'name'), '{}') FROM jsonb_array_elements(p) m $$;
 
@@ -66,7 +47,7 @@ SELECT is_empty($$ SELECT name FROM coord_private.guardrail_patterns
     'INV-TRUST: every credential pattern applies at every trust level');
 
 -- ---------------------------------------------------------------- submit_task: block
-SELECT pg_temp.last_event() AS e0 \gset
+SELECT tests.last_event_id() AS e0 \gset
 SELECT tests.row_as('t20_impl', $$SELECT * FROM coord.submit_task('t20_cleanup', 'free disk space: sudo rm -rf --no-preserve-root /')$$) AS s1 \gset
 SELECT is(:'s1'::jsonb->>'ok' || ' ' || (:'s1'::jsonb->>'reason'), 'false guardrail_blocked',
     'INV-TRUST: an implementer submitting rm -rf / is refused with guardrail_blocked');
@@ -95,7 +76,7 @@ SELECT is(:'s2'::jsonb->>'reason', 'guardrail_blocked',
     'an obfuscated rm -fr "$HOME" inside the JSON input (quotes in the word, env prefix) is still blocked');
 
 -- ---------------------------------------------------------------- submit_task: warn
-SELECT pg_temp.last_event() AS e1 \gset
+SELECT tests.last_event_id() AS e1 \gset
 SELECT tests.row_as('t20_impl', $$SELECT * FROM coord.submit_task('t20_push', 'rebase and git push --force origin feature/login')$$) AS w1 \gset
 SELECT is(:'w1'::jsonb->>'ok' || ' ' || (:'w1'::jsonb->>'reason'), 'true allowed',
     'a warn pattern (forced push to a feature branch) does not refuse');
@@ -133,7 +114,7 @@ SELECT is((SELECT count(*)::integer FROM coord_private.guardrail_hits h
 SELECT tests.row_as('t20_impl', $$SELECT * FROM coord.submit_task('t20_work', 'tidy the build directory')$$) AS t1 \gset
 SELECT tests.row_as('t20_impl', $$SELECT * FROM coord.claim_task(ARRAY['t20_work'])$$) AS c1 \gset
 SELECT is(:'c1'::jsonb->>'task_id', :'t1'::jsonb->>'task_id', 'the implementer claims its task');
-SELECT pg_temp.last_event() AS e2 \gset
+SELECT tests.last_event_id() AS e2 \gset
 SELECT tests.row_as('t20_impl', format($$SELECT * FROM coord.complete_task(%s, %s, '{"ran": "docker system prune -af --volumes"}')$$,
                                        :'c1'::jsonb->>'task_id', :'c1'::jsonb->>'claim_token')) AS d1 \gset
 SELECT is(:'d1'::jsonb->>'ok' || ' ' || (:'d1'::jsonb->>'reason'), 'false guardrail_blocked',
@@ -152,7 +133,7 @@ SELECT is(tests.row_as('t20_impl', format($$SELECT ok, reason FROM coord.complet
     'the same claim completes with a benign result');
 
 -- ---------------------------------------------------------------- check_guardrails
-SELECT pg_temp.last_event() AS e3 \gset
+SELECT tests.last_event_id() AS e3 \gset
 SELECT tests.row_as('t20_impl', $$SELECT * FROM coord.check_guardrails(E'cd repo && git push -f origin main\nnpm publish', '{}')$$) AS k1 \gset
 SELECT is(:'k1'::jsonb->>'ok' || ' ' || (:'k1'::jsonb->>'blocked') || ' ' || (:'k1'::jsonb->>'reason'), 'false true guardrail_blocked',
     'check_guardrails: a forced push to main and npm publish are blocked for an implementer');
@@ -177,41 +158,41 @@ SELECT is(tests.row_as('t20_rev', $$SELECT ok, reason FROM coord.check_guardrail
 SELECT is(tests.row_as('t20_untr', $$SELECT ok, reason FROM coord.check_guardrails('terraform plan', '{}')$$),
           '{"ok": false, "reason": "trust_too_low"}'::jsonb,
     'INV-TRUST: an untrusted agent (trust 0) is denied with trust_too_low');
-SELECT is(pg_temp.diag('t20_impl', $$SELECT * FROM coord.check_guardrails(NULL, '{}')$$), 'PC001|true|true|true',
+SELECT is(tests.diag_as('t20_impl', $$SELECT * FROM coord.check_guardrails(NULL, '{}')$$), 'PC001|true|true|true',
     'bad input: a NULL text raises PC001 with message, detail and hint');
-SELECT is(pg_temp.diag('t20_impl', format('SELECT * FROM coord.check_guardrails(%L, %L)', repeat('x', 1048577), '{}')), 'PC002|true|true|true',
+SELECT is(tests.diag_as('t20_impl', format('SELECT * FROM coord.check_guardrails(%L, %L)', repeat('x', 1048577), '{}')), 'PC002|true|true|true',
     'bad input: a text over 1 MiB raises PC002 with message, detail and hint');
-SELECT is(pg_temp.diag('t20_impl', $$SELECT * FROM coord.check_guardrails('x', ARRAY[NULL::text])$$), 'PC002|true|true|true',
+SELECT is(tests.diag_as('t20_impl', $$SELECT * FROM coord.check_guardrails('x', ARRAY[NULL::text])$$), 'PC002|true|true|true',
     'bad input: a NULL path raises PC002');
 
 -- ---------------------------------------------------------------- the admin API
-SELECT pg_temp.last_event() AS e4 \gset
-SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_backref', 'custom', '(a)\1', 'block')$$),
+SELECT tests.last_event_id() AS e4 \gset
+SELECT is(tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_backref', 'custom', '(a)\1', 'block')$$),
           'PC012|true|true|true', 'PC012: a back-reference is refused (message, detail, hint)');
-SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_broken', 'custom', 'rm -rf (', 'block')$$),
+SELECT is(tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_broken', 'custom', 'rm -rf (', 'block')$$),
           'PC012|true|true|true', 'PC012: a pattern that does not compile is refused');
-SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_count', 'custom', 'a{1,150}', 'block')$$),
+SELECT is(tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_count', 'custom', 'a{1,150}', 'block')$$),
           'PC012|true|true|true', 'PC012: a counted repetition above 100 is refused');
-SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_look', 'custom', 'git(?=.*--force)', 'block')$$),
+SELECT is(tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_look', 'custom', 'git(?=.*--force)', 'block')$$),
           'PC012|true|true|true', 'PC012: an unbounded quantifier inside a lookahead is refused');
-SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_long', 'custom', repeat('x', 1001), 'block')$$),
+SELECT is(tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_long', 'custom', repeat('x', 1001), 'block')$$),
           'PC012|true|true|true', 'PC012: a pattern over 1000 characters is refused');
-SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_empty', 'custom', 'x*', 'block')$$),
+SELECT is(tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_empty', 'custom', 'x*', 'block')$$),
           'PC012|true|true|true', 'PC012: a pattern matching the empty string is refused');
-SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('T20 bad', 'custom', 'x', 'block')$$)
-          || ' ' || pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_sev', 'custom', 'x', 'fatal')$$)
-          || ' ' || pg_temp.diag('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_null', NULL, 'x', 'block')$$),
+SELECT is(tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('T20 bad', 'custom', 'x', 'block')$$)
+          || ' ' || tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_sev', 'custom', 'x', 'fatal')$$)
+          || ' ' || tests.diag_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_null', NULL, 'x', 'block')$$),
           'PC002|true|true|true PC002|true|true|true PC001|true|true|true',
     'bad input: an invalid name or severity raises PC002, a NULL argument PC001');
 SELECT is_empty($$ SELECT name FROM coord_private.guardrail_patterns WHERE name LIKE 't20%' $$,
     'nothing was added by the refused patterns');
 SELECT is(pg_temp.events_since(:e4), 0::bigint, 'bad input writes no audit event (nothing was decided)');
-SELECT is(pg_temp.diag('t20_impl', $$SELECT * FROM coord.add_guardrail_pattern('t20_agent', 'custom', 'x', 'block')$$),
+SELECT is(tests.diag_as('t20_impl', $$SELECT * FROM coord.add_guardrail_pattern('t20_agent', 'custom', 'x', 'block')$$),
           '42501|true|false|false', 'INV-BOUNDARY: an agent cannot add a pattern (42501)');
-SELECT is(pg_temp.diag('t20_impl', $$SELECT * FROM coord_private.guardrail_patterns$$) ~ '^42501', true,
+SELECT is(tests.diag_as('t20_impl', $$SELECT * FROM coord_private.guardrail_patterns$$) ~ '^42501', true,
     'INV-BOUNDARY: an agent cannot even read the registry table directly (42501)');
 
-SELECT pg_temp.last_event() AS e5 \gset
+SELECT tests.last_event_id() AS e5 \gset
 SELECT tests.row_as('t20_admin', $$SELECT * FROM coord.add_guardrail_pattern('t20_frob', 'custom', '\mfrobnicate\s+--everything\M', 'block', 3)$$) AS a1 \gset
 SELECT is(:'a1'::jsonb - 'event_id', '{"ok": true, "reason": "allowed", "replaced": false}'::jsonb,
     'coord_admin adds a validated pattern');
@@ -229,7 +210,7 @@ SELECT is(tests.row_as('t20_admin', $$SELECT ok, reason FROM coord.remove_guardr
           '{"ok": true, "reason": "allowed"}'::jsonb, 'coord_admin removes the pattern (audited with its reason)');
 SELECT is(pg_temp.events_since(:e5), 5::bigint,
     'INV-AUDIT-COMPLETE: add, two checks, replace and remove wrote one audit event each');
-SELECT is(pg_temp.diag('t20_admin', $$SELECT * FROM coord.remove_guardrail_pattern('t20_frob', 'again')$$), 'PC002|true|true|true',
+SELECT is(tests.diag_as('t20_admin', $$SELECT * FROM coord.remove_guardrail_pattern('t20_frob', 'again')$$), 'PC002|true|true|true',
     'bad input: removing an unknown pattern raises PC002');
 
 -- ---------------------------------------------------------------- prefilter
@@ -249,7 +230,7 @@ SELECT is(tests.row_as('t20_impl', $$SELECT ok, reason FROM coord.check_guardrai
 
 -- ---------------------------------------------------------------- shadow mode
 SELECT tests.row_as('t20_admin', $$SELECT ok FROM coord.set_enforcement_mode('shadow', 'pgTAP 20: guardrail rollout')$$) ->> 'ok' AS m1 \gset
-SELECT pg_temp.last_event() AS e6 \gset
+SELECT tests.last_event_id() AS e6 \gset
 SELECT tests.row_as('t20_impl', $$SELECT * FROM coord.submit_task('t20_shadow', 'DROP TABLE users;')$$) AS sh \gset
 SELECT is(:'sh'::jsonb->>'ok' || ' ' || (:'sh'::jsonb->>'reason'), 'true guardrail_blocked',
     'shadow mode: the would-be guardrail refusal proceeds and names guardrail_blocked');

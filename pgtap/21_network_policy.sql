@@ -7,44 +7,25 @@
 BEGIN;
 SELECT plan(58);
 
-DO $$
-BEGIN
-    PERFORM tests.create_member('t21_admin', 'coord_admin');
-    PERFORM tests.create_agent('t21_impl', 'implementer');   -- trust 2
-    PERFORM tests.create_agent('t21_orch', 'orchestrator');  -- trust 3
-    PERFORM tests.create_agent('t21_rev', 'reviewer');       -- trust 1
-    PERFORM tests.create_agent('t21_untr', 'untrusted');     -- trust 0
-END
-$$;
+-- trust: t21_untr 0, t21_rev 1, t21_impl 2, t21_orch 3
+SELECT tests.create_members('coord_admin', 't21_admin'), tests.create_agents('implementer', 't21_impl'),
+       tests.create_agents('orchestrator', 't21_orch'), tests.create_agents('reviewer', 't21_rev'),
+       tests.create_agents('untrusted', 't21_untr');
 
--- TEST ONLY helpers, gone with the transaction.
+-- TEST ONLY helpers, gone with the transaction (and tests.last_event_id, tests.diag_as
+-- of tests/sql/actors.sql).
 --   pg_temp.net(role, target)   'allowed reason domain rule-pattern' of a check (rule-pattern '-' when none)
---   pg_temp.diag(role, sql)     'SQLSTATE|message?|detail?|hint?' of the error sql raises as role
 --   pg_temp.add(pattern, action, priority, profile)  the admin adds a rule; its normalised pattern
 CREATE FUNCTION pg_temp.net(p_role text, p_target text) RETURNS text
 LANGUAGE sql AS $$
     SELECT concat_ws(' ', r->>'allowed', r->>'reason', r->>'domain', coalesce(r->'rule'->>'pattern', '-'))
       FROM tests.row_as(p_role, format('SELECT * FROM coord.check_network_access(%L)', p_target)) r
 $$;
-CREATE FUNCTION pg_temp.diag(p_role text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    s text; m text; d text; h text;
-BEGIN
-    PERFORM tests.run_as(p_role, p_sql);
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-    RETURN s || '|' || (coalesce(m, '') <> '')::text || '|' || (coalesce(d, '') <> '')::text || '|' || (coalesce(h, '') <> '')::text;
-END
-$$;
 CREATE FUNCTION pg_temp.add(p_pattern text, p_action text, p_priority integer, p_profile text) RETURNS text
 LANGUAGE sql AS $$
     SELECT tests.row_as('t21_admin', format('SELECT * FROM coord.add_network_rule(%L, %L, %s, %L)',
                                             p_pattern, p_action, p_priority, p_profile)) ->> 'normalized_pattern'
 $$;
-CREATE FUNCTION pg_temp.last_event() RETURNS bigint
-LANGUAGE sql AS $$ SELECT coalesce(max(e.event_id), 0) FROM coord_private.audit_events e $$;
 
 -- ---------------------------------------------------------------- structure
 SELECT ok(has_function_privilege('coord_agent', 'coord.check_network_access(text)', 'EXECUTE')
@@ -61,7 +42,7 @@ SELECT results_eq($$ SELECT name, category, min_trust FROM coord_private.operati
 SELECT ok((SELECT bool_and(relrowsecurity) FROM pg_class
             WHERE oid IN ('coord_private.network_rules'::regclass, 'coord_private.network_decisions'::regclass)),
     'INV-RLS: row-level security is on for the rule and decision tables');
-SELECT is(pg_temp.diag('t21_impl', $$SELECT * FROM coord_private.network_rules$$) ~ '^42501', true,
+SELECT is(tests.diag_as('t21_impl', $$SELECT * FROM coord_private.network_rules$$) ~ '^42501', true,
     'INV-RLS: an agent cannot read the rule table directly');
 
 -- ---------------------------------------------------------------- default deny
@@ -96,9 +77,9 @@ SELECT is(pg_temp.net('t21_impl', 'a_b.example.com'), 'true allowed a_b.example.
     '_ is a literal character: a_b.example.com matches its rule');
 SELECT is(pg_temp.net('t21_impl', 'axb.example.com'), 'false domain_denied axb.example.com -',
     '_ is not a wildcard: axb.example.com does not match a_b.example.com');
-SELECT is(pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('%.github.com')$$), 'PC002|true|true|true',
+SELECT is(tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('%.github.com')$$), 'PC002|true|true|true',
     '% is not a wildcard: %.github.com is an invalid host name (PC002 with detail and hint)');
-SELECT is(pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('git%ub.com')$$), 'PC002|true|true|true',
+SELECT is(tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('git%ub.com')$$), 'PC002|true|true|true',
     '% inside a label is refused (no percent-decoding, no LIKE)');
 
 -- normalisation
@@ -123,19 +104,19 @@ SELECT is(pg_temp.net('t21_impl', 'http://10.0.0.1:8080/'), 'true allowed 10.0.0
     'an IPv4 literal matches its exact rule');
 SELECT is(pg_temp.net('t21_impl', 'http://[2001:0db8:0:0::1]:443/'), 'true allowed [2001:db8::1] [2001:db8::1]',
     'an IPv6 literal is canonicalised and matches its exact rule');
-SELECT is(pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('10.1')$$)
-          || ' ' || pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('0xa.0.0.1')$$)
-          || ' ' || pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('167772161')$$),
+SELECT is(tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('10.1')$$)
+          || ' ' || tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('0xa.0.0.1')$$)
+          || ' ' || tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('167772161')$$),
           'PC002|true|true|true PC002|true|true|true PC002|true|true|true',
     'ambiguous numeric spellings of 10.0.0.1 (10.1, 0xa.0.0.1, 167772161) are refused, not matched');
 
 -- bad input
-SELECT is(pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access(NULL)$$), 'PC001|true|true|true',
+SELECT is(tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access(NULL)$$), 'PC001|true|true|true',
     'bad input: NULL raises PC001');
-SELECT is(pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('  ')$$)
-          || ' ' || pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('https:///path')$$)
-          || ' ' || pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('a..b.com')$$)
-          || ' ' || pg_temp.diag('t21_impl', $$SELECT * FROM coord.check_network_access('host:port')$$),
+SELECT is(tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('  ')$$)
+          || ' ' || tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('https:///path')$$)
+          || ' ' || tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('a..b.com')$$)
+          || ' ' || tests.diag_as('t21_impl', $$SELECT * FROM coord.check_network_access('host:port')$$),
           'PC002|true|true|true PC002|true|true|true PC002|true|true|true PC002|true|true|true',
     'bad input: empty hosts, empty labels and non-numeric ports raise PC002');
 
@@ -164,7 +145,7 @@ SELECT is(pg_temp.net('t21_orch', 'ci.internal.example') || ' / ' || pg_temp.net
     'profile rules apply to agents of that profile only; others fall to default deny');
 
 -- ---------------------------------------------------------------- audit and decisions
-SELECT pg_temp.last_event() AS e0 \gset
+SELECT tests.last_event_id() AS e0 \gset
 SELECT tests.row_as('t21_impl', $$SELECT * FROM coord.check_network_access('https://pypi.org/simple/')$$) AS c1 \gset
 SELECT tests.row_as('t21_impl', $$SELECT * FROM coord.check_network_access('evil.net')$$) AS c2 \gset
 SELECT is((SELECT count(*)::integer FROM coord_private.audit_events WHERE event_id > :e0), 2,
@@ -196,31 +177,31 @@ SELECT results_eq(format($$ SELECT allowed, proceeded, mode FROM coord_private.a
 SELECT tests.row_as('t21_admin', $$SELECT ok FROM coord.set_enforcement_mode('enforce', 'pgTAP 21: done')$$) ->> 'ok' AS m2 \gset
 
 -- ---------------------------------------------------------------- the admin API
-SELECT pg_temp.last_event() AS e1 \gset
-SELECT is(pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('https://github.com/', 'allow')$$)
-          || ' ' || pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('a.*.com', 'allow')$$)
-          || ' ' || pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('*', 'allow')$$)
-          || ' ' || pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('*.10.0.0.1', 'allow')$$)
-          || ' ' || pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('%.example.com', 'allow')$$)
-          || ' ' || pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('github.com:443', 'allow')$$),
+SELECT tests.last_event_id() AS e1 \gset
+SELECT is(tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('https://github.com/', 'allow')$$)
+          || ' ' || tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('a.*.com', 'allow')$$)
+          || ' ' || tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('*', 'allow')$$)
+          || ' ' || tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('*.10.0.0.1', 'allow')$$)
+          || ' ' || tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('%.example.com', 'allow')$$)
+          || ' ' || tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('github.com:443', 'allow')$$),
           'PC012|true|true|true PC012|true|true|true PC012|true|true|true PC012|true|true|true PC012|true|true|true PC012|true|true|true',
     'PC012: URLs, inner or bare wildcards, wildcards over IPs, % and ports are not rule patterns');
-SELECT is(pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('github.com', 'permit')$$)
-          || ' ' || pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('github.com', 'allow', 5000)$$)
-          || ' ' || pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule('github.com', 'allow', 0, 'no_such_profile')$$)
-          || ' ' || pg_temp.diag('t21_admin', $$SELECT * FROM coord.add_network_rule(NULL, 'allow')$$),
+SELECT is(tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('github.com', 'permit')$$)
+          || ' ' || tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('github.com', 'allow', 5000)$$)
+          || ' ' || tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule('github.com', 'allow', 0, 'no_such_profile')$$)
+          || ' ' || tests.diag_as('t21_admin', $$SELECT * FROM coord.add_network_rule(NULL, 'allow')$$),
           'PC002|true|true|true PC002|true|true|true PC006|true|true|true PC001|true|true|true',
     'bad input: an invalid action or priority raises PC002, an unknown profile PC006, NULL PC001');
 SELECT is((SELECT count(*)::integer FROM coord_private.audit_events WHERE event_id > :e1), 0,
     'bad input decided nothing: no audit event');
 SELECT is_empty($$ SELECT 1 FROM coord_private.network_rules WHERE pattern IN ('github.com', 'a.*.com') $$,
     'nothing was added by the refused rules');
-SELECT is(pg_temp.diag('t21_impl', $$SELECT * FROM coord.add_network_rule('evil.net', 'allow', 1000)$$), '42501|true|false|false',
+SELECT is(tests.diag_as('t21_impl', $$SELECT * FROM coord.add_network_rule('evil.net', 'allow', 1000)$$), '42501|true|false|false',
     'INV-BOUNDARY: an agent cannot add a rule (42501)');
-SELECT is(pg_temp.diag('t21_impl', $$SELECT * FROM coord.remove_network_rule(1, 'x')$$), '42501|true|false|false',
+SELECT is(tests.diag_as('t21_impl', $$SELECT * FROM coord.remove_network_rule(1, 'x')$$), '42501|true|false|false',
     'INV-BOUNDARY: an agent cannot remove a rule (42501)');
 
-SELECT pg_temp.last_event() AS e2 \gset
+SELECT tests.last_event_id() AS e2 \gset
 SELECT tests.row_as('t21_admin', format($$SELECT * FROM coord.remove_network_rule(%s, 'pgTAP 21: evil.net no longer listed')$$,
                     (SELECT rule_id FROM coord_private.network_rules WHERE pattern = '*.evil.net'))) AS r1 \gset
 SELECT is(:'r1'::jsonb - 'event_id', '{"ok": true, "reason": "allowed"}'::jsonb, 'coord_admin removes a rule');
@@ -230,7 +211,7 @@ SELECT results_eq(format($$ SELECT actor, operation, resource, context->>'why' F
     'INV-AUDIT-COMPLETE: the removal is audited with the rule and the reason (one event)');
 SELECT is(pg_temp.net('t21_impl', 'www.evil.net'), 'false domain_denied www.evil.net -',
     'without the deny rule, www.evil.net falls to default deny');
-SELECT is(pg_temp.diag('t21_admin', $$SELECT * FROM coord.remove_network_rule(-1, 'x')$$), 'PC002|true|true|true',
+SELECT is(tests.diag_as('t21_admin', $$SELECT * FROM coord.remove_network_rule(-1, 'x')$$), 'PC002|true|true|true',
     'bad input: removing an unknown rule raises PC002');
 
 SELECT * FROM finish();

@@ -24,16 +24,13 @@ SELECT plan(81);
 
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
---   tests.call/res/verdict/bad/event (tests/sql/pgtap_helpers.sql) record and read
---                           calls in the temporary table below
-CREATE TEMP TABLE calls (label text PRIMARY KEY, rows jsonb NOT NULL, events bigint[] NOT NULL);
+--   tests.call/res/verdict/bad/event (tests/sql/actors.sql) record and read
+--                           calls in the temporary table tests.start_calls creates
+SELECT tests.start_calls();
 
 -- pgrowlocks reports the row locks a transaction holds (its own included): the
 -- only catalog-independent view of a FOR NO KEY UPDATE that waits for nobody.
 CREATE EXTENSION IF NOT EXISTS pgrowlocks;
-
-CREATE FUNCTION pg_temp.tok(p_label text) RETURNS bigint
-LANGUAGE sql AS $$ SELECT (tests.res(p_label) ->> 'token')::bigint $$;
 
 -- coord.check_fence as agent t22_cat.
 CREATE FUNCTION pg_temp.fence(p_path text, p_token bigint) RETURNS boolean
@@ -102,18 +99,10 @@ LANGUAGE sql AS $$
      WHERE a.role_name = p_role
 $$;
 
-DO $$
-BEGIN
-    PERFORM tests.create_agent('t22_ann', 'implementer');
-    PERFORM tests.create_agent('t22_ben', 'implementer');
-    PERFORM tests.create_agent('t22_cat', 'implementer');
-    INSERT INTO coord_private.profiles (name, trust_level, description, max_locks)
-    VALUES ('t22_two_locks', 2, 'pgTAP 22_lease_races: at most two live locks', 2),
-           ('t22_no_locks', 2, 'pgTAP 22_lease_races: no live lock at all', 0);
-    PERFORM tests.create_agent('t22_lim', 't22_two_locks');
-    PERFORM tests.create_agent('t22_zero', 't22_no_locks');
-END
-$$;
+SELECT tests.create_profile('t22_two_locks', 2, 'pgTAP 22_lease_races: at most two live locks', '{"max_locks": 2}'),
+       tests.create_profile('t22_no_locks', 2, 'pgTAP 22_lease_races: no live lock at all', '{"max_locks": 0}');
+SELECT tests.create_agents('implementer', 't22_ann', 't22_ben', 't22_cat'),
+       tests.create_agents('t22_two_locks', 't22_lim'), tests.create_agents('t22_no_locks', 't22_zero');
 
 -- ================================================================ (a) the whole code-point range
 -- A lease written before paths refused U+10FFFF (normalisation refuses it in new
@@ -189,7 +178,7 @@ SELECT is(tests.call('r1', 't22_ann', $$SELECT * FROM coord.acquire_lock('r2/', 
 DO $$ BEGIN PERFORM tests.advance_clock('3 s'); END $$;
 SELECT is(tests.call('r2', 't22_ben', $$SELECT * FROM coord.acquire_lock('r2/x.py', '60 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXCL AcquireLock: once r2/ expired, t22_ben is granted r2/x.py');
-SELECT cmp_ok(pg_temp.tok('r2'), '>', pg_temp.tok('r1'), 'INV-LOCK-FENCE AcquireLock: t22_ben''s token is larger than t22_ann''s');
+SELECT cmp_ok(tests.tok('r2'), '>', tests.tok('r1'), 'INV-LOCK-FENCE AcquireLock: t22_ben''s token is larger than t22_ann''s');
 SELECT is(tests.call('r3', 't22_ann', $$SELECT * FROM coord.renew_lock('r2/', '5 s')$$) ->> 'reason', 'lock_not_held',
           'INV-LOCK-EXCL RenewLock: while t22_ben holds r2/x.py, renewing the expired r2/ → lock_not_held');
 SELECT is(tests.call('r4', 't22_ben', $$SELECT * FROM coord.release_lock('r2/x.py')$$) ->> 'reason', 'allowed',
@@ -201,7 +190,7 @@ SELECT is(tests.verdict('r5'),
           'INV-AUDIT-COMPLETE RenewLock: the refused renewal is its single audit event');
 SELECT cmp_ok((SELECT l.expires_at FROM coord_private.locks l WHERE l.path = 'r2/' AND l.holder = 't22_ann'), '<=', coord_private.current_time(),
               'INV-LOCK-EXCL RenewLock: the expired r2/ was not extended');
-SELECT is(format('r2/x.py=%s r2/=%s', pg_temp.fence('r2/x.py', pg_temp.tok('r1'))::text, pg_temp.fence('r2/', pg_temp.tok('r1'))::text),
+SELECT is(format('r2/x.py=%s r2/=%s', pg_temp.fence('r2/x.py', tests.tok('r1'))::text, pg_temp.fence('r2/', tests.tok('r1'))::text),
           'r2/x.py=false r2/=false', 'INV-LOCK-FENCE: t22_ann''s old token fails check_fence on r2/x.py and r2/');
 
 -- The renewal waits for its line locks while the lease runs out. The wait is
@@ -234,10 +223,10 @@ SELECT is(tests.verdict('w2'),
           'INV-AUDIT-COMPLETE RenewLock: the refused renewal after the wait is its single audit event');
 SELECT cmp_ok((SELECT l.expires_at FROM coord_private.locks l WHERE l.path = 'w2/'), '<=', coord_private.current_time(),
               'INV-LOCK-EXCL RenewLock: w2/ was not revived');
-SELECT is(pg_temp.fence('w2/x.py', pg_temp.tok('w1')), false, 'INV-LOCK-FENCE: the token of the expired w2/ fails check_fence');
+SELECT is(pg_temp.fence('w2/x.py', tests.tok('w1')), false, 'INV-LOCK-FENCE: the token of the expired w2/ fails check_fence');
 SELECT is(tests.call('w3', 't22_ben', $$SELECT * FROM coord.acquire_lock('w2/x.py', '60 s')$$) ->> 'reason', 'allowed',
           'INV-LOCK-EXCL AcquireLock: t22_ben is granted w2/x.py: nothing holds w2/');
-SELECT is(format('old=%s new=%s', pg_temp.fence('w2/x.py', pg_temp.tok('w1'))::text, pg_temp.fence('w2/x.py', pg_temp.tok('w3'))::text),
+SELECT is(format('old=%s new=%s', pg_temp.fence('w2/x.py', tests.tok('w1'))::text, pg_temp.fence('w2/x.py', tests.tok('w3'))::text),
           'old=false new=true', 'INV-LOCK-FENCE: on w2/x.py only t22_ben''s token passes check_fence');
 DROP FUNCTION coord_private.lock_anchor_line(text);
 ALTER FUNCTION coord_private.t22_lock_anchor_line(text) RENAME TO lock_anchor_line;
@@ -306,7 +295,7 @@ SELECT is(pg_temp.try_bigint('SELECT coord_private.server_timeline()'),
           'INV-LOCK-FENCE: coord_private.server_timeline() is the timeline of the WAL this server writes');
 SELECT is(tests.call('k1', 't22_ann', $$SELECT * FROM coord.acquire_lock('tok/a.py', '10 min')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t22_ann is granted tok/a.py');
-SELECT cmp_ok(pg_temp.tok('k1'), '>', pg_temp.floor(),
+SELECT cmp_ok(tests.tok('k1'), '>', pg_temp.floor(),
               'INV-LOCK-FENCE AcquireLock: the grant''s token is above the timeline''s floor (timeline << 40)');
 SELECT ok(coalesce((SELECT bool_and((c.rows -> 0 ->> 'token')::bigint > pg_temp.floor()) FROM calls c
                      WHERE c.rows -> 0 ->> 'token' IS NOT NULL), false),
@@ -330,13 +319,13 @@ AS $$ SELECT ('x' || pg_catalog.left(pg_catalog.pg_walfile_name(pg_catalog.pg_cu
 SELECT is(setval('coord_private.fencing_tokens', 5), 5::bigint, 'INV-LOCK-FENCE: (setup) the promoted server''s sequence is back at 5');
 SELECT is(pg_temp.call_or_error('k2', 't22_ann', $$SELECT * FROM coord.acquire_lock('tok/b.py', '10 min')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t22_ann is granted tok/b.py on the promoted server');
-SELECT cmp_ok(pg_temp.tok('k2'), '>', (SELECT b.max_token FROM before_promotion b),
+SELECT cmp_ok(tests.tok('k2'), '>', (SELECT b.max_token FROM before_promotion b),
               'INV-LOCK-FENCE-FAILOVER AcquireLock: after a promotion with a lost sequence, the grant''s token is above every earlier token of this file');
-SELECT cmp_ok(pg_temp.tok('k2'), '>', pg_temp.floor() + (1::bigint << 40),
+SELECT cmp_ok(tests.tok('k2'), '>', pg_temp.floor() + (1::bigint << 40),
               'INV-LOCK-FENCE AcquireLock: it is above the new timeline''s floor');
 SELECT is(tests.call('k3', 't22_ben', $$SELECT * FROM coord.acquire_lock('tok/', '10 min')$$) ->> 'reason', 'lock_held_by_other',
           'INV-LOCK-EXCL AcquireLock: tok/ over the two files is refused');
-SELECT is(pg_temp.fence('tok/b.py', pg_temp.tok('k2')), true,
+SELECT is(pg_temp.fence('tok/b.py', tests.tok('k2')), true,
           'INV-LOCK-FENCE: check_fence accepts the token drawn after the promotion');
 -- back on the real timeline: tokens keep growing from there
 CREATE OR REPLACE FUNCTION coord_private.server_timeline()
@@ -344,7 +333,7 @@ RETURNS bigint LANGUAGE sql VOLATILE
 AS $$ SELECT ('x' || pg_catalog.left(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 8))::bit(32)::bigint $$;
 SELECT is(pg_temp.call_or_error('k4', 't22_ann', $$SELECT * FROM coord.acquire_lock('tok/c.py', '10 min')$$) ->> 'reason', 'allowed',
           'INV-LOCK-FENCE AcquireLock: t22_ann is granted tok/c.py');
-SELECT cmp_ok(pg_temp.tok('k4'), '>', pg_temp.tok('k2'),
+SELECT cmp_ok(tests.tok('k4'), '>', tests.tok('k2'),
               'INV-LOCK-FENCE AcquireLock: the next grant''s token is larger still');
 
 SELECT * FROM finish();

@@ -11,19 +11,12 @@ SELECT plan(66);
 SELECT coord_private.cedar_available() AS cedar_ok,
        coalesce(coord_private.cedar_probe()->>'reason', '') AS cedar_reason \gset
 
-DO $$
-BEGIN
-    PERFORM tests.create_member('t30_admin', 'coord_admin');
-    PERFORM tests.create_member('t30_auditor', 'coord_auditor');
-    PERFORM tests.create_agent('t30_untr', 'untrusted');      -- trust 0
-    PERFORM tests.create_agent('t30_rev', 'reviewer');        -- trust 1
-    PERFORM tests.create_agent('t30_impl', 'implementer');    -- trust 2
-    PERFORM tests.create_agent('t30_orch', 'orchestrator');   -- trust 3
-    PERFORM tests.create_agent('t30_adm', 'administrator');   -- trust 4
-    PERFORM tests.create_agent('t30_susp', 'implementer');
-    PERFORM coord.set_agent_status('t30_susp', 'suspended');
-END
-$$;
+-- one agent of each trust level 0-4, and a suspended implementer
+SELECT tests.create_members('coord_admin', 't30_admin'), tests.create_members('coord_auditor', 't30_auditor'),
+       tests.create_agents('untrusted', 't30_untr'), tests.create_agents('reviewer', 't30_rev'),
+       tests.create_agents('implementer', 't30_impl'), tests.create_agents('orchestrator', 't30_orch'),
+       tests.create_agents('administrator', 't30_adm'), tests.create_agents('implementer', 't30_susp');
+SELECT ok AS t30_susp_suspended FROM coord.set_agent_status('t30_susp', 'suspended') \gset
 
 -- The DETAIL of the error p_sql raises as p_role (NULL when it succeeds).
 CREATE FUNCTION pg_temp.detail_as(p_role text, p_sql text) RETURNS text
