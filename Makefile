@@ -12,21 +12,21 @@ setup:
 demo: setup
 	@$(PGCOORD) db start
 	@$(PGCOORD) deploy
-	@$(PY) -m pgcoord.demo
+	@$(PY) -m devtools.demo
 
 # Every suite: pgTAP, the isolation specs, the formal model check, then pytest.
 test: setup
-	@$(PY) -m pgcoord.testing run-all
+	@$(PY) -m devtools.testing run-all
 
 pgtap: setup
-	@$(PY) -m pgcoord.testing pgtap
+	@$(PY) -m devtools.testing pgtap
 
 # PostgreSQL's isolation tester over isolation/specs (forced interleavings of races).
 isolation: setup
-	@$(PY) -m pgcoord.testing isolation
+	@$(PY) -m devtools.testing isolation
 
 pytest: setup
-	@$(PY) -m pgcoord.testing pytest
+	@$(PY) -m devtools.testing pytest
 
 formal: setup
 	@bash formal/check.sh
@@ -46,5 +46,5 @@ db-stop:
 
 clean:
 	-@[ -x $(PGCOORD) ] && $(PGCOORD) db stop 2>/dev/null; true
-	-@[ -x $(PY) ] && $(PY) -c 'from pgcoord.cluster import test_cluster; test_cluster().stop()' 2>/dev/null; true
+	-@[ -x $(PY) ] && $(PY) -c 'from devtools.cluster import test_cluster; test_cluster().stop()' 2>/dev/null; true
 	rm -rf .pgcoord .venv .pytest_cache .hypothesis python_client/*.egg-info

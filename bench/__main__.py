@@ -33,10 +33,10 @@ import uuid
 from collections.abc import Callable
 
 import psycopg
+from psycopg import sql
 
 from bench import budget, floors
 from pgcoord import migrations
-from pgcoord.cli import DEFAULT_DB
 from pgcoord.cluster import default_cluster, with_dbname
 
 DURATION = float(os.environ.get("PGCOORD_BENCH_SECONDS", "4"))
@@ -84,7 +84,7 @@ class Bench:
         self.admin_dsn = admin_dsn
         self.db = f"pgcoord_bench_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(admin_dsn, autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{self.db}"')
+            c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db)))
         self.dsn = with_dbname(admin_dsn, self.db)
         migrations.deploy(self.dsn)
         self.su = psycopg.connect(self.dsn, autocommit=True)
@@ -96,14 +96,14 @@ class Bench:
 
     def agent(self) -> str:
         role = f"bench_{uuid.uuid4().hex[:8]}"
-        self.su.execute(f'CREATE ROLE "{role}" LOGIN IN ROLE coord_agent')
+        self.su.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE coord_agent").format(sql.Identifier(role)))
         self.su.execute("SELECT coord.register_agent(%s, 'bench')", (role,))
         self.roles.append(role)
         return role
 
     def _connect(self, dsn: str) -> psycopg.Connection:
         c = psycopg.connect(dsn, autocommit=True)
-        c.execute(f"SET synchronous_commit = {self.sync}")
+        c.execute(sql.SQL("SET synchronous_commit = {}").format(sql.Literal(self.sync)))
         return c
 
     def as_agent(self) -> Callable[[], psycopg.Connection]:
@@ -193,10 +193,10 @@ class Bench:
         """coord_private.decide in a tight SQL loop (one transaction) for a registered agent."""
         role = self.agent()
         t0 = time.perf_counter()
-        self.su.execute(f"""DO $$ BEGIN FOR i IN 1..{n} LOOP
-            PERFORM coord_private.decide('{role}', 'acquire_lock', 'src/f' || i || '.py',
+        self.su.execute(sql.SQL("""DO $$ BEGIN FOR i IN 1..{n} LOOP
+            PERFORM coord_private.decide({role}, 'acquire_lock', 'src/f' || i || '.py',
                                          jsonb_build_object('live_locks', i % 7, 'lease_seconds', 60));
-            END LOOP; END $$""")
+            END LOOP; END $$""").format(n=sql.Literal(n), role=sql.Literal(role)))
         return n / (time.perf_counter() - t0)
 
     def set_engine(self, engine: str) -> None:
@@ -212,7 +212,7 @@ class Bench:
         @contextlib.contextmanager
         def cm():
             signature = "coord_private.native_decide(text,text,text,jsonb)"
-            original = self.su.execute(f"SELECT pg_get_functiondef('{signature}'::regprocedure)").fetchone()[0]
+            original = self.su.execute("SELECT pg_get_functiondef(%s::regprocedure)", (signature,)).fetchone()[0]
             self.su.execute("""CREATE OR REPLACE FUNCTION coord_private.native_decide(p_actor text, p_operation text,
                     p_resource text, p_context jsonb) RETURNS coord_private.decision LANGUAGE sql STABLE
                     AS $$ SELECT ROW(true, 'allowed', 'none', '{}'::jsonb)::coord_private.decision $$""")
@@ -226,29 +226,29 @@ class Bench:
         """10^6 rows of history: expired locks, audit events, finished tasks."""
         locks, events, tasks = rows * 35 // 100, rows * 35 // 100, rows * 30 // 100
         holder = self.agent()
-        self.su.execute(f"""
+        self.su.execute("""
             INSERT INTO coord_private.locks (path, kind, anchor, mode, holder, token, reason, granted_at, expires_at)
             SELECT 'src/w' || (g %% 4) || '/old' || g || '.py', 'file', 'src/w' || (g %% 4) || '/', 'exclusive', %s,
                    nextval('coord_private.fencing_tokens'), '', now() - interval '2 hours', now() - interval '1 hour'
-              FROM generate_series(1, {locks}) g""", (holder,))
-        self.su.execute(f"""
+              FROM generate_series(1, %s) g""", (holder, locks))
+        self.su.execute("""
             INSERT INTO coord_private.tasks (task_type, status, submitter, max_attempts, attempts, claimed_by,
                                              claim_token, result, created_at, updated_at, finished_at)
-            SELECT 'bench', 'completed', %s, 3, 1, %s, 1, '{{}}', now() - interval '1 day', now(), now()
-              FROM generate_series(1, {tasks}) g""", (holder, holder))
+            SELECT 'bench', 'completed', %s, 3, 1, %s, 1, '{}', now() - interval '1 day', now(), now()
+              FROM generate_series(1, %s) g""", (holder, holder, tasks))
         # Each history event is a one-event chain of its own (negative ids, never a
         # backend pid), so the history loads set-wise and still verifies.
-        self.su.execute(f"""
+        self.su.execute("""
             WITH ev AS (
                 SELECT -g AS chain_id, now() - interval '1 day' + g * interval '1 ms' AS at,
                        coord_private.audit_genesis(-g) AS prev, 'hist/' || g AS resource
-                  FROM generate_series(1, {events}) g)
+                  FROM generate_series(1, %s) g)
             INSERT INTO coord_private.audit_events (chain_id, seq, occurred_at, actor, operation, resource, allowed,
                                                     proceeded, reason, engine, mode, context, prev_hash, hash)
-            SELECT chain_id, 1, at, %s, 'acquire_lock', resource, true, true, 'allowed', 'native', 'enforce', '{{}}',
+            SELECT chain_id, 1, at, %s, 'acquire_lock', resource, true, true, 'allowed', 'native', 'enforce', '{}',
                    prev, coord_private.audit_event_hash(prev, chain_id, 1, at, %s, 'acquire_lock', resource, true,
-                                                        true, 'allowed', 'native', 'enforce', '{{}}')
-              FROM ev""", (holder, holder))
+                                                        true, 'allowed', 'native', 'enforce', '{}')
+              FROM ev""", (events, holder, holder))
         self.su.execute("""
             INSERT INTO coord_private.audit_chain_heads (chain_id, seq, head_hash)
             SELECT chain_id, seq, hash FROM coord_private.audit_events WHERE chain_id < 0""")
@@ -259,9 +259,9 @@ class Bench:
     def close(self) -> None:
         self.su.close()
         with psycopg.connect(self.admin_dsn, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.db)))
             for r in self.roles:
-                c.execute(f'DROP ROLE IF EXISTS "{r}"')
+                c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(r)))
 
 
 def ratio_line(name: str, ratios: list[float], target: float) -> str:

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from bench import budget, floors
 from pgcoord import migrations
@@ -89,18 +90,19 @@ class Counter:
         try:
             admin = self.cluster.dsn("postgres")
             with psycopg.connect(admin, autocommit=True) as c:
-                c.execute(f'CREATE DATABASE "{DB}"')
+                c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
             dsn = with_dbname(admin, DB)
             migrations.deploy(dsn)
             with psycopg.connect(dsn, autocommit=True) as su:
                 su.execute("INSERT INTO coord_private.profiles (name, trust_level, max_locks, max_claimed_tasks, "
                            "max_lease_seconds) VALUES ('bench', 2, 100000, 100000, 3600)")
-                su.execute(f'CREATE ROLE "{AGENT}" LOGIN IN ROLE coord_agent')
+                su.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE coord_agent").format(sql.Identifier(AGENT)))
                 su.execute("SELECT coord.register_agent(%s, 'bench')", (AGENT,))
                 su.execute(floors.DDL)
-                su.execute(f'GRANT USAGE ON SCHEMA bench_floor TO "{AGENT}"; '
-                           f'GRANT ALL ON ALL TABLES IN SCHEMA bench_floor TO "{AGENT}"; '
-                           f'GRANT ALL ON ALL SEQUENCES IN SCHEMA bench_floor TO "{AGENT}"')
+                su.execute(sql.SQL("GRANT USAGE ON SCHEMA bench_floor TO {agent}; "
+                                   "GRANT ALL ON ALL TABLES IN SCHEMA bench_floor TO {agent}; "
+                                   "GRANT ALL ON ALL SEQUENCES IN SCHEMA bench_floor TO {agent}").format(
+                    agent=sql.Identifier(AGENT)))
                 self.cedar = su.execute("SELECT coord_private.cedar_available()").fetchone()[0]
         finally:
             self.cluster.stop()
@@ -110,7 +112,8 @@ class Counter:
         data = self.root / f"run-{name}-{repetitions}"
         subprocess.run(["cp", "-a", str(self.cluster.datadir), str(data)], check=True)
         script = self.root / f"in-{name}-{repetitions}.sql"
-        lines = [setup, f'SET SESSION AUTHORIZATION "{AGENT}";', "SET synchronous_commit = off;"]
+        become_agent = sql.SQL("SET SESSION AUTHORIZATION {};").format(sql.Identifier(AGENT)).as_string(None)
+        lines = [setup, become_agent, "SET synchronous_commit = off;"]
         for i in range(repetitions):
             lines.extend(workload(i))
         # -j: a command ends with a semicolon followed by an empty line

@@ -3,8 +3,10 @@ the database's rows and its audit trail to each other after faults.
 
 The fault tests never use the shared test cluster (``.pgcoord/testcluster``, other
 runs use it): each starts its own clusters under a fresh temporary directory with
-:class:`PrivateClusters` and destroys them afterwards. When this process is root
-the servers run as the ``postgres`` OS user, as :mod:`pgcoord.cluster` arranges.
+:class:`PrivateClusters` and destroys them afterwards (they are
+:class:`devtools.cluster.FaultCluster`: crashable, replicable, promotable). When this
+process is root the servers run as the ``postgres`` OS user, as :mod:`pgcoord.cluster`
+arranges.
 
 Commits are durable (``synchronous_commit = on``): a commit acknowledged to a
 client must survive a crash. ``fsync = off`` is kept for speed and is sound here,
@@ -25,32 +27,45 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg import sql
 
+from devtools.cluster import FaultCluster
 from pgcoord import migrations
-from pgcoord.cluster import Cluster, with_dbname
+from pgcoord.cluster import with_dbname
+
+from .helpers import connect, create_login_role
 
 DURABLE_CONF = ("fsync = off", "synchronous_commit = on")
 
 
 class PrivateClusters:
     """Clusters of one test module under one temporary directory; close() kills and removes them
-    (set PGCOORD_KEEP_FAULT_CLUSTERS=1 to keep the directory, e.g. to read server logs)."""
+    (set PGCOORD_KEEP_FAULT_CLUSTERS=1 to keep the directory, e.g. to read server logs).
+    As a context manager it prints the tail of every server log when the block fails, then closes."""
 
     def __init__(self, prefix: str):
         self.base = Path(tempfile.mkdtemp(prefix=f"pgcoord-{prefix}-"))
-        self.clusters: list[Cluster] = []
+        self.clusters: list[FaultCluster] = []
 
-    def new(self, name: str, extra_conf: tuple[str, ...] = DURABLE_CONF) -> Cluster:
-        cluster = Cluster(self.base / name, extra_conf=extra_conf)
+    def __enter__(self) -> PrivateClusters:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        try:
+            if exc_type is not None:
+                print(self.log_tails())
+        finally:
+            self.close()
+
+    def new(self, name: str, extra_conf: tuple[str, ...] = DURABLE_CONF) -> FaultCluster:
+        cluster = FaultCluster(self.base / name, extra_conf=extra_conf)
         self.clusters.append(cluster)
         cluster.start()
         return cluster
 
-    def replica_of(self, primary: Cluster, name: str) -> Cluster:
+    def replica_of(self, primary: FaultCluster, name: str) -> FaultCluster:
         replica = primary.make_replica(self.base / name)
         self.clusters.append(replica)
         return replica
@@ -75,41 +90,24 @@ class PrivateClusters:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def role_dsn(dsn: str, role: str) -> str:
-    parts = urlsplit(dsn)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
-
-
-def deploy_pgcoord(cluster: Cluster, dbname: str = "pgcoord") -> str:
+def deploy_pgcoord(cluster: FaultCluster, dbname: str = "pgcoord") -> str:
     """Create a database on the cluster and deploy the whole plan into it; its superuser DSN."""
     with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     dsn = with_dbname(cluster.dsn(), dbname)
     migrations.deploy(dsn)
     return dsn
 
 
-def superuser(dsn: str) -> psycopg.Connection:
-    return psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
-
-
-def create_agent(su: psycopg.Connection, role: str, profile: str = "implementer") -> str:
-    su.execute(f'CREATE ROLE "{role}" LOGIN IN ROLE coord_agent')
-    su.execute("SELECT coord.register_agent(%s, %s)", (role, profile))
-    return role
-
-
 def create_auditor(su: psycopg.Connection, role: str) -> str:
-    su.execute(f'CREATE ROLE "{role}" LOGIN IN ROLE coord_auditor')
-    return role
+    return create_login_role(su, role, "coord_auditor")
 
 
 def wait_for_replay(primary_su: psycopg.Connection, replica_dsn: str, timeout: float = 60.0) -> str:
     """Wait until the standby has replayed everything the primary has written so far."""
     lsn = primary_su.execute("SELECT pg_current_wal_lsn()::text AS lsn").fetchone()["lsn"]
     deadline = time.monotonic() + timeout
-    with superuser(replica_dsn) as conn:
+    with connect(replica_dsn) as conn:
         while True:
             r = conn.execute("SELECT pg_is_in_recovery() AS rec, pg_last_wal_replay_lsn() >= %s::pg_lsn AS done",
                              (lsn,)).fetchone()
@@ -124,7 +122,7 @@ def wait_for_replay(primary_su: psycopg.Connection, replica_dsn: str, timeout: f
 def wait_until_primary(dsn: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        with superuser(dsn) as conn:
+        with connect(dsn) as conn:
             if not conn.execute("SELECT pg_is_in_recovery() AS r").fetchone()["r"]:
                 return
         if time.monotonic() > deadline:
@@ -164,10 +162,10 @@ class Call:
 
 def _events(su: psycopg.Connection, ops: Iterable[str], proceeded_only: bool = True) -> list[dict[str, Any]]:
     return su.execute(
-        f"""SELECT event_id, actor, operation, resource, proceeded, reason, context
-              FROM coord_private.audit_events
-             WHERE operation = ANY (%s) {'AND proceeded' if proceeded_only else ''}
-             ORDER BY event_id""", (list(ops),)).fetchall()
+        """SELECT event_id, actor, operation, resource, proceeded, reason, context
+             FROM coord_private.audit_events
+            WHERE operation = ANY (%s) AND (proceeded OR NOT %s)
+            ORDER BY event_id""", (list(ops), proceeded_only)).fetchall()
 
 
 def _at(ev: dict[str, Any]) -> datetime:

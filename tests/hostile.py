@@ -442,22 +442,24 @@ def _derive(su: psycopg.Connection, ext_schema: str) -> Derived:
 # the canary: written only by a role other than the attacker (coord_owner)
 
 def install_canary(su: psycopg.Connection) -> None:
-    su.execute(f"""
-        CREATE SCHEMA {CANARY};
-        REVOKE ALL ON SCHEMA {CANARY} FROM PUBLIC;
-        CREATE SEQUENCE {CANARY}.fired;
-        CREATE TABLE {CANARY}.hits (session_role text, acting_role text, vector text, value text,
+    su.execute(sql.SQL("""
+        CREATE SCHEMA {canary};
+        REVOKE ALL ON SCHEMA {canary} FROM PUBLIC;
+        CREATE SEQUENCE {canary}.fired;
+        CREATE TABLE {canary}.hits (session_role text, acting_role text, vector text, value text,
                                     at timestamptz DEFAULT clock_timestamp());
-        GRANT USAGE ON SCHEMA {CANARY} TO coord_owner;
-        GRANT USAGE ON SEQUENCE {CANARY}.fired TO coord_owner;
-        GRANT INSERT ON {CANARY}.hits TO coord_owner;
-    """)
+        GRANT USAGE ON SCHEMA {canary} TO coord_owner;
+        GRANT USAGE ON SEQUENCE {canary}.fired TO coord_owner;
+        GRANT INSERT ON {canary}.hits TO coord_owner;
+    """).format(canary=sql.Identifier(CANARY)))
 
 
 def canary_state(su: psycopg.Connection) -> tuple[int, list[dict[str, Any]]]:
-    seq = su.execute(f"SELECT last_value, is_called FROM {CANARY}.fired").fetchone()
+    canary = sql.Identifier(CANARY)
+    seq = su.execute(sql.SQL("SELECT last_value, is_called FROM {}.fired").format(canary)).fetchone()
     fired = int(seq["last_value"]) if seq["is_called"] else 0
-    hits = su.execute(f"SELECT session_role, acting_role, vector, value FROM {CANARY}.hits ORDER BY at").fetchall()
+    hits = su.execute(sql.SQL("SELECT session_role, acting_role, vector, value FROM {}.hits ORDER BY at").format(
+        canary)).fetchall()
     return fired, hits
 
 
@@ -939,8 +941,8 @@ class Snapshot:
             if rel == "audit_events":
                 continue
             where = OWN_FILTERS.get(rel, "true") % {"own": "%(own)s"}
-            rows = su.execute(sql.SQL("SELECT t::text AS r FROM coord_private.{} t WHERE " + where).format(
-                sql.Identifier(rel)), {"own": list(own)}).fetchall()
+            rows = su.execute(sql.SQL("SELECT t::text AS r FROM coord_private.{} t WHERE {}").format(
+                sql.Identifier(rel), sql.SQL(where)), {"own": list(own)}).fetchall()
             tables[rel] = {r["r"] for r in rows}
         audit = su.execute("SELECT t.event_id, t::text AS r FROM coord_private.audit_events t").fetchall()
         scope = {"world": ["coord_owner", "coord_agent", "coord_admin", "coord_auditor", *world], "own": list(own)}

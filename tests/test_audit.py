@@ -1,33 +1,24 @@
 """INV-AUDIT-COMPLETE and INV-AUDIT-IMMUTABLE with real concurrent sessions."""
 from __future__ import annotations
 
-import threading
-
 import psycopg
 import pytest
 
 from pgcoord import errors
 
+from .helpers import run_parallel
+
 
 def test_INV_AUDIT_COMPLETE_concurrent_writers_each_get_exactly_one_event_and_the_trail_verifies(db):
     agents = [db.agent("implementer") for _ in range(16)]
     calls = 40
-    errs: list[BaseException] = []
 
     def work(client):
-        try:
-            for i in range(calls):
-                client.register_session(f"s{i}")
-        except BaseException as exc:  # collected and re-raised below
-            errs.append(exc)
+        for i in range(calls):
+            client.register_session(f"s{i}")
 
-    threads = [threading.Thread(target=work, args=(c,)) for _, c in agents]
     before = db.scalar("SELECT count(*) FROM coord_private.audit_events")
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errs, errs[0]
+    run_parallel([lambda c=c: work(c) for _, c in agents])
     assert db.scalar("SELECT count(*) FROM coord_private.audit_events") == before + 16 * calls
     per_agent = db.su.execute(
         "SELECT actor, count(*) AS n FROM coord_private.audit_events WHERE operation = 'register_session' "

@@ -6,9 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from pgcoord.cluster import Cluster, with_dbname
+from pgcoord.cluster import Cluster
 
 PGCOORD = [sys.executable, "-m", "pgcoord.cli"]
 

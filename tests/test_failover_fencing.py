@@ -31,12 +31,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from pgcoord.cluster import with_dbname
 
 from . import faults
+from .helpers import connect, create_agent
 
 PAIRS = 100
 AGENT_A, AGENT_B, AUDITOR = "fence_agent_a", "fence_agent_b", "fence_auditor"
@@ -55,10 +55,6 @@ class Failover:
     standby_reads: dict[str, Any] = field(default_factory=dict)
     digest: dict[str, Any] = field(default_factory=dict)
     timeline_after: int = 0
-
-
-def connect(dsn: str, role: str | None = None) -> psycopg.Connection:
-    return psycopg.connect(faults.role_dsn(dsn, role) if role else dsn, autocommit=True, row_factory=dict_row)
 
 
 def acquire(conn: psycopg.Connection, path: str, ttl: str = "1 hour") -> int:
@@ -93,22 +89,16 @@ def attempt_on_standby(conn: psycopg.Connection, sql: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def failover() -> Any:
-    clusters = faults.PrivateClusters("failover")
-    try:
+    with faults.PrivateClusters("failover") as clusters:
         yield run_failover(clusters)
-    except BaseException:
-        print(clusters.log_tails())
-        raise
-    finally:
-        clusters.close()
 
 
 def run_failover(clusters: faults.PrivateClusters) -> Failover:
     primary = clusters.new("primary")
     dsn = faults.deploy_pgcoord(primary)
-    su = faults.superuser(dsn)
+    su = connect(dsn)
     for role in (AGENT_A, AGENT_B):
-        faults.create_agent(su, role)
+        create_agent(su, role)
     faults.create_auditor(su, AUDITOR)
     a, b = connect(dsn, AGENT_A), connect(dsn, AGENT_B)
     f = Failover(primary_dsn=dsn, promoted_dsn="")

@@ -42,11 +42,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from . import faults
 from . import invariants as inv
+from .helpers import connect, create_agent, role_dsn
 from .trace_validation import validate_database
 
 pytestmark = pytest.mark.timeout(240)
@@ -58,6 +58,7 @@ CRASHES = ((0.30, "sigkill"), (0.65, "immediate"))   # (fraction of the run, how
 TASK_TYPE = "chaos"
 PATHS = ["src/", "src/app/", "src/app/main.py", "src/app/util.py", "src/**/*.py", "src/lib/core.py",
          "docs/", "docs/index.md", "README.md"]
+CONNECT_TIMEOUT = 3                  # seconds: a session of the chaos run gives up connecting
 BENIGN_ERRORS = ("55P03", "40P01")   # lock timeout, deadlock: the statement failed, nothing committed
 
 
@@ -76,16 +77,12 @@ class Run:
     phases: dict[str, float] = field(default_factory=dict)       # seconds: setup, run, checks
 
 
-def connect(dsn: str) -> psycopg.Connection:
-    return psycopg.connect(dsn, autocommit=True, row_factory=dict_row, connect_timeout=3)
-
-
 class Agent:
     """One agent: its own role, connection and thread; what it believes it holds."""
 
     def __init__(self, run: Run, index: int, tasks: list[int], tasks_lock: threading.Lock, stop: threading.Event):
         self.run, self.role = run, run.roles[index]
-        self.dsn = faults.role_dsn(run.dsn, self.role)
+        self.dsn = role_dsn(run.dsn, self.role)
         self.rng = random.Random(SEED * 10 + index)
         self.tasks, self.tasks_lock, self.stop = tasks, tasks_lock, stop
         self.conn: psycopg.Connection | None = None
@@ -97,7 +94,7 @@ class Agent:
     def reconnect(self) -> bool:
         while not self.stop.is_set():
             try:
-                self.conn = connect(self.dsn)
+                self.conn = connect(self.dsn, connect_timeout=CONNECT_TIMEOUT)
                 return True
             except psycopg.OperationalError:
                 time.sleep(0.05)
@@ -215,7 +212,7 @@ def chaos(run: Run, cluster, stop: threading.Event) -> None:
             continue
         try:
             if su is None:
-                su = connect(run.dsn)
+                su = connect(run.dsn, connect_timeout=CONNECT_TIMEOUT)
             # preferably a backend in the middle of a call: its transaction dies half done
             r = su.execute("""SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity
                                WHERE usename = ANY (%s) AND pid <> pg_backend_pid()
@@ -235,7 +232,7 @@ def monitor(run: Run, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             if su is None:
-                su = connect(run.dsn)
+                su = connect(run.dsn, connect_timeout=CONNECT_TIMEOUT)
             found = inv.inv_lock_excl(su)
             run.monitor_sweeps += 1
             run.monitor_violations += [f"t={time.monotonic() - run.started:.2f}s {v}" for v in found]
@@ -256,13 +253,12 @@ def guarded(run: Run, fn, *args) -> None:
 
 @pytest.fixture(scope="module")
 def run() -> Any:
-    clusters = faults.PrivateClusters("faults")
     t0 = time.monotonic()
-    try:
+    with faults.PrivateClusters("faults") as clusters:
         cluster = clusters.new("server")
         dsn = faults.deploy_pgcoord(cluster)
-        with faults.superuser(dsn) as su:
-            roles = [faults.create_agent(su, f"chaos_agent_{i}") for i in range(N_AGENTS)]
+        with connect(dsn) as su:
+            roles = [create_agent(su, f"chaos_agent_{i}") for i in range(N_AGENTS)]
         result = Run(dsn=dsn, roles=roles)
         stop = threading.Event()
         tasks: list[int] = []
@@ -280,15 +276,10 @@ def run() -> Any:
             t.join(30)
         assert not any(t.is_alive() for t in threads), "workload threads still running 30 s after the stop"
         result.phases["run"] = time.monotonic() - result.started
-        with faults.superuser(dsn) as su:
+        with connect(dsn) as su:
             result.checks = final_checks(su, result)
         result.phases["checks"] = time.monotonic() - result.started - result.phases["run"]
         yield result
-    except BaseException:
-        print(clusters.log_tails())
-        raise
-    finally:
-        clusters.close()
 
 
 def explain_claim_replay(su: psycopg.Connection, violations: list[str], calls: list[faults.Call]) -> list[str]:
@@ -433,7 +424,7 @@ def test_trail_replays_as_a_behaviour_of_the_model_through_faults(run):
 def test_fault_checks_catch_forged_changes(run):
     """Non-vacuity: the row/trail checks report a change without its event and an event
     without its change (forged by a superuser inside a transaction that is rolled back)."""
-    with faults.superuser(run.dsn) as su:
+    with connect(run.dsn) as su:
         assert all(not run.checks[k] for k in ("answered_in_trail", "lease_rows", "task_rows")), \
             "the run itself already violates; nothing to learn from forging"
         with su.transaction(force_rollback=True):

@@ -21,7 +21,6 @@ import json
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 
 CORPUS = Path(__file__).parent / "guardrail_corpus"

@@ -38,11 +38,11 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from pgcoord import testing
+from devtools import testing
 from pgcoord.cluster import with_dbname
 
 from . import hostile as h
-from .conftest import Database
+from .helpers import Database
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -99,35 +99,42 @@ def hdb(admin_dsn: str, template: tuple[str, h.Derived]) -> Iterator[Database]:
     revocation is a database ACL)."""
     tmpl = template[0]
     name = f"hostile_{uuid.uuid4().hex[:10]}"
+    database = sql.Identifier(name)
     with psycopg.connect(admin_dsn, autocommit=True, row_factory=dict_row) as c:
-        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl}"')
+        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(database, sql.Identifier(tmpl)))
         acl = c.execute("""
             SELECT d.datacl IS NULL AS dflt,
                    coalesce((SELECT array_agg(format('%%s|%%s', a.grantee, a.privilege_type))
                                FROM aclexplode(d.datacl) a), '{}') AS items
               FROM pg_database d WHERE d.datname = %s""", (tmpl,)).fetchone()
         if not acl["dflt"]:
-            c.execute(f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC')
+            c.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
             for item in acl["items"]:
                 grantee, priv = item.split("|")
-                who = "PUBLIC" if grantee == "0" else c.execute(
-                    "SELECT quote_ident(%s::oid::regrole::text) AS r", (int(grantee),)).fetchone()["r"]
-                c.execute(f'GRANT {priv} ON DATABASE "{name}" TO {who}')
+                assert priv in DATABASE_PRIVILEGES, f"unexpected database privilege {priv!r}"
+                who = sql.SQL("PUBLIC") if grantee == "0" else sql.Identifier(_role_name(c, int(grantee)))
+                c.execute(sql.SQL("GRANT {} ON DATABASE {} TO {}").format(sql.SQL(priv), database, who))
         for s in c.execute("""SELECT s.setrole, s.setconfig FROM pg_db_role_setting s
                                WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = %s)""",
                            (tmpl,)).fetchall():
-            role = None if s["setrole"] == 0 else c.execute(
-                "SELECT quote_ident(%s::oid::regrole::text) AS r", (s["setrole"],)).fetchone()["r"]
-            target = f'DATABASE "{name}"' if role is None else f'ROLE {role} IN DATABASE "{name}"'
+            target = (sql.SQL("DATABASE {}").format(database) if s["setrole"] == 0 else
+                      sql.SQL("ROLE {} IN DATABASE {}").format(sql.Identifier(_role_name(c, s["setrole"])), database))
             for item in s["setconfig"]:
                 k, v = item.split("=", 1)
-                value = v if re.fullmatch(r'[\w., "$]+', v) else "'" + v.replace("'", "''") + "'"
-                c.execute(f"ALTER {target} SET {k} TO {value}")
-    database = Database(admin_dsn, with_dbname(admin_dsn, name))
-    try:
-        yield database
-    finally:
-        database.close()
+                # a list (search_path = "$user", public) is given as written; anything else as a literal
+                listed = ("," in v or '"' in v) and re.fullmatch(r'[\w., "$]+', v)
+                value = sql.SQL(v) if listed else sql.Literal(v)
+                c.execute(sql.SQL("ALTER {} SET {} TO {}").format(
+                    target, sql.SQL(".").join(sql.Identifier(part) for part in k.split(".")), value))
+    with Database(admin_dsn, with_dbname(admin_dsn, name)) as hostile_db:
+        yield hostile_db
+
+
+DATABASE_PRIVILEGES = {"CREATE", "TEMPORARY", "CONNECT"}
+
+
+def _role_name(c: psycopg.Connection, oid: int) -> str:
+    return c.execute("SELECT pg_catalog.pg_get_userbyid(%s) AS r", (oid,)).fetchone()["r"]
 
 
 @pytest.fixture
@@ -776,7 +783,8 @@ def test_INV_RLS_private_state_unreadable(world: h.World) -> None:
             extra.append(f"{view} shows the victim: {len(hits)} row(s), e.g. {hits[0]}")
     for view, col, own in (("coord.my_sessions", "agent", "sessions"), ("coord.my_audit_events", "actor", "audit_events")):
         mine = s.run(view, f"SELECT count(*) AS n FROM {view}")
-        truth = su.execute(f"SELECT count(*) AS n FROM coord_private.{own} WHERE {col} = %s", (w.attacker,)).fetchone()["n"]
+        truth = su.execute(sql.SQL("SELECT count(*) AS n FROM coord_private.{} WHERE {} = %s").format(
+            sql.Identifier(own), sql.Identifier(col)), (w.attacker,)).fetchone()["n"]
         if mine.rows and mine.rows[0]["n"] != truth:
             problems.append(f"{view}: the agent sees {mine.rows[0]['n']} rows, it owns {truth}")
     for q in ("SELECT count(*) AS n FROM pg_catalog.pg_locks WHERE locktype = 'advisory'",

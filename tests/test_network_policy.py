@@ -23,6 +23,7 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -81,7 +82,7 @@ def rolled_back(su):
 
 def check_as(su, role: str, target: str) -> dict:
     """coord.check_network_access as the agent role (inside the caller's transaction)."""
-    su.execute(f'SET LOCAL SESSION AUTHORIZATION "{role}"')
+    su.execute(sql.SQL("SET LOCAL SESSION AUTHORIZATION {}").format(sql.Identifier(role)))
     try:
         row = su.execute("SELECT * FROM coord.check_network_access(%s)", (target,)).fetchone()
     except psycopg.Error as exc:

@@ -28,7 +28,6 @@ import contextlib
 import re
 import statistics
 import threading
-import time
 import unicodedata
 
 import psycopg
@@ -37,6 +36,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pgcoord import errors
+
+from .helpers import SPELL, spell, wait_until
 
 SETTINGS = settings(max_examples=120, deadline=None, database=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -86,39 +87,6 @@ GLOB_SEGMENT = st.one_of(st.sampled_from(["**", "*", "?", "*a*", "[!x]*", "x", "
                          st.builds(lambda n: "[a-z]" * n, st.integers(1, 12)))
 GLOB = st.lists(GLOB_SEGMENT, min_size=1, max_size=70).map("/".join)
 
-SPELL = """
-CREATE FUNCTION pg_temp.spell(p_paths text[], OUT path text, OUT fast text, OUT slow text, OUT again text)
-RETURNS SETOF record LANGUAGE plpgsql AS $$
-DECLARE
-    x text;
-BEGIN
-    FOREACH x IN ARRAY p_paths LOOP
-        path := x; again := NULL;
-        BEGIN
-            fast := coord_private.normalize_path(x);
-        EXCEPTION WHEN OTHERS THEN
-            fast := 'ERROR ' || SQLSTATE;
-        END;
-        BEGIN
-            slow := coord_private.normalize_path_checked(x);
-            IF (SELECT s.path_case FROM coord_private.settings s) = 'insensitive' THEN
-                slow := coord_private.normalize_path_checked(coord_private.fold_path_case(slow));
-            END IF;
-        EXCEPTION WHEN OTHERS THEN
-            slow := 'ERROR ' || SQLSTATE;
-        END;
-        IF fast NOT LIKE 'ERROR %' THEN
-            BEGIN
-                again := coord_private.normalize_path(fast);
-            EXCEPTION WHEN OTHERS THEN
-                again := 'ERROR ' || SQLSTATE;
-            END;
-        END IF;
-        RETURN NEXT;
-    END LOOP;
-END
-$$"""
-
 TRY_CODE_POINTS = """
 CREATE FUNCTION pg_temp.refused_code_points(OUT cp integer, OUT state text, OUT message text)
 RETURNS SETOF record LANGUAGE plpgsql AS $$
@@ -156,10 +124,6 @@ def path_case(conn: psycopg.Connection, rule: str):
     with conn.transaction(force_rollback=True):
         conn.execute("UPDATE coord_private.settings SET path_case = %s", (rule,))
         yield
-
-
-def spell(su, paths: list[str]) -> list[dict]:
-    return su.execute("SELECT * FROM pg_temp.spell(%s)", (paths,)).fetchall()
 
 
 def in_ranges(ch: str, ranges: list[tuple[int, int]]) -> bool:
@@ -422,13 +386,25 @@ def test_INV_LOCK_EXCL_check_locks_is_bounded(db, make_agent):
 
 # ---------------------------------------------------------------- the case rule under concurrency
 
-def _backend_waits(db, pid: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if db.scalar("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", pid) == "Lock":
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"backend {pid} never waited for a lock")
+def _waits_then_answers(db, waiter: psycopg.Connection, query: str, blocker: psycopg.Connection) -> dict:
+    """Run query on waiter (in a thread) until its backend waits for a lock, then commit
+    blocker's transaction; what the query came to: {"row": ...} or {"error": SQLSTATE}."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["row"] = waiter.execute(query).fetchone()
+        except psycopg.Error as exc:
+            outcome["error"] = exc.diag.sqlstate
+
+    t = threading.Thread(target=run)
+    t.start()
+    pid = waiter.info.backend_pid
+    wait_until(lambda: pid in db.lock_waiters([pid]), f"backend {pid} to wait for a lock", 20, poll=0.02)
+    blocker.commit()
+    t.join(30)
+    assert not t.is_alive(), f"{query} still waiting 30 s after the blocker committed"
+    return outcome
 
 
 def test_INV_LOCK_EXCL_a_request_spelled_under_the_old_case_rule_is_not_granted(db, make_agent):
@@ -441,20 +417,8 @@ def test_INV_LOCK_EXCL_a_request_spelled_under_the_old_case_rule_is_not_granted(
     try:
         row = admin.execute("SELECT ok FROM coord.set_path_case('insensitive', 'pytest: race')").fetchone()
         assert row[0] is True
-        outcome: dict = {}
-
-        def acquire() -> None:
-            try:
-                outcome["row"] = mallory.execute(
-                    "SELECT ok, path FROM coord.acquire_lock('VICTIM/SECRET.PY', '60 s')").fetchone()
-            except psycopg.Error as exc:
-                outcome["error"] = exc.diag.sqlstate
-
-        t = threading.Thread(target=acquire)
-        t.start()
-        _backend_waits(db, mallory.info.backend_pid)
-        admin.commit()
-        t.join(30)
+        outcome = _waits_then_answers(
+            db, mallory, "SELECT ok, path FROM coord.acquire_lock('VICTIM/SECRET.PY', '60 s')", admin)
         assert outcome == {"error": "PC021"}, outcome
         assert db.scalar("SELECT count(*) FROM coord_private.locks WHERE lower(path) = 'victim/secret.py'") == 0
         # retried, the request is spelled under the rule now in force
@@ -474,19 +438,7 @@ def test_INV_LOCK_EXCL_the_case_rule_waits_for_an_in_flight_grant_and_refuses(db
     admin = psycopg.connect(db.role_dsn(admin_role), autocommit=True)
     try:
         assert agent.execute("SELECT ok FROM coord.acquire_lock('src/Main.py', '60 s')").fetchone()[0] is True
-        outcome: dict = {}
-
-        def switch() -> None:
-            try:
-                outcome["row"] = admin.execute("SELECT ok FROM coord.set_path_case('insensitive', 'pytest')").fetchone()
-            except psycopg.Error as exc:
-                outcome["error"] = exc.diag.sqlstate
-
-        t = threading.Thread(target=switch)
-        t.start()
-        _backend_waits(db, admin.info.backend_pid)
-        agent.commit()
-        t.join(30)
+        outcome = _waits_then_answers(db, admin, "SELECT ok FROM coord.set_path_case('insensitive', 'pytest')", agent)
         assert outcome == {"error": "PC021"}, outcome
         assert db.scalar("SELECT path_case FROM coord_private.settings") == "sensitive"
     finally:

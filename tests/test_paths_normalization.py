@@ -13,28 +13,14 @@ from __future__ import annotations
 import random
 import re
 
+from .helpers import SPELL, spell
+
 SEED = 20261122
 PLAIN_PIECES = ["a", "b", "src", "x.py", "_", "-", ".", "..", "...", ".git", "Z9", "a.b.c"]
 PIECES = PLAIN_PIECES + ["*", "**", "?", "[ab]", "[", "]", "é", "e\u0301", " ", "\\", "\t", "\x01", "~", "%", "ü"]
 
 # the fast path's pattern, to count how many generated paths take it
 PLAIN = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$")
-
-COMPARE = """
-CREATE FUNCTION pg_temp.both_ways(p text, OUT fast text, OUT slow text) LANGUAGE plpgsql AS $$
-BEGIN
-    BEGIN
-        fast := coord_private.normalize_path(p);
-    EXCEPTION WHEN OTHERS THEN
-        fast := 'ERROR ' || SQLSTATE;
-    END;
-    BEGIN
-        slow := coord_private.normalize_path_checked(p);
-    EXCEPTION WHEN OTHERS THEN
-        slow := 'ERROR ' || SQLSTATE;
-    END;
-END
-$$"""
 
 
 def generated_paths(n: int) -> list[str]:
@@ -55,11 +41,12 @@ def generated_paths(n: int) -> list[str]:
 
 def test_fast_path_agrees_with_the_full_check(module_db):
     su = module_db.su
-    su.execute(COMPARE)
+    su.execute(SPELL)    # under the case-sensitive rule (the default): slow is normalize_path_checked alone
+    assert su.execute("SELECT path_case FROM coord_private.settings").fetchone()["path_case"] == "sensitive"
     paths = generated_paths(4000)
     differ, plain, refused = [], 0, 0
-    for p in paths:
-        row = su.execute("SELECT fast, slow FROM pg_temp.both_ways(%s)", (p,)).fetchone()
+    for p, row in zip(paths, spell(su, paths), strict=True):
+        assert row["path"] == p
         if row["fast"] != row["slow"]:
             differ.append((p, row["fast"], row["slow"]))
         plain += bool(PLAIN.match(p)) and row["fast"] == p

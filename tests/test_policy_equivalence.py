@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import psycopg.rows
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
+
+from .helpers import cedar_unavailable_reason
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,11 +41,6 @@ UNKNOWN_OPS = ["no_such_operation", "", "acquire-lock", "ACQUIRE_LOCK"]
 PROFILE = "eq_profile"
 
 
-def cedar_unavailable_reason(db) -> str | None:
-    probe = db.scalar("SELECT coord_private.cedar_probe()")
-    return None if probe.get("available") else f"the Cedar engine is unavailable: {probe.get('reason')}"
-
-
 def make_world(db) -> dict[str, Any]:
     """The fixed cast of principals and the operation catalog of the test."""
     reason = cedar_unavailable_reason(db)
@@ -54,7 +51,8 @@ def make_world(db) -> dict[str, Any]:
         su.execute("INSERT INTO coord_private.operations (name, category, min_trust, description) "
                    "VALUES (%s, %s, %s, 'INV-POLICY-EQ test operation') ON CONFLICT DO NOTHING",
                    (name, category, min_trust))
-    su.execute(f"INSERT INTO coord_private.profiles (name, trust_level) VALUES ('{PROFILE}', 2) ON CONFLICT DO NOTHING")
+    su.execute("INSERT INTO coord_private.profiles (name, trust_level) VALUES (%s, 2) ON CONFLICT DO NOTHING",
+               (PROFILE,))
     plain = db.create_role("coord_agent", prefix="eq_plain")
     admin_agent = db.create_role("coord_agent, coord_admin", prefix="eq_admagent")
     unregistered = db.create_role("coord_agent", prefix="eq_unreg")
@@ -257,7 +255,8 @@ def to_json(value: Any) -> str | None:
 def decide(su: psycopg.Connection, engine: str, req: dict) -> tuple:
     try:
         row = su.execute(
-            f"SELECT allowed, reason, engine, context FROM coord_private.{engine}_decide(%s, %s, %s, %s::jsonb)",
+            sql.SQL("SELECT allowed, reason, engine, context FROM coord_private.{}(%s, %s, %s, %s::jsonb)").format(
+                sql.Identifier(f"{engine}_decide")),
             (req["actor"], req["operation"], req["resource"], to_json(req["context"]))).fetchone()
     except psycopg.Error as exc:
         return ("error", exc.sqlstate, str(exc).splitlines()[0])
@@ -358,7 +357,7 @@ def test_a_policy_change_reaches_other_sessions(module_db, shared_world):
     db.su.execute("INSERT INTO coord_private.agents (role_name, profile, status, registered_by) "
                   "VALUES (%s, 'implementer', 'active', 'test')", (role,))
     req = {"actor": role, "operation": "register_session", "resource": "s", "context": {}}
-    with psycopg.connect(db.dsn, autocommit=True, row_factory=psycopg.rows.dict_row) as other:
+    with db.session() as other:
         assert decide(other, "cedar", req)[1:3] == (True, "allowed")     # the other session caches version 1
         baseline = db.scalar("SELECT policy_text FROM coord_private.cedar_policies WHERE version = 1")
         admin = db.admin()

@@ -20,8 +20,7 @@ import time
 import psycopg
 import pytest
 
-from .test_policy_equivalence import cedar_unavailable_reason
-from .test_races_locks import run_parallel
+from .helpers import cedar_unavailable_reason, run_parallel
 
 pytestmark = pytest.mark.race
 

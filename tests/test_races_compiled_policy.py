@@ -18,7 +18,7 @@ import time
 import psycopg
 import pytest
 
-from .test_races_locks import run_parallel
+from .helpers import background, run_parallel
 
 pytestmark = pytest.mark.race
 
@@ -85,13 +85,8 @@ def test_INV_TRUST_compiled_policy_never_stale_under_concurrent_administration(d
 
     kinds = ["profile"] * 5 + ["agent"] * 8 + ["operation"] * 3
     workers = [change(SEED + i, kind) for i, kind in enumerate(kinds)]
-    mon = threading.Thread(target=monitor, daemon=True)
-    mon.start()
-    try:
+    with background(stop, monitor):
         run_parallel(workers, timeout=300)
-    finally:
-        stop.set()
-        mon.join(30)
 
     final = db.scalar(DRIFT)
     print(f"INV-TRUST: {changes[0]} concurrent changes, {snapshots[0]} monitor snapshots, "

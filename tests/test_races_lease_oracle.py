@@ -30,10 +30,8 @@ import os
 import random
 import threading
 import time
-import traceback
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +41,7 @@ import pytest
 
 from . import invariants as inv
 from . import path_oracle as oracle
+from .helpers import run_parallel
 
 pytestmark = pytest.mark.race
 
@@ -98,30 +97,6 @@ def normalise_space(su, raw: list[str]) -> tuple[dict[str, str], dict[str, str]]
         except psycopg.Error as exc:
             refused[p] = str(exc).splitlines()[0]
     return spelling, refused
-
-
-def run_parallel(fns: list[Callable[[], Any]], timeout: float = 120) -> list[Any]:
-    """Run each function on its own thread, all released at once by a barrier."""
-    barrier = threading.Barrier(len(fns))
-    results: list[Any] = [None] * len(fns)
-    errors: list[str] = []
-
-    def wrap(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except BaseException:  # noqa: BLE001 - reported below
-            errors.append(traceback.format_exc())
-
-    threads = [threading.Thread(target=wrap, args=(i, fn), daemon=True) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + timeout
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    assert not any(t.is_alive() for t in threads), f"threads still running after {timeout} s"
-    assert not errors, errors[0]
-    return results
 
 
 # -- the trail ----------------------------------------------------------------------------
@@ -338,7 +313,7 @@ def race(db, seed: int, seconds: float, n_agents: int = N_AGENTS) -> Race:
         with guard:
             calls.update(mine)
 
-    run_parallel([lambda i=i: worker(i) for i in range(n_agents)])
+    run_parallel([lambda i=i: worker(i) for i in range(n_agents)], timeout=120)
     roles = [role for role, _ in agents]
     events = db.su.execute(
         """SELECT event_id, actor, operation, resource, proceeded, reason, context

@@ -30,9 +30,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
 from . import invariants as inv
+from .helpers import wait_until
 
 pytestmark = pytest.mark.race
 
@@ -45,8 +45,7 @@ N_CLAIM_SESSIONS = 8
 
 def session(db, role: str, autocommit: bool = False) -> psycopg.Connection:
     """A raw connection of an agent's login role (a transaction per explicit commit)."""
-    return psycopg.connect(db.role_dsn(role), autocommit=autocommit, row_factory=dict_row,
-                           options=f"-c statement_timeout={STATEMENT_TIMEOUT}")
+    return db.session(role, autocommit=autocommit, options=f"-c statement_timeout={STATEMENT_TIMEOUT}")
 
 
 def close_all(conns: list[psycopg.Connection]) -> None:
@@ -56,20 +55,6 @@ def close_all(conns: list[psycopg.Connection]) -> None:
         except Exception:  # noqa: BLE001 - best effort: the connection may be gone
             pass
         c.close()
-
-
-def lock_waiters(db, pids: list[int]) -> set[int]:
-    rows = db.su.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY (%s) AND wait_event_type = 'Lock'",
-                         (pids,)).fetchall()
-    return {r["pid"] for r in rows}
-
-
-def wait_until(cond, what: str, deadline: float = DEADLINE, poll: float = 0.01) -> None:
-    end = time.monotonic() + deadline
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {deadline} s waiting for {what}")
-        time.sleep(poll)
 
 
 def race_in_open_transactions(db, conns: list[psycopg.Connection], calls: list[tuple[str, tuple]]) -> tuple[list[dict], dict]:
@@ -107,14 +92,14 @@ def race_in_open_transactions(db, conns: list[psycopg.Connection], calls: list[t
         seen: dict[str, Any] = {}
 
         def every_call_started() -> bool:
-            waiting = lock_waiters(db, pids)
+            waiting = db.lock_waiters(pids)
             done = [i for i in range(n) if returned[i].is_set()]
             if all(i in done or pids[i] in waiting for i in range(n)):
                 seen.update(returned=len(done), waiting=len(waiting), waiting_pids=sorted(waiting))
                 return True
             return False
 
-        wait_until(every_call_started, "every call to return or wait for a lock")
+        wait_until(every_call_started, "every call to return or wait for a lock", DEADLINE)
         # what the waiters queue on (tuple locks name the row's table)
         seen["tuple_lock_tables"] = sorted({r["rel"] for r in db.su.execute(
             """SELECT relation::regclass::text AS rel FROM pg_locks
@@ -127,12 +112,6 @@ def race_in_open_transactions(db, conns: list[psycopg.Connection], calls: list[t
     assert not any(t.is_alive() for t in threads), f"sessions still running after {DEADLINE} s"
     assert not errors, errors[0]
     return [r for r in results if r is not None], seen
-
-
-def limit_events(db, role: str, operation: str) -> list[dict[str, Any]]:
-    return db.su.execute(
-        """SELECT event_id, proceeded, reason, context FROM coord_private.audit_events
-            WHERE actor = %s AND operation = %s ORDER BY event_id""", (role, operation)).fetchall()
 
 
 # -- INV-LIMITS: live locks ------------------------------------------------------------
@@ -168,7 +147,7 @@ def test_INV_LIMITS_concurrent_acquires_of_one_agent_hold_max_locks(module_db):
 
     live = db.scalar("SELECT count(*) FROM coord.live_locks WHERE holder = %s", role)
     assert live == max_locks, f"{live} live locks of {role} (limit {max_locks})"
-    events = limit_events(db, role, "acquire_lock")
+    events = db.audit_events("acquire_lock", actor=role)
     assert len(events) == N_LOCK_SESSIONS
     assert sum(e["proceeded"] for e in events) == max_locks
     for e in events:
@@ -212,7 +191,7 @@ def test_INV_LIMITS_concurrent_claims_of_one_agent_hold_max_claimed_tasks(module
                          WHERE claimed_by = %s AND status = 'claimed' AND claim_expires_at > coord_private.current_time()""",
                      role)
     assert held == max_claimed, f"{held} tasks claimed by {role} (limit {max_claimed})"
-    events = limit_events(db, role, "claim_task")
+    events = db.audit_events("claim_task", actor=role)
     assert sum(e["proceeded"] for e in events) == max_claimed
     assert sorted(e["reason"] for e in events if not e["proceeded"]) == ["limit_exceeded"] * (N_CLAIM_SESSIONS - max_claimed)
     inv.check(inv.inv_claim_uniq(db.su, task_type="limits.claim"), "INV-CLAIM-UNIQ")
@@ -285,7 +264,7 @@ def test_INV_LOCK_FENCE_renewal_waiting_on_the_line_while_the_lease_expires(modu
         t = threading.Thread(target=renew, daemon=True)
         t.start()
         pid = a_sess.info.backend_pid
-        wait_until(lambda: pid in lock_waiters(db, [pid]) or not t.is_alive(), f"A's renewal to wait for the {d} line",
+        wait_until(lambda: pid in db.lock_waiters([pid]) or not t.is_alive(), f"A's renewal to wait for the {d} line",
                    deadline=5)
         assert t.is_alive(), f"A's renewal did not wait for B's line lock: {result}"
         assert db.scalar("SELECT count(*) FROM coord.live_locks WHERE path = %s", d) == 1, \

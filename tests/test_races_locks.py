@@ -21,51 +21,18 @@ import random
 import re
 import threading
 import time
-import traceback
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg.rows import dict_row
 
 from . import invariants as inv
+from .helpers import background, run_parallel
 
 pytestmark = pytest.mark.race
 
 SEED = 20261122
 N_AGENTS = 16
-
-
-def run_parallel(fns: list[Callable[[], Any]], timeout: float = 180) -> list[Any]:
-    """Run each function on its own thread, all released at once by a barrier."""
-    barrier = threading.Barrier(len(fns))
-    results: list[Any] = [None] * len(fns)
-    errors: list[str] = []
-
-    def wrap(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except BaseException:  # noqa: BLE001 - reported below
-            errors.append(traceback.format_exc())
-
-    threads = [threading.Thread(target=wrap, args=(i, fn), daemon=True) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + timeout
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    assert not any(t.is_alive() for t in threads), f"threads still running after {timeout} s"
-    assert not errors, errors[0]
-    return results
-
-
-def audit_rows(db, operation: str) -> list[dict[str, Any]]:
-    return db.su.execute(
-        """SELECT event_id, actor, resource, proceeded, reason, context FROM coord_private.audit_events
-            WHERE operation = %s ORDER BY event_id""", (operation,)).fetchall()
 
 
 # -- INV-LOCK-EXCL: one path ---------------------------------------------------------
@@ -127,10 +94,10 @@ def test_INV_LOCK_EXCL_sixteen_agents_one_path(db):
 
     # The audit trail: one event per call; grants in commit order carry increasing
     # tokens, and each grant after the first follows a release by the previous holder.
-    grants = [e for e in audit_rows(db, "acquire_lock") if e["proceeded"]]
-    releases = [e for e in audit_rows(db, "release_lock") if e["proceeded"]]
-    assert len(audit_rows(db, "acquire_lock")) == calls["acquire_lock"]
-    assert len(audit_rows(db, "release_lock")) == calls["release_lock"]
+    grants = [e for e in db.audit_events("acquire_lock") if e["proceeded"]]
+    releases = [e for e in db.audit_events("release_lock") if e["proceeded"]]
+    assert len(db.audit_events("acquire_lock")) == calls["acquire_lock"]
+    assert len(db.audit_events("release_lock")) == calls["release_lock"]
     assert {e["event_id"] for e in grants} == {iv[4] for iv in intervals}
     tokens = [int(e["context"]["token"]) for e in grants]
     assert tokens == sorted(set(tokens)), "grant tokens are not strictly increasing in commit order"
@@ -198,7 +165,7 @@ def test_INV_LOCK_EXCL_overlapping_directory_and_glob_races(db):
         return overlap[(p, q)] and (m == "exclusive" or n == "exclusive")
 
     def monitor() -> None:
-        with psycopg.connect(db.dsn, autocommit=True, row_factory=dict_row) as su:
+        with db.session() as su:
             while not stop.is_set():
                 violations.extend(f"monitor: {v}" for v in inv.inv_lock_excl(su))
                 sweeps[0] += 1
@@ -207,7 +174,7 @@ def test_INV_LOCK_EXCL_overlapping_directory_and_glob_races(db):
     def worker(i: int) -> None:
         role, client = agents[i]
         rng = random.Random(SEED * 1000 + i)
-        with psycopg.connect(db.dsn, autocommit=True, row_factory=dict_row) as su:
+        with db.session() as su:
             for _ in range(ROUNDS_OVERLAP):
                 mine: list[tuple[str, str, int]] = []
                 for path in rng.sample(OVERLAP_PATHS, 2 if rng.random() < 0.3 else 1):
@@ -252,20 +219,15 @@ def test_INV_LOCK_EXCL_overlapping_directory_and_glob_races(db):
                     if not rel["ok"]:
                         violations.append(f"{role}: release of its live {path!r} refused: {rel['reason']}")
 
-    mon = threading.Thread(target=monitor, daemon=True)
-    mon.start()
-    try:
+    with background(stop, monitor):
         run_parallel([lambda i=i: worker(i) for i in range(N_AGENTS)])
-    finally:
-        stop.set()
-        mon.join(30)
     inv.check(violations, "INV-LOCK-EXCL (witnesses)")
     assert sweeps[0] >= 10, "the monitor barely ran"
 
-    acquires = audit_rows(db, "acquire_lock")
+    acquires = db.audit_events("acquire_lock")
     grants = [e for e in acquires if e["proceeded"]]
     assert len(acquires) == calls["acquire_lock"]
-    assert len(audit_rows(db, "release_lock")) == calls["release_lock"]
+    assert len(db.audit_events("release_lock")) == calls["release_lock"]
     assert len(grants) >= 300 and len(grants) < len(acquires), \
         f"{len(grants)} grants of {len(acquires)} requests: the race was not contended"
     # Final sweep, and fencing over every overlapping pair in commit order.
@@ -347,9 +309,9 @@ def test_INV_LOCK_EXPIRY_expired_holder_is_fenced_out(db):
     tokens = [w[3] for w in sorted(winners)]
     assert tokens == sorted(set(tokens)), "INV-LOCK-FENCE: round winners' tokens do not increase"
     assert sum(calls.values()) >= EXPIRY_ROUNDS * N_AGENTS
-    assert len(audit_rows(db, "acquire_lock")) == calls["acquire_lock"]
-    assert len(audit_rows(db, "renew_lock")) == calls["renew_lock"]
-    assert len(audit_rows(db, "release_lock")) == calls["release_lock"]
+    assert len(db.audit_events("acquire_lock")) == calls["acquire_lock"]
+    assert len(db.audit_events("renew_lock")) == calls["renew_lock"]
+    assert len(db.audit_events("release_lock")) == calls["release_lock"]
     # the expired rows of the other spelling were never reaped, yet never counted
     assert db.scalar("SELECT count(*) FROM coord_private.locks WHERE expires_at <= coord_private.current_time()") >= 1
     inv.check(inv.inv_lock_fence(db.su), "INV-LOCK-FENCE")
@@ -375,7 +337,7 @@ def test_INV_LOCK_EXCL_renewal_in_flight_at_expiry_vs_takeover(db, held, wanted)
     taker, tc = db.agent("implementer")
     assert hc.acquire_lock(held, 10)["ok"]
     db.advance_clock(9)                                   # one second of the lease left
-    with psycopg.connect(db.role_dsn(holder), row_factory=dict_row) as raw:
+    with db.session(holder, autocommit=False) as raw:
         renewal = raw.execute("SELECT * FROM coord.renew_lock(%s, '30 seconds')", (held,)).fetchone()
         db.advance_clock(2)                               # the lease has now expired
         result: dict[str, Any] = {}

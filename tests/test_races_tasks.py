@@ -20,10 +20,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
 from . import invariants as inv
-from .test_races_locks import run_parallel
+from .helpers import background, run_parallel
 
 pytestmark = pytest.mark.race
 
@@ -34,21 +33,13 @@ N_WORKERS = 16
 @pytest.fixture
 def racer(db):
     """A profile whose limits do not get in the way of a race."""
-    db.su.execute("""INSERT INTO coord_private.profiles (name, trust_level, max_locks, max_claimed_tasks, max_lease_seconds)
-                     VALUES ('racer', 2, 1000, 1000, 3600)""")
-    return "racer"
+    return db.roomy_profile("racer")
 
 
 def open_tasks(client, task_type: str | None = None) -> int:
     """Tasks still pending or claimed (effective status), as an agent reads the queue."""
     return client.query("SELECT count(*) AS n FROM coord.tasks WHERE status IN ('pending', 'claimed') "
                         "AND (%s::text IS NULL OR task_type = %s)", task_type, task_type)[0]["n"]
-
-
-def events(db, operation: str) -> list[dict[str, Any]]:
-    return db.su.execute(
-        """SELECT event_id, actor, resource, proceeded, reason, context FROM coord_private.audit_events
-            WHERE operation = %s ORDER BY event_id""", (operation,)).fetchall()
 
 
 def check_task_invariants(db) -> None:
@@ -172,11 +163,11 @@ def test_INV_CLAIM_UNIQ_sixteen_workers_drain_tasks(db, racer):
     assert len(rows) == M_TASKS
     assert Counter(r["status"] for r in rows) == {"completed": M_TASKS}
     claims = defaultdict(list)
-    for e in events(db, "claim_task"):
+    for e in db.audit_events("claim_task"):
         if e["proceeded"]:
             claims[int(e["resource"])].append(e["actor"])
     completions = defaultdict(list)
-    for e in events(db, "complete_task"):
+    for e in db.audit_events("complete_task"):
         assert e["proceeded"], f"a completion was refused: {e}"
         completions[int(e["resource"])].append(e["actor"])
     for r in rows:
@@ -189,7 +180,8 @@ def test_INV_CLAIM_UNIQ_sixteen_workers_drain_tasks(db, racer):
     assert deps >= 50, f"only {deps} dependencies: INV-DEPS was barely raced"
     # INV-AUDIT-COMPLETE: one event per call
     for op in ("submit_task", "claim_task", "complete_task", "renew_claim"):
-        assert len(events(db, op)) == d.calls[op], f"{op}: {len(events(db, op))} events for {d.calls[op]} calls"
+        n = len(db.audit_events(op))
+        assert n == d.calls[op], f"{op}: {n} events for {d.calls[op]} calls"
     assert d.calls["claim_task"] >= M_TASKS
     check_task_invariants(db)
     print(f"\ndrain: calls {dict(d.calls)}, {deps} dependencies")
@@ -300,10 +292,11 @@ def test_INV_DEPS_failures_settle_dependents_while_submitting(db, racer):
     assert statuses["failed"] >= 10 and statuses["completed"] >= 100, statuses
     settled_rows = db.scalar("SELECT count(*) FROM coord_private.tasks WHERE settle_reason = 'dependency_failed'")
     assert settled_rows >= 10, f"only {settled_rows} dependents settled: the race did not exercise settlement"
-    assert len(events(db, "settle_task")) == settled_rows == settled["fail"] + settled["cancel"]
+    assert len(db.audit_events("settle_task")) == settled_rows == settled["fail"] + settled["cancel"]
     assert db.scalar("SELECT count(*) FROM coord_private.tasks WHERE attempts = 2") >= 5, "no retried task"
     for op in ("submit_task", "claim_task", "complete_task", "fail_task", "cancel_task"):
-        assert len(events(db, op)) == d.calls[op], f"{op}: {len(events(db, op))} events for {d.calls[op]} calls"
+        n = len(db.audit_events(op))
+        assert n == d.calls[op], f"{op}: {n} events for {d.calls[op]} calls"
     # A refused submit named a dependency that had failed or been cancelled before.
     for k, deps in refused_submits:
         assert db.scalar("SELECT count(*) FROM coord_private.tasks WHERE task_id = ANY (%s) AND status IN ('failed', 'cancelled')",
@@ -435,7 +428,8 @@ def test_INV_COMPLETE_OWNER_stale_claimers_refused_after_reclaim(db):
     n_tasks = STALE_ROUNDS * PAIRS
     assert db.scalar("SELECT count(*) FROM coord_private.tasks WHERE status = 'completed' AND attempts = 2") == n_tasks
     for op in ("submit_task", "claim_task", "renew_claim", "complete_task", "fail_task"):
-        assert len(events(db, op)) == calls[op], f"{op}: {len(events(db, op))} events for {calls[op]} calls"
+        n = len(db.audit_events(op))
+        assert n == calls[op], f"{op}: {n} events for {calls[op]} calls"
     check_task_invariants(db)
     print(f"\nstale: calls {dict(calls)} ({sum(calls.values())}), refusals {dict(reasons)}")
 
@@ -515,13 +509,8 @@ def test_INV_COMPLETE_OWNER_reclaim_chaos_with_moving_clock(db, racer):
                 violations.append(f"{role}: {op} refused with {res['reason']}")
         violations.append(f"worker {role} gave up")
 
-    tick = threading.Thread(target=ticker, daemon=True)
-    tick.start()
-    try:
+    with background(stop, ticker):
         run_parallel([lambda i=i: work(i) for i in range(N_WORKERS)], timeout=180)
-    finally:
-        stop.set()
-        tick.join(30)
     inv.check(violations, "INV-COMPLETE-OWNER (witness)")
 
     rows = db.su.execute("SELECT task_id, status, result, attempts, claimed_by FROM coord_private.tasks").fetchall()
@@ -536,7 +525,8 @@ def test_INV_COMPLETE_OWNER_reclaim_chaos_with_moving_clock(db, racer):
         f"too few stale attempts to prove anything: {outcomes}"
     assert db.scalar("SELECT count(*) FROM coord_private.tasks WHERE attempts > 1") >= 30
     for op in ("claim_task", "complete_task", "fail_task"):
-        assert len(events(db, op)) == calls[op], f"{op}: {len(events(db, op))} events for {calls[op]} calls"
+        n = len(db.audit_events(op))
+        assert n == calls[op], f"{op}: {n} events for {calls[op]} calls"
     # INV-CLAIM-UNIQ in time: a reclaim of an unfinished claim is stamped no earlier than
     # the expiry the database had returned for the previous claim.
     intervals = {t: [tuple(g[tok]) for tok in sorted(g)] for t, g in grants.items()}
@@ -561,7 +551,7 @@ def test_INV_CLAIM_UNIQ_renewal_in_flight_at_expiry_vs_reclaim(db):
     claim = hc.claim_task(["job"], lease=10)
     assert claim["task_id"] == task
     db.advance_clock(9)
-    with psycopg.connect(db.role_dsn(holder), row_factory=dict_row) as raw:
+    with db.session(holder, autocommit=False) as raw:
         renewal = raw.execute("SELECT * FROM coord.renew_claim(%s, %s, '30 seconds')",
                               (task, claim["claim_token"])).fetchone()
         db.advance_clock(2)
@@ -640,11 +630,6 @@ def test_INV_DEPS_settlement_on_sight_never_stalls_or_burdens_a_claim(db):
     for a later claim; (b) a task with more dependents than a claim settles (100) is
     failed by the claim, its dependents left to reap_expired, and the claim stays
     cheap. (The red team stalled every claim with (a) for 5 s and for 13 s with (b).)"""
-    import time
-
-    import psycopg
-    from psycopg.rows import dict_row
-
     att_role, att = db.agent()
     _, victim = db.agent()
     admin = db.admin()
@@ -662,7 +647,7 @@ def test_INV_DEPS_settlement_on_sight_never_stalls_or_burdens_a_claim(db):
     # (a) a held dependent
     root, (dep,) = exhausted_root("a", 1)
     db.advance_clock(2)
-    hold = psycopg.connect(db.role_dsn(att_role), autocommit=False, row_factory=dict_row)
+    hold = db.session(att_role, autocommit=False)
     try:
         hold.execute("SELECT * FROM coord.submit_task('hold_a_grand', '', '{}', 0, ARRAY[%s]::bigint[])", (dep,))
         t0 = time.monotonic()

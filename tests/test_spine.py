@@ -6,11 +6,10 @@ login role on its own connection.
 from __future__ import annotations
 
 import psycopg
-from psycopg.types.json import Jsonb
 import pytest
+from psycopg.types.json import Jsonb
 
 from pgcoord import errors
-from pgcoord.client import Client
 
 
 def audit_count(db) -> int:

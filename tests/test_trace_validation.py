@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import copy
 import random
-import threading
 
 import pytest
 
+from .helpers import run_parallel
 from .trace_validation import fetch_deps, fetch_overlaps, fetch_trace, validate, validate_database
 
 PATHS = ["src/", "src/api/", "src/api/x.py", "src/api/y.py", "src/**/*.py", "src/*.py", "docs/a.md", "docs/"]
@@ -18,46 +18,36 @@ PATHS = ["src/", "src/api/", "src/api/x.py", "src/api/y.py", "src/**/*.py", "src
 @pytest.fixture
 def recorded(db):
     """A concurrent mixed run of 16 agents over overlapping leases and a task DAG."""
-    db.su.execute("INSERT INTO coord_private.profiles (name, trust_level, max_locks, max_claimed_tasks, "
-                  "max_lease_seconds) VALUES ('tracer', 2, 1000, 1000, 3600)")
-    agents = [db.agent("tracer") for _ in range(16)]
+    profile = db.roomy_profile("tracer")
+    agents = [db.agent(profile) for _ in range(16)]
     _, submitter = agents[0]
     ids: list[int] = []
     for i in range(60):
         deps = random.Random(i).sample(ids, k=min(len(ids), i % 3)) if ids else []
         ids.append(submitter.submit_task("trace", f"t{i}", {}, i % 5, deps)["task_id"])
-    errors: list[BaseException] = []
 
     def work(seed: int, client) -> None:
         rng = random.Random(seed)
-        try:
-            for _ in range(60):
-                r = rng.random()
-                if r < 0.45:
-                    p = rng.choice(PATHS)
-                    g = client.acquire_lock(p, rng.choice([1, 2, 30]), rng.choice(["exclusive", "exclusive", "shared"]),
-                                            raise_on_refusal=False)
-                    if g["ok"] and rng.random() < 0.7:
-                        client.release_lock(g["path"], raise_on_refusal=False)
-                else:
-                    c = client.claim_task(None, rng.choice([1, 30]), raise_on_refusal=False)
-                    if c["ok"]:
-                        if rng.random() < 0.8:
-                            client.complete_task(c["task_id"], c["claim_token"], {}, raise_on_refusal=False)
-                        else:
-                            client.fail_task(c["task_id"], c["claim_token"], "x", rng.random() < 0.5,
-                                             raise_on_refusal=False)
-        except BaseException as exc:  # re-raised in the test thread
-            errors.append(exc)
+        for _ in range(60):
+            r = rng.random()
+            if r < 0.45:
+                p = rng.choice(PATHS)
+                g = client.acquire_lock(p, rng.choice([1, 2, 30]), rng.choice(["exclusive", "exclusive", "shared"]),
+                                        raise_on_refusal=False)
+                if g["ok"] and rng.random() < 0.7:
+                    client.release_lock(g["path"], raise_on_refusal=False)
+            else:
+                c = client.claim_task(None, rng.choice([1, 30]), raise_on_refusal=False)
+                if c["ok"]:
+                    if rng.random() < 0.8:
+                        client.complete_task(c["task_id"], c["claim_token"], {}, raise_on_refusal=False)
+                    else:
+                        client.fail_task(c["task_id"], c["claim_token"], "x", rng.random() < 0.5,
+                                         raise_on_refusal=False)
 
     for round_ in range(3):
-        threads = [threading.Thread(target=work, args=(round_ * 100 + i, c)) for i, (_, c) in enumerate(agents)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_parallel([lambda s=round_ * 100 + i, c=c: work(s, c) for i, (_, c) in enumerate(agents)])
         db.advance_clock(3)    # leases of 1-2 s expire: reclaims and re-grants follow
-    assert not errors, errors[0]
     return db
 
 

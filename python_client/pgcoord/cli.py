@@ -18,8 +18,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import psycopg
+from psycopg import sql
 
 from . import errors, migrations
 from .client import Client
@@ -40,16 +42,28 @@ def resolve_dsn(arg: str | None) -> str:
 
 
 def ensure_database(dsn: str) -> None:
-    """Create the target database when it does not exist yet (embedded or local use)."""
-    name = dsn.rsplit("/", 1)[1].split("?", 1)[0]
+    """Create the target database when it does not exist yet (embedded or local use).
+
+    A failed connection carries no SQLSTATE, so whether the database is missing is
+    asked of the server's catalog (through the ``postgres`` database), never read
+    from the error's text; any other failure is raised as it came."""
+    name = unquote(urlsplit(dsn).path.lstrip("/"))
     try:
         psycopg.connect(dsn, connect_timeout=5).close()
         return
     except psycopg.OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
-    with psycopg.connect(with_dbname(dsn, "postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        failure = exc
+    try:
+        maintenance = psycopg.connect(with_dbname(dsn, "postgres"), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError:
+        raise failure from None
+    with maintenance:
+        if maintenance.execute("SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (name,)).fetchone():
+            raise failure
+        try:
+            maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.errors.DuplicateDatabase:
+            pass   # created meanwhile by someone else: what was wanted
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -93,7 +107,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"enforcement mode: {mode['enforcement_mode']}, policy engine: {mode['policy_engine']}")
         v = c.verify_audit()
         print(f"audit: {'verified' if v['ok'] else 'TAMPERED'} ({v['events_checked']} events, "
-              f"{v['chains_checked']} chains)" + ("" if v["ok"] else f": event {v['first_bad_event_id']}: {v['problem']}"))
+              f"{v['chains_checked']} chains)"
+              + ("" if v["ok"] else f": event {v['first_bad_event_id']}: {v['problem']}"))
     return 0
 
 
@@ -111,7 +126,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             return 0
         v = c.verify_audit()
         print(f"verify_audit: {'ok' if v['ok'] else 'FAILED'} — {v['events_checked']} events in "
-              f"{v['chains_checked']} chains" + ("" if v["ok"] else f"; first bad event {v['first_bad_event_id']}: {v['problem']}"))
+              f"{v['chains_checked']} chains"
+              + ("" if v["ok"] else f"; first bad event {v['first_bad_event_id']}: {v['problem']}"))
         ok = bool(v["ok"])
         if args.digest:
             d = c.verify_audit_digest(Path(args.digest).read_text())

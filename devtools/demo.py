@@ -1,4 +1,5 @@
-"""`make demo`: pgcoord's main job end to end on the embedded database.
+"""`make demo`: pgcoord's main job end to end on the embedded database
+(`python -m devtools.demo` from the repository root, after `pgcoord db start` and `pgcoord deploy`).
 
 Registers agents, shows an allowed action, a denied one with its reason code, a
 refusal with the holder of a lock, shadow mode, and the audit trail verifying —
@@ -12,12 +13,13 @@ import os
 import sys
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
-from .cli import DEFAULT_DB
-from .client import Client
-from .cluster import default_cluster
-from . import errors
+from pgcoord import errors
+from pgcoord.cli import DEFAULT_DB
+from pgcoord.client import Client
+from pgcoord.cluster import default_cluster
 
 AGENTS = {"demo_alice": "implementer", "demo_carol": "implementer", "demo_bob": "reviewer"}
 ADMIN = "demo_admin"
@@ -31,8 +33,9 @@ def ensure_roles(su: psycopg.Connection) -> None:
     for role in [*AGENTS, ADMIN]:
         exists = su.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
         if not exists:
-            groups = "coord_admin, coord_auditor" if role == ADMIN else "coord_agent"
-            su.execute(f'CREATE ROLE "{role}" LOGIN IN ROLE {groups}')
+            groups = ["coord_admin", "coord_auditor"] if role == ADMIN else ["coord_agent"]
+            su.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(
+                sql.Identifier(role), sql.SQL(", ").join(map(sql.Identifier, groups))))
 
 
 def main() -> int:
@@ -82,7 +85,8 @@ def main() -> int:
     v = admin.verify_audit()
     say(f"   verify_audit() -> ok={v['ok']} ({v['events_checked']} events in {v['chains_checked']} chains)")
     digest = admin.audit_digest()
-    say(f"   audit_digest() -> {len(digest['chains'])} chain heads, digest {digest['digest'][:16]}… (keep it outside the database)")
+    say(f"   audit_digest() -> {len(digest['chains'])} chain heads, digest {digest['digest'][:16]}… "
+        "(keep it outside the database)")
     target = su.execute("SELECT event_id, resource FROM coord_private.audit_events WHERE operation = 'acquire_lock' "
                         "AND NOT allowed ORDER BY event_id DESC LIMIT 1").fetchone()
     with su.transaction():

@@ -1,5 +1,8 @@
 """Test databases and the suite runner behind `make test`, `make pgtap`, `make isolation`, `make pytest`.
 
+    python -m devtools.testing [run-all|pgtap|isolation|formal|pytest] [ARGS...]
+        (from the repository root; run-all is the default)
+
 Where the server comes from:
   * default: a throwaway cluster under .pgcoord/testcluster, started from the local
     PostgreSQL binaries for the run and stopped afterwards;
@@ -21,9 +24,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import sql
 
-from . import migrations
-from .cluster import project_root, test_cluster, with_dbname
+from pgcoord import migrations
+from pgcoord.cluster import project_root, with_dbname
+
+from .cluster import test_cluster
 from .isolation import run_isolation
 
 
@@ -41,7 +47,8 @@ def test_server() -> Iterator[str]:
         try:
             from testcontainers.postgres import PostgresContainer  # type: ignore
         except ImportError as exc:  # pragma: no cover - optional dependency
-            raise NoServer("PGCOORD_TEST_DOCKER=1 but testcontainers is not installed (pip install -e '.[docker]')") from exc
+            raise NoServer("PGCOORD_TEST_DOCKER=1 but testcontainers is not installed "
+                           "(pip install -e '.[docker]')") from exc
         try:
             container = PostgresContainer("postgres:15")
             container.start()
@@ -66,13 +73,13 @@ def test_server() -> Iterator[str]:
 def create_database(admin_dsn: str, prefix: str = "pgcoord_test") -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return name
 
 
 def drop_database(admin_dsn: str, name: str) -> None:
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def run_sql_file(dsn: str, path: Path) -> None:
@@ -95,7 +102,9 @@ def provision(admin_dsn: str, prefix: str = "pgcoord_test", *, test_clock: bool 
         if test_clock:
             run_sql_file(dsn, root / "tests" / "sql" / "test_clock.sql")
         if pgtap_helpers:
-            run_sql_file(dsn, root / "tests" / "sql" / "pgtap_helpers.sql")
+            # acting as agents first, then the catalog gate (which uses the actors' schema)
+            run_sql_file(dsn, root / "tests" / "sql" / "actors.sql")
+            run_sql_file(dsn, root / "tests" / "sql" / "gate.sql")
     except BaseException:
         # the caller never learns the name: drop it here rather than leak it
         drop_database(admin_dsn, name)
@@ -148,9 +157,18 @@ def run_formal() -> int:
     return proc.returncode
 
 
+SUITES = ("run-all", "pgtap", "isolation", "formal", "pytest")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     what = argv.pop(0) if argv else "run-all"
+    if what in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    if what not in SUITES:
+        print(f"unknown suite {what!r}: use {', '.join(SUITES)} (python -m devtools.testing --help)", file=sys.stderr)
+        return 2
     try:
         if what == "formal":
             return run_formal()
@@ -161,18 +179,16 @@ def main(argv: list[str] | None = None) -> int:
                 return run_pytest(admin_dsn, argv)
             if what == "isolation":
                 return run_isolation(admin_dsn, argv)
-            if what == "run-all":
-                results = {"pgtap": run_pgtap(admin_dsn), "isolation": run_isolation(admin_dsn),
-                           "formal": run_formal()}
-                results["pytest"] = run_pytest(admin_dsn, argv, formal_done=True)
-                for suite, rc in results.items():
-                    print(f"suite {suite}: {'ok' if rc == 0 else f'FAILED (exit {rc})'}")
-                return 0 if all(rc == 0 for rc in results.values()) else 1
+            # run-all
+            results = {"pgtap": run_pgtap(admin_dsn), "isolation": run_isolation(admin_dsn),
+                       "formal": run_formal()}
+            results["pytest"] = run_pytest(admin_dsn, argv, formal_done=True)
+            for suite, rc in results.items():
+                print(f"suite {suite}: {'ok' if rc == 0 else f'FAILED (exit {rc})'}")
+            return 0 if all(rc == 0 for rc in results.values()) else 1
     except (NoServer, migrations.MigrationError, RuntimeError) as exc:
-        print(f"pgcoord testing: {exc}", file=sys.stderr)
+        print(f"devtools.testing: {exc}", file=sys.stderr)
         return 1
-    print(f"unknown suite {what!r}: use pgtap, isolation, pytest, formal or run-all", file=sys.stderr)
-    return 2
 
 
 if __name__ == "__main__":

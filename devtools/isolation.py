@@ -11,8 +11,8 @@ The specs create cluster-wide LOGIN roles (iso_*) in their setup blocks and drop
 them in their teardown; one run at a time per server holds an advisory lock on the
 admin database so that two runs never share those names.
 
-    python -m pgcoord.testing isolation [SPEC...]          # what `make isolation` runs
-    python -m pgcoord.isolation --dsn postgresql://.../db [SPEC...]
+    python -m devtools.testing isolation [SPEC...]          # what `make isolation` runs
+    python -m devtools.isolation --dsn postgresql://.../db [SPEC...]
         # an existing database with pgcoord and tests/sql/test_clock.sql deployed,
         # neither created nor dropped (e.g. to run the specs against another build)
 """
@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
-from .cluster import find_bindir, project_root
+from pgcoord.cluster import ClusterError, find_bindir, project_root
 
 # Serialises isolation runs on one server (the specs' role names are fixed).
 RUN_LOCK = "SELECT pg_catalog.pg_advisory_lock(1885570817, 12)"
@@ -43,7 +43,8 @@ class IsolationError(RuntimeError):
 
 
 def find_isolation_regress() -> Path:
-    """pg_isolation_regress: $PGCOORD_ISOLATION_REGRESS, beside the server binaries, pg_config's PGXS, or any Debian layout."""
+    """pg_isolation_regress: $PGCOORD_ISOLATION_REGRESS, beside the server binaries, pg_config's PGXS,
+    or any Debian layout."""
     env = os.environ.get("PGCOORD_ISOLATION_REGRESS")
     if env:
         return Path(env)
@@ -51,7 +52,7 @@ def find_isolation_regress() -> Path:
     candidates: list[Path] = []
     try:
         candidates.append(find_bindir().parent / rel)
-    except RuntimeError:
+    except ClusterError:
         pass
     pg_config = shutil.which("pg_config")
     if pg_config:
@@ -87,7 +88,8 @@ def run_specs(dsn: str, names: list[str]) -> int:
     root = project_root()
     missing = [n for n in names if not (root / "isolation" / "expected" / f"{n}.out").is_file()]
     if missing:
-        print(f"isolation: no expected output for {', '.join(missing)} (isolation/expected/<spec>.out)", file=sys.stderr)
+        print(f"isolation: no expected output for {', '.join(missing)} (isolation/expected/<spec>.out)",
+              file=sys.stderr)
         return 1
     parts = urlsplit(dsn)
     dbname = unquote(parts.path.lstrip("/"))
@@ -148,6 +150,9 @@ def run_isolation(admin_dsn: str, only: list[str] | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     if argv[:1] == ["--dsn"] and len(argv) >= 2:
         dsn, rest = argv[1], argv[2:]
         try:

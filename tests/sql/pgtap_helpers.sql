@@ -1,2 +1,0 @@
-\ir actors.sql
-\ir gate.sql
