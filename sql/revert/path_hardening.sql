@@ -8,49 +8,25 @@ SET LOCAL ROLE coord_owner;
 
 DROP VIEW coord.enforcement;
 
+-- check_locks as locks.sql made it, with the settings earlier changes gave it
+-- besides search_path (kept here across the include, which writes them anew;
+-- the search path is re-pinned at the end).
+SELECT pg_catalog.set_config('pgcoord.revert_check_locks_settings',
+                             coalesce(pg_catalog.array_to_string(p.proconfig, E'\n'), ''), true) IS NOT NULL AS kept
+  FROM pg_catalog.pg_proc p WHERE p.oid = 'coord.check_locks(text[])'::regprocedure;
+\ir ../deploy/locks/coord.check_locks.sql
 DO $do$
 DECLARE
-    v_cfg text[] := (SELECT p.proconfig FROM pg_catalog.pg_proc p WHERE p.oid = 'coord.check_locks(text[])'::regprocedure);
     v_item text;
 BEGIN
-    CREATE OR REPLACE FUNCTION coord.check_locks(p_paths text[])
-    RETURNS TABLE (requested text, path text, mode text, holder text, token bigint, expires_at timestamptz)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    p text;
-BEGIN
-    IF p_paths IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'paths must not be NULL',
-            DETAIL = 'a required argument was NULL; nothing was changed',
-            HINT = 'see the function documentation: \df+ coord.check_locks';
-    END IF;
-    IF pg_catalog.cardinality(p_paths) > 1000 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'at most 1000 paths per check',
-            DETAIL = 'an argument was malformed, empty, too long or out of range; nothing was changed',
-            HINT = 'see the function documentation: \df+ coord.check_locks';
-    END IF;
-    FOREACH p IN ARRAY p_paths LOOP
-        requested := coord_private.normalize_path(p);
-        FOR path, mode, holder, token, expires_at IN
-            SELECT l.path, l.mode, l.holder, l.token, l.expires_at
-              FROM pg_catalog.unnest(coord_private.overlapping_live_locks(requested)) l ORDER BY l.token
-        LOOP
-            RETURN NEXT;
-        END LOOP;
-    END LOOP;
-END
-$$;
-    FOREACH v_item IN ARRAY coalesce(v_cfg, '{}') LOOP
+    FOREACH v_item IN ARRAY pg_catalog.string_to_array(
+            pg_catalog.current_setting('pgcoord.revert_check_locks_settings'), E'\n') LOOP
         CONTINUE WHEN v_item LIKE 'search_path=%';
         EXECUTE pg_catalog.format('ALTER FUNCTION coord.check_locks(text[]) SET %I = %L',
                                   pg_catalog.split_part(v_item, '=', 1), pg_catalog.substr(v_item, pg_catalog.strpos(v_item, '=') + 1));
     END LOOP;
 END
 $do$;
-COMMENT ON FUNCTION coord.check_locks(text[]) IS
-    'agent: the live locks overlapping each given path or pattern (read-only; expired locks are absent). Errors PC001-PC003';
 
 DROP FUNCTION coord.set_path_case(text, text);
 DROP TRIGGER locks_path_case_guard ON coord_private.locks;
