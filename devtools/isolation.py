@@ -32,6 +32,8 @@ import psycopg
 
 from pgcoord.cluster import ClusterError, find_bindir, project_root
 
+from . import databases
+
 # Serialises isolation runs on one server (the specs' role names are fixed).
 RUN_LOCK = "SELECT pg_catalog.pg_advisory_lock(1885570817, 12)"
 RUN_UNLOCK = "SELECT pg_catalog.pg_advisory_unlock(1885570817, 12)"
@@ -125,8 +127,6 @@ def run_specs(dsn: str, names: list[str]) -> int:
 
 def run_isolation(admin_dsn: str, only: list[str] | None = None) -> int:
     """Provision a fresh database, run the specs there, drop it (one run at a time per server)."""
-    from . import testing  # testing imports this module
-
     try:
         names = spec_names(only)
         find_isolation_regress()
@@ -139,11 +139,11 @@ def run_isolation(admin_dsn: str, only: list[str] | None = None) -> int:
     with psycopg.connect(admin_dsn, autocommit=True) as lock:
         lock.execute(RUN_LOCK)
         try:
-            dsn = testing.provision(admin_dsn, "pgcoord_iso")
+            dsn = databases.provision(admin_dsn, "pgcoord_iso")
             try:
                 return run_specs(dsn, names)
             finally:
-                testing.drop_database(admin_dsn, unquote(urlsplit(dsn).path.lstrip("/")))
+                databases.drop_database(admin_dsn, unquote(urlsplit(dsn).path.lstrip("/")))
         finally:
             lock.execute(RUN_UNLOCK)
 
@@ -161,9 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         except IsolationError as exc:
             print(f"isolation: {exc}", file=sys.stderr)
             return 1
-    from . import testing
-
-    return testing.main(["isolation", *argv])
+    try:
+        with databases.test_server() as admin_dsn:
+            return run_isolation(admin_dsn, argv or None)
+    except databases.NoServer as exc:
+        print(f"isolation: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -13,104 +13,18 @@ Where the server comes from:
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psycopg
-from psycopg import sql
-
 from pgcoord import migrations
-from pgcoord.cluster import project_root, with_dbname
+from pgcoord.cluster import project_root
 
-from .cluster import test_cluster
+from .databases import NoServer, drop_database, provision, test_server
 from .isolation import run_isolation
-
-
-class NoServer(RuntimeError):
-    """No test server can be had (the message says why)."""
-
-
-@contextlib.contextmanager
-def test_server() -> Iterator[str]:
-    """Yield an admin (superuser) DSN of the server the tests use."""
-    if os.environ.get("PGCOORD_TEST_DSN"):
-        yield os.environ["PGCOORD_TEST_DSN"]
-        return
-    if os.environ.get("PGCOORD_TEST_DOCKER") == "1":
-        try:
-            from testcontainers.postgres import PostgresContainer  # type: ignore
-        except ImportError as exc:  # pragma: no cover - optional dependency
-            raise NoServer("PGCOORD_TEST_DOCKER=1 but testcontainers is not installed "
-                           "(pip install -e '.[docker]')") from exc
-        try:
-            container = PostgresContainer("postgres:15")
-            container.start()
-        except Exception as exc:  # pragma: no cover - depends on a Docker engine
-            raise NoServer(f"PGCOORD_TEST_DOCKER=1 but no Docker engine answered: {exc}") from exc
-        try:
-            url = container.get_connection_url().replace("postgresql+psycopg2", "postgresql")
-            yield url
-        finally:
-            container.stop()
-        return
-    cluster = test_cluster()
-    started_here = not cluster.running()
-    cluster.start()
-    try:
-        yield cluster.dsn()
-    finally:
-        if started_here and not os.environ.get("PGCOORD_KEEP_TEST_CLUSTER"):
-            cluster.stop()
-
-
-def create_database(admin_dsn: str, prefix: str = "pgcoord_test") -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name
-
-
-def drop_database(admin_dsn: str, name: str) -> None:
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def run_sql_file(dsn: str, path: Path) -> None:
-    proc = subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", str(path)],
-        capture_output=True, text=True,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"psql -f {path} failed: {proc.stderr.strip()}")
-
-
-def provision(admin_dsn: str, prefix: str = "pgcoord_test", *, test_clock: bool = True,
-              pgtap_helpers: bool = False) -> str:
-    """A fresh database with pgcoord deployed; returns its DSN."""
-    name = create_database(admin_dsn, prefix)
-    dsn = with_dbname(admin_dsn, name)
-    try:
-        migrations.deploy(dsn)
-        root = project_root()
-        if test_clock:
-            run_sql_file(dsn, root / "tests" / "sql" / "test_clock.sql")
-        if pgtap_helpers:
-            # acting as agents first, then the catalog gate (which uses the actors' schema)
-            run_sql_file(dsn, root / "tests" / "sql" / "actors.sql")
-            run_sql_file(dsn, root / "tests" / "sql" / "gate.sql")
-    except BaseException:
-        # the caller never learns the name: drop it here rather than leak it
-        drop_database(admin_dsn, name)
-        raise
-    return dsn
-
 
 # -- suite runners ---------------------------------------------------------
 

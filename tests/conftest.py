@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from devtools import testing
+from devtools import databases
 from pgcoord.client import Client
 
 from .helpers import Database
@@ -20,23 +20,23 @@ from .helpers import Database
 @pytest.fixture(scope="session")
 def admin_dsn() -> Iterator[str]:
     try:
-        with testing.test_server() as dsn:
+        with databases.test_server() as dsn:
             yield dsn
-    except testing.NoServer as exc:
+    except databases.NoServer as exc:
         pytest.skip(str(exc))
 
 
 @pytest.fixture
 def db(admin_dsn: str) -> Iterator[Database]:
     """A fresh deployed database (with the test clock) for one test."""
-    with Database(admin_dsn, testing.provision(admin_dsn)) as database:
+    with Database(admin_dsn, databases.provision(admin_dsn)) as database:
         yield database
 
 
 @pytest.fixture(scope="module")
 def module_db(admin_dsn: str) -> Iterator[Database]:
     """A fresh deployed database shared by one test module (tests use their own agents)."""
-    with Database(admin_dsn, testing.provision(admin_dsn)) as database:
+    with Database(admin_dsn, databases.provision(admin_dsn)) as database:
         yield database
 
 

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from devtools import testing
+from devtools import databases
 from pgcoord.client import Client
 
 # -- sessions and roles ------------------------------------------------------------------
@@ -139,7 +139,7 @@ class Database:
         for c in self.clients:
             c.close()
         self.su.close()
-        testing.drop_database(self.admin_dsn, self.name)
+        databases.drop_database(self.admin_dsn, self.name)
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
             for role in self.roles:
                 drop_role(conn, role)

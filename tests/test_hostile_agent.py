@@ -38,7 +38,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from devtools import testing
+from devtools import databases
 from pgcoord.cluster import with_dbname
 
 from . import hostile as h
@@ -75,7 +75,7 @@ def _module_summary() -> Iterator[None]:
 def template(admin_dsn: str) -> Iterator[tuple[str, h.Derived]]:
     """One deployed database (with the canary) used as the template of every test's
     database; the names to shadow are derived from its catalog."""
-    dsn = testing.provision(admin_dsn, "hostile_tmpl")
+    dsn = databases.provision(admin_dsn, "hostile_tmpl")
     name = dsn.rsplit("/", 1)[1]
     try:
         with psycopg.connect(dsn, autocommit=True) as su:
@@ -84,7 +84,7 @@ def template(admin_dsn: str) -> Iterator[tuple[str, h.Derived]]:
         print(f"\nHOSTILE derived from the catalog: {derived.breakdown()}")
         yield name, derived
     finally:
-        testing.drop_database(admin_dsn, name)
+        databases.drop_database(admin_dsn, name)
 
 
 @pytest.fixture

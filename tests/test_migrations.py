@@ -4,7 +4,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from devtools import testing
+from devtools import databases
 from pgcoord import migrations
 from pgcoord.cluster import with_dbname
 
@@ -31,9 +31,9 @@ EXPECTED_COORD_VIEWS = {
 
 @pytest.fixture
 def empty_db(admin_dsn):
-    name = testing.create_database(admin_dsn, "pgcoord_mig")
+    name = databases.create_database(admin_dsn, "pgcoord_mig")
     yield with_dbname(admin_dsn, name)
-    testing.drop_database(admin_dsn, name)
+    databases.drop_database(admin_dsn, name)
 
 
 def plan_tags() -> list[str]:
@@ -69,7 +69,7 @@ def test_revert_to_tag_and_redeploy_equals_fresh_deploy(admin_dsn, empty_db, tag
             assert conn.execute("SELECT count(*) FROM pg_proc WHERE proname = %s", (later,)).fetchone()[0] == 0, \
                 f"revert to {tag} removes what the plan adds after it ({later})"
     migrations.deploy(empty_db)
-    other = testing.create_database(admin_dsn, "pgcoord_mig")
+    other = databases.create_database(admin_dsn, "pgcoord_mig")
     try:
         other_dsn = with_dbname(admin_dsn, other)
         migrations.deploy(other_dsn)
@@ -77,7 +77,7 @@ def test_revert_to_tag_and_redeploy_equals_fresh_deploy(admin_dsn, empty_db, tag
         for section in a:
             assert a[section] == b[section], f"catalog section {section} differs after revert to {tag}"
     finally:
-        testing.drop_database(admin_dsn, other)
+        databases.drop_database(admin_dsn, other)
 
 
 def test_catalog_comparison_can_fail(empty_db):

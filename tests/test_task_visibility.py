@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from devtools import testing
+from devtools import databases
 from pgcoord import errors, migrations
 from pgcoord.cluster import project_root, with_dbname
 
@@ -224,7 +224,7 @@ def test_INV_RLS_revert_restores_the_previous_definitions(admin_dsn):
     """Reverting task_visibility gives exactly the catalog of a deploy that stops before it
     (view options and column privileges included, which the shared description omits)."""
     before = _previous_change("task_visibility")
-    a, b = testing.create_database(admin_dsn, "pgcoord_tv"), testing.create_database(admin_dsn, "pgcoord_tv")
+    a, b = databases.create_database(admin_dsn, "pgcoord_tv"), databases.create_database(admin_dsn, "pgcoord_tv")
     try:
         dsn_a, dsn_b = with_dbname(admin_dsn, a), with_dbname(admin_dsn, b)
         migrations.deploy(dsn_a)
@@ -239,5 +239,5 @@ def test_INV_RLS_revert_restores_the_previous_definitions(admin_dsn):
                 extra.append(conn.execute(REL_EXTRA).fetchall())
         assert extra[0] == extra[1], "view options or column privileges differ after reverting task_visibility"
     finally:
-        testing.drop_database(admin_dsn, a)
-        testing.drop_database(admin_dsn, b)
+        databases.drop_database(admin_dsn, a)
+        databases.drop_database(admin_dsn, b)

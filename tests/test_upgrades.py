@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from devtools import testing
+from devtools import databases
 from pgcoord import migrations
 from pgcoord.cluster import project_root, with_dbname
 
@@ -56,13 +56,13 @@ def databases(admin_dsn):
     made: list[str] = []
 
     def make() -> str:
-        name = testing.create_database(admin_dsn, "pgcoord_upg")
+        name = databases.create_database(admin_dsn, "pgcoord_upg")
         made.append(name)
         return with_dbname(admin_dsn, name)
 
     yield make
     for name in made:
-        testing.drop_database(admin_dsn, name)
+        databases.drop_database(admin_dsn, name)
 
 
 def evaluator_as_installed(catalog: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
