@@ -275,10 +275,12 @@ def ratio_line(name: str, ratios: list[float], target: float) -> str:
 def line(name: str, full: float, floor: float, target: float, bare: float | None = None) -> str:
     ratio = full / floor if floor else float("nan")
     verdict = "meets" if ratio >= target else "BELOW"
-    text = f"{name:<46} {full:>9.0f} ops/s  floor {floor:>9.0f} ops/s  ratio {ratio:5.2f}  (target >= {target:.2f}: {verdict})"
+    text = (f"{name:<46} {full:>9.0f} ops/s  floor {floor:>9.0f} ops/s  ratio {ratio:5.2f}  "
+            f"(target >= {target:.2f}: {verdict})")
     if bare is not None:
         # The bare lower bound's own ratio: the most any SQL implementation of the requirements can reach.
-        text += f"\n{'':<46} bare lower bound {bare:>9.0f} ops/s  ratio {bare / floor:5.2f}  (pgcoord / bare {full / bare:5.2f})"
+        text += (f"\n{'':<46} bare lower bound {bare:>9.0f} ops/s  ratio {bare / floor:5.2f}  "
+                 f"(pgcoord / bare {full / bare:5.2f})")
     return text
 
 

@@ -36,7 +36,7 @@ def invariants() -> list[Invariant]:
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         assert len(cells) == len(COLUMNS), f"docs/invariants.md: {len(cells)} columns in {line!r}"
-        d = dict(zip(COLUMNS, cells))
+        d = dict(zip(COLUMNS, cells, strict=True))
         rows.append(Invariant(d["id"], d["statement"], _names(d["enforced_in"]), _names(d["pgtap"]),
                               _names(d["pytest"]), None if d["tla"] in ("", "—") else d["tla"], d["status"]))
     return rows

@@ -20,6 +20,7 @@ events these checks compare.
 """
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -249,7 +250,7 @@ def inv_claim_uniq(su: psycopg.Connection, task_type: str | None = None, since_e
             out.append(f"task {task_id}: claimed by {t['claimed_by']} with token {t['claim_token']}, "
                        f"but the last granted claim is {claimer}'s attempt {attempt}")
     for task_id, claims in (claim_intervals or {}).items():
-        for (a1, s1, x1, e1), (a2, s2, _x2, _e2) in zip(claims, claims[1:]):
+        for (a1, s1, x1, e1), (a2, s2, _x2, _e2) in itertools.pairwise(claims):
             free_at = min(x1, e1) if e1 is not None else x1
             if s2 < free_at:
                 out.append(f"task {task_id}: {a2} claimed it at {s2} while {a1}'s claim from {s1} "

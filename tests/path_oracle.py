@@ -54,17 +54,20 @@ def parse_segment(seg: str) -> tuple[tuple, ...]:
         c = seg[i]
         if c == "*":
             if lit:
-                out.append(("lit", lit)); lit = ""
+                out.append(("lit", lit))
+                lit = ""
             out.append(("star",))
             i += 1
         elif c == "?":
             if lit:
-                out.append(("lit", lit)); lit = ""
+                out.append(("lit", lit))
+                lit = ""
             out.append(("any",))
             i += 1
         elif c == "[":
             if lit:
-                out.append(("lit", lit)); lit = ""
+                out.append(("lit", lit))
+                lit = ""
             k = i + 1
             neg = k < n and seg[k] == "!"
             if neg:
@@ -193,7 +196,8 @@ def _texts(pos: tuple) -> tuple[list[str], list[str]]:
     runs, chars = [], []
     for t in pos[1]:
         if t[0] == "lit":
-            runs.append(t[1]); chars.extend(t[1])
+            runs.append(t[1])
+            chars.extend(t[1])
         elif t[0] == "class":
             for lo, hi in t[2]:
                 chars.extend({chr(lo), chr(hi)})
@@ -253,7 +257,7 @@ def witness(a: str, b: str) -> str | None:
             if len(ea) != len(eb):
                 continue
             segs = []
-            for x, y in zip(ea, eb):
+            for x, y in zip(ea, eb, strict=True):
                 s = _common_segment(x, y)
                 if s is None:
                     break

@@ -416,7 +416,7 @@ def test_INV_BOUNDARY_admin_functions_refused(world: h.World) -> None:
         calls = h.plan_calls(w.db.su, w, w.attacker, False)
         outs = h.sweep(s, calls, tally)
         extra.append(f"{len({c.fn for c in calls})} admin/auditor functions, {len(calls)} calls")
-        for c, o in zip(calls, outs):
+        for o in outs:
             if not o.refused:
                 extra.append(f"NOT REFUSED: {o.short()}")
                 refused_all.append(o.short())

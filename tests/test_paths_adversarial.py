@@ -251,7 +251,7 @@ def test_INV_LOCK_EXCL_accepted_globs_compile_to_bounded_expressions(su, globs):
     assert all(g == "ERROR PC003" for g in spelled if g.startswith("ERROR ")), spelled
     rx = dict(zip(accepted, (r["rx"] for r in su.execute(
         "SELECT coord_private.glob_regex(g) AS rx FROM unnest(%s::text[]) WITH ORDINALITY u(g, n) ORDER BY n",
-        (accepted,)).fetchall())))
+        (accepted,)).fetchall()), strict=True))
     for g in accepted:
         segs = segments(g)
         assert len(segs) <= 64 and segs.count("**") <= 4 and sum(g.count(c) for c in "*?[") <= 32, g

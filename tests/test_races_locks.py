@@ -17,6 +17,7 @@ Fixed seeds; each test makes thousands of calls.
 """
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import threading
@@ -88,7 +89,7 @@ def test_INV_LOCK_EXCL_sixteen_agents_one_path(db):
 
     # Intervals between a grant returning and its release being sent never overlap.
     intervals.sort()
-    for (g1, r1, t1, a1, _), (g2, r2, t2, a2, _) in zip(intervals, intervals[1:]):
+    for (_g1, r1, t1, a1, _), (g2, _r2, t2, a2, _) in itertools.pairwise(intervals):
         assert g2 > r1, f"{a2} (token {t2}) was granted at {g2} before {a1} (token {t1}) released at {r1}"
     assert len(intervals) >= 200, f"only {len(intervals)} grants: the race did not exercise the lock"
 
@@ -102,7 +103,7 @@ def test_INV_LOCK_EXCL_sixteen_agents_one_path(db):
     tokens = [int(e["context"]["token"]) for e in grants]
     assert tokens == sorted(set(tokens)), "grant tokens are not strictly increasing in commit order"
     release_ids = [(e["event_id"], e["actor"]) for e in releases]
-    for prev, nxt in zip(grants, grants[1:]):
+    for prev, nxt in itertools.pairwise(grants):
         assert any(prev["event_id"] < eid < nxt["event_id"] and actor == prev["actor"] for eid, actor in release_ids), \
             f"grant event {nxt['event_id']} to {nxt['actor']} without a release by {prev['actor']} since its grant"
     inv.check(inv.inv_lock_fence(db.su), "INV-LOCK-FENCE")

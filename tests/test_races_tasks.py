@@ -379,7 +379,7 @@ def test_INV_COMPLETE_OWNER_stale_claimers_refused_after_reclaim(db):
 
         run_parallel([lambda k=k: reclaim(k) for k in range(PAIRS)] + [lambda k=k: stale_race(k) for k in range(PAIRS)])
         assert sorted(reclaimed) == ids, f"round {rnd}: reclaimed {sorted(reclaimed)} of {ids}"
-        for t, r in reclaimed.items():
+        for r in reclaimed.values():
             assert r["claim_token"] == 2 and r["attempt"] == 2, r
 
         def stale_after_reclaim(k: int) -> None:

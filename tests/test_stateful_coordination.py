@@ -187,7 +187,7 @@ class CoordinationMachine(RuleBasedStateMachine):
         todo = [self.tasks[d] for d in self.dependents(task_id)]
         states = [self.effective(t, t0, t1) for t in todo]
         if None not in states:
-            expected = [t for t, s in zip(todo, states) if s in ("pending", "claimed")]
+            expected = [t for t, s in zip(todo, states, strict=True) if s in ("pending", "claimed")]
             assert settled == len(expected), (
                 f"{what}: the database settled {settled} dependents, the model expects "
                 f"{[t.task_id for t in expected]} (INV-DEPS / INV-COMPLETE-OWNER)")
@@ -220,8 +220,8 @@ class CoordinationMachine(RuleBasedStateMachine):
         states = [live(lk.expires, t0, t1) for lk in rivals]
         if any(s is True for s in states):
             assert not r["ok"] and r["reason"] == "lock_held_by_other", \
-                f"INV-LOCK-EXCL: {mode} {path!r} granted to agent {agent} over live {[lk for lk, s in zip(rivals, states) if s]}: {r}"
-            for lk, s in zip(rivals, states):
+                f"INV-LOCK-EXCL: {mode} {path!r} granted to agent {agent} over live {[lk for lk, s in zip(rivals, states, strict=True) if s]}: {r}"
+            for lk, s in zip(rivals, states, strict=True):
                 if s:
                     assert any(h["holder"] == self.roles[lk.agent] and h["path"] == self.prefix + lk.path for h in r["holders"]), \
                         f"refusal does not name the live holder {lk}: {r['holders']}"

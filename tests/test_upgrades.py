@@ -52,7 +52,7 @@ def released_tree(tag: str, into: Path) -> Path:
 
 
 @pytest.fixture
-def databases(admin_dsn):
+def new_database(admin_dsn):
     made: list[str] = []
 
     def make() -> str:
@@ -91,9 +91,9 @@ def assert_same_catalog(a: str, b: str, what: str, *, evaluator: bool = True) ->
 
 
 @pytest.mark.parametrize("tag", sorted(RELEASED))
-def test_todays_scripts_deploy_each_released_tag_unchanged(tmp_path, databases, tag):
+def test_todays_scripts_deploy_each_released_tag_unchanged(tmp_path, new_database, tag):
     released = released_tree(tag, tmp_path)
-    old, new = databases(), databases()
+    old, new = new_database(), new_database()
     migrations._sqitch(["deploy", "--to", tag], old, root=released)
     migrations.deploy(new, to=tag)
     assert_same_catalog(old, new, f"today's scripts deployed to {tag} differ from the released ones",
@@ -101,16 +101,16 @@ def test_todays_scripts_deploy_each_released_tag_unchanged(tmp_path, databases, 
 
 
 @pytest.mark.parametrize("tag", sorted(RELEASED))
-def test_a_released_database_upgrades_to_head_and_reverts_to_its_tag(tmp_path, databases, tag):
+def test_a_released_database_upgrades_to_head_and_reverts_to_its_tag(tmp_path, new_database, tag):
     released = released_tree(tag, tmp_path)
-    upgraded, fresh = databases(), databases()
+    upgraded, fresh = new_database(), new_database()
     migrations._sqitch(["deploy", "--to", tag], upgraded, root=released)
     migrations.deploy(upgraded)
     migrations.deploy(fresh)
     assert_same_catalog(upgraded, fresh, f"a database released at {tag} and upgraded differs from a fresh head")
     assert "Verify successful" in migrations.verify(upgraded)
     migrations.revert(upgraded, to=tag)
-    back = databases()
+    back = new_database()
     migrations._sqitch(["deploy", "--to", tag], back, root=released)
     assert_same_catalog(upgraded, back, f"upgraded, then reverted to {tag}, differs from the release",
                         evaluator=False)
