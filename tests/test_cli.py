@@ -52,8 +52,10 @@ def test_status_verify_and_audit_digest_roundtrip(db, tmp_path: Path):
     agent.register_session("cli")
     proc = run("--dsn", db.dsn, "verify")
     assert proc.returncode == 0, proc.stderr
-    proc = run("--dsn", db.dsn, "status")
-    assert proc.returncode == 0 and "enforcement mode: enforce" in proc.stdout and "audit: verified" in proc.stdout
+    proc = run("--dsn", db.dsn, "--json", "status")
+    assert proc.returncode == 0, proc.stderr
+    status = json.loads(proc.stdout)
+    assert status["enforcement_mode"] == "enforce" and status["audit"]["ok"] is True
     out = tmp_path / "digest.json"
     assert run("--dsn", db.dsn, "audit", "digest", "--out", str(out)).returncode == 0
     assert json.loads(out.read_text())["format"] == "pgcoord-audit-digest-v1"

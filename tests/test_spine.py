@@ -18,8 +18,8 @@ def audit_count(db) -> int:
 
 def test_INV_TRUST_identity_is_the_session_user(db):
     role, agent = db.agent("implementer")
-    assert agent.whoami() == {"role_name": role, "registered": True, "status": "active",
-                              "profile": "implementer", "trust_level": 2}
+    assert agent.whoami().as_dict() == {"role_name": role, "registered": True, "status": "active",
+                                        "profile": "implementer", "trust_level": 2}
     # nothing a client can set changes who it is
     agent.conn.execute("SELECT set_config('coord.agent', 'someone', false)")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

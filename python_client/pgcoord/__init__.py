@@ -1,2 +1,102 @@
-"""pgcoord: coordination for fleets of AI coding agents, enforced inside PostgreSQL."""
+"""pgcoord: coordination for fleets of AI coding agents, enforced inside PostgreSQL.
+
+    from pgcoord import Client, LockHeld
+    with Client(dsn) as agent:                      # identity = the login role
+        with agent.lease("src/api/", ttl=600) as lease:
+            ...                                     # renewed in the background, released on exit
+
+:class:`Client` (psycopg) and :class:`AsyncClient` (psycopg's AsyncConnection) call
+the ``coord.*`` functions and return the typed results of :mod:`pgcoord.results`;
+every exception is in :mod:`pgcoord.errors` and exported here.
+"""
+from .async_client import AsyncActiveClaim, AsyncClient, AsyncLease
+from .calls import LEASES_CHANNEL, TASKS_CHANNEL
+from .client import ActiveClaim, Client, Lease
+from .errors import (
+    REASON_EXCEPTIONS,
+    SQLSTATE_EXCEPTIONS,
+    AttemptsExhausted,
+    AuditImmutable,
+    ClaimExpired,
+    ClaimLost,
+    Denied,
+    DependencyFailed,
+    DomainDenied,
+    EngineUnavailable,
+    GuardrailBlocked,
+    InvalidAgentRole,
+    InvalidArgument,
+    InvalidDigest,
+    InvalidEnforcementMode,
+    InvalidInput,
+    InvalidPath,
+    InvalidPattern,
+    IsolationNotSupported,
+    LeaseLost,
+    LimitExceeded,
+    LockHeld,
+    LockNotAvailable,
+    LockNotHeld,
+    NotAdmin,
+    NotClaimOwner,
+    NotPermitted,
+    NotRegistered,
+    NullArgument,
+    OperationBlocked,
+    OperationNotAllowed,
+    PathRuleInUse,
+    PermissionDenied,
+    PgcoordError,
+    PolicyError,
+    ProfileUnresolved,
+    ReadOnlyServer,
+    Refused,
+    RefusedInEveryMode,
+    SessionNotOwned,
+    Suspended,
+    TaskNotClaimable,
+    TaskTerminal,
+    TrustTooLow,
+    TtlOutOfRange,
+    UnknownAgent,
+    UnknownOperation,
+    UnknownProfile,
+    UnknownSession,
+    UnknownTask,
+)
+from .results import (
+    Claim,
+    GuardrailCheck,
+    Holder,
+    Identity,
+    LeaseGrant,
+    LeaseRenewal,
+    LiveLease,
+    LockMode,
+    NetworkDecision,
+    Refusal,
+    SubmittedTask,
+    Task,
+    TaskStatus,
+    Verdict,
+)
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Client", "AsyncClient", "Lease", "AsyncLease", "ActiveClaim", "AsyncActiveClaim",
+    "LEASES_CHANNEL", "TASKS_CHANNEL",
+    # results (the rest: pgcoord.results)
+    "Verdict", "Refusal", "Holder", "LeaseGrant", "LeaseRenewal", "LiveLease", "Claim", "Task", "SubmittedTask",
+    "GuardrailCheck", "NetworkDecision", "Identity", "LockMode", "TaskStatus",
+    # exceptions
+    "PgcoordError", "InvalidInput", "NullArgument", "InvalidArgument", "InvalidPath", "TtlOutOfRange",
+    "UnknownTask", "UnknownProfile", "UnknownAgent", "InvalidEnforcementMode", "AuditImmutable", "InvalidAgentRole",
+    "EngineUnavailable", "InvalidPattern", "UnknownSession", "InvalidDigest", "IsolationNotSupported",
+    "ReadOnlyServer", "PathRuleInUse", "LockNotAvailable", "PermissionDenied",
+    "Refused", "Denied", "RefusedInEveryMode", "NotRegistered", "Suspended", "ProfileUnresolved",
+    "UnknownOperation", "OperationBlocked", "OperationNotAllowed", "TrustTooLow", "NotAdmin", "LimitExceeded",
+    "SessionNotOwned", "LockHeld", "LockNotHeld", "NotClaimOwner", "ClaimExpired", "TaskTerminal",
+    "TaskNotClaimable", "DependencyFailed", "AttemptsExhausted", "GuardrailBlocked", "DomainDenied", "NotPermitted",
+    "PolicyError", "LeaseLost", "ClaimLost", "REASON_EXCEPTIONS", "SQLSTATE_EXCEPTIONS",
+]

@@ -1,186 +1,1212 @@
-"""The thin Python client: one method per coord function, nothing decided here.
+"""The synchronous client: one method per coord function, typed results, nothing decided here.
 
-Every rule lives in the database; this module only calls ``coord.*`` functions,
-maps PC* SQLSTATEs to typed exceptions and turns refusals (``ok = false`` with a
-reason code) into :class:`~pgcoord.errors.Refused` subclasses.
+Every rule lives in the database. A :class:`Client` calls ``coord.*`` functions (one
+statement, one transaction each), returns frozen dataclasses (:mod:`pgcoord.results`)
+and raises :mod:`pgcoord.errors` exceptions: bad input by SQLSTATE, refusals by
+reason code — unless ``raise_on_refusal=False``, which returns the
+:class:`~pgcoord.results.Refusal` instead (contention is then a value, not an error).
+
+On top of the calls: leases and claims held by a ``with`` block (renewed in the
+background, released or settled on exit: :class:`Lease`, :class:`ActiveClaim`), and
+waiting on the database's notifications instead of polling (:meth:`Client.wait_for_lease`,
+:meth:`Client.wait_for_task`, :meth:`Client.tasks`).
+
+Connections. A client runs on one psycopg connection (from a DSN, or one you pass
+in) or on a ``psycopg_pool.ConnectionPool`` (a connection per call). A background
+renewal never shares the caller's connection: it opens one of its own (from the DSN,
+from the passed connection's parameters, or from the pool), so the block's own calls
+— and their waits of up to 5 s for a lock, or an explicit transaction the caller
+opened on the shared connection — never delay, interleave with or roll back a
+renewal. Waiting (LISTEN) uses the client's connection, or one pooled connection
+for the duration of the wait.
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+import contextlib
+import contextvars
+import dataclasses
+import selectors
+import socket
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from time import monotonic
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
-from . import errors
+from . import calls, errors
+from .calls import LEASES_CHANNEL, TASKS_CHANNEL, Call, View, seconds
+from .results import (
+    Agent,
+    AuditEvent,
+    AuditPurge,
+    AuditVerification,
+    Cancellation,
+    CedarEngine,
+    CedarPoliciesSet,
+    Claim,
+    ClaimRenewal,
+    Completion,
+    DigestVerification,
+    Enforcement,
+    EnforcementMode,
+    ForceRelease,
+    GuardrailCheck,
+    GuardrailPatternSet,
+    GuardrailSeverity,
+    GuardrailTarget,
+    Identity,
+    LeaseGrant,
+    LeaseRenewal,
+    LiveLease,
+    LockMode,
+    NetworkAction,
+    NetworkDecision,
+    NetworkRuleSet,
+    PathCase,
+    PolicyEngine,
+    Profile,
+    ProfileDropped,
+    ProfileSet,
+    Reaped,
+    Refusal,
+    Seconds,
+    Session,
+    SessionOpened,
+    SubmittedTask,
+    Task,
+    TaskFailure,
+    TaskStatus,
+    Verdict,
+)
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
+T = TypeVar("T")
+
+#: The lease length of ``lease()`` and ``wait_for_lease()`` when none is given (seconds).
+DEFAULT_TTL = 300.0
+#: A claim's lease when none is given: the database's own default (5 minutes).
+DEFAULT_CLAIM_LEASE = 300.0
+#: A held lease or claim is renewed after this fraction of its TTL.
+RENEW_FRACTION = 1 / 3
+#: How long a waiting worker sleeps at most without a notification: a claim that
+#: expires (a time, not a write) sends none.
+POLL_INTERVAL = 15.0
+
+# Refusals of a renewal that mean the lease or claim is gone for good.
+LEASE_GONE = frozenset({"lock_not_held", "lock_held_by_other"})
+CLAIM_GONE = frozenset({"not_claim_owner", "claim_expired", "task_terminal", "attempts_exhausted"})
+
+# The leases and claims held by `with` blocks in this thread or asyncio task.
+_HELD: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar("pgcoord_held", default=())
 
 
-def _adapt(value: Any) -> Any:
-    if isinstance(value, dict):
-        return Jsonb(value)
-    return value
+def _hold(scope: Any) -> None:
+    _HELD.set((*_HELD.get(), scope))
+
+
+def _unhold(scope: Any) -> None:
+    _HELD.set(tuple(s for s in _HELD.get() if s is not scope))
+
+
+def check_held(client: Any) -> None:
+    """Raise the LeaseLost of a lease or claim ``client`` holds in a ``with`` block of
+    this thread (or task) that was lost and not yet reported (once per loss)."""
+    for scope in _HELD.get():
+        if scope._client is client and scope._lost is not None and not scope._reported:
+            scope._reported = True
+            raise scope._lost
+
+
+# -- executing one statement ------------------------------------------------------------------
+
+
+def run_sql(conn: psycopg.Connection[Any], query: Any, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    """One statement as its own transaction (autocommit), or inside ``conn.transaction()``
+    (a savepoint in a transaction the caller opened); rows as dicts; pgcoord's errors typed."""
+    with errors.translated():
+        if conn.autocommit:
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(query, params)
+                return cur.fetchall() if cur.description else []
+        with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+
+def run_call(conn: psycopg.Connection[Any], call: Call[T]) -> T | Refusal:
+    return call.result(run_sql(conn, call.query(), call.params()))
+
+
+def _listen(conn: psycopg.Connection[Any], channel: str) -> None:
+    run_sql(conn, sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+
+
+def _unlisten(conn: psycopg.Connection[Any], channel: str) -> None:
+    with contextlib.suppress(psycopg.Error, errors.PgcoordError):
+        run_sql(conn, sql.SQL("UNLISTEN {}").format(sql.Identifier(channel)))
+
+
+def _drain(conn: psycopg.Connection[Any]) -> list[psycopg.Notify]:
+    """The notifications received so far, without waiting."""
+    gen = conn.notifies(timeout=0)
+    try:
+        return list(gen)
+    finally:
+        gen.close()
+
+
+def _await(conn: psycopg.Connection[Any], timeout: float, match: Callable[[psycopg.Notify], bool],
+           stop: threading.Event | None = None) -> bool:
+    """Wait up to ``timeout`` seconds for a notification ``match`` accepts (True), or
+    until ``stop`` is set or the time is up (False). ``stop`` is looked at every 0.2 s."""
+    end = monotonic() + max(0.0, timeout)
+    while True:
+        remaining = end - monotonic()
+        if remaining <= 0 or (stop is not None and stop.is_set()):
+            return False
+        gen = conn.notifies(timeout=min(remaining, 0.2) if stop is not None else remaining)
+        try:
+            for note in gen:
+                if match(note):
+                    return True
+        finally:
+            gen.close()
+
+
+def _await_or_wake(conn: psycopg.Connection[Any], timeout: float, wake: socket.socket) -> list[psycopg.Notify] | None:
+    """The notifications that arrive within ``timeout`` seconds (those already
+    received first), or None as soon as ``wake`` becomes readable."""
+    pending = _drain(conn)
+    if pending:
+        return pending
+    with selectors.DefaultSelector() as sel:
+        sel.register(conn.fileno(), selectors.EVENT_READ, "db")
+        sel.register(wake, selectors.EVENT_READ, "wake")
+        ready = {key.data for key, _ in sel.select(max(0.0, timeout))}
+    if "wake" in ready:
+        return None
+    return _drain(conn) if "db" in ready else []
+
+
+# -- where connections come from --------------------------------------------------------------
+
+
+class _OneConnection:
+    """The client's single connection; a renewal gets a new one from ``connect``."""
+
+    def __init__(self, conn: psycopg.Connection[Any], connect: Callable[[], psycopg.Connection[Any]], owned: bool):
+        self.conn = conn
+        self.connect = connect
+        self.owned = owned
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[psycopg.Connection[Any]]:
+        yield self.conn
+
+    @contextlib.contextmanager
+    def dedicated(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = self.connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        if self.owned:
+            self.conn.close()
+
+
+class _Pool:
+    """A psycopg_pool.ConnectionPool (anything with ``connection()``): one connection per call."""
+
+    def __init__(self, pool: Any):
+        self.pool = pool
+
+    def borrow(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+        return self.pool.connection()
+
+    def dedicated(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+        return self.pool.connection()
+
+    def close(self) -> None:
+        pass   # the pool is its owner's
+
+
+class _Held:
+    """A dedicated connection a background renewal opens, drops after a failure and reopens."""
+
+    def __init__(self, source: _OneConnection | _Pool):
+        self.source = source
+        self.cm: contextlib.AbstractContextManager[psycopg.Connection[Any]] | None = None
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def get(self) -> tuple[psycopg.Connection[Any], bool]:
+        """The connection, and whether it was opened just now."""
+        if self.conn is not None:
+            return self.conn, False
+        cm = self.source.dedicated()
+        self.conn = cm.__enter__()
+        self.cm = cm
+        return self.conn, True
+
+    def drop(self, exc: BaseException | None = None) -> None:
+        cm, self.cm, self.conn = self.cm, None, None
+        if cm is not None:
+            with contextlib.suppress(Exception):
+                cm.__exit__(type(exc) if exc else None, exc, None)
+
+
+def _reconnector(conn: psycopg.Connection[Any]) -> Callable[[], psycopg.Connection[Any]]:
+    """A way to open another session like ``conn`` (same parameters and password)."""
+    dsn = conn.info.dsn
+    extra: dict[str, Any] = {"password": conn.info.password} if conn.info.password else {}
+
+    def connect() -> psycopg.Connection[Any]:
+        return psycopg.connect(dsn, autocommit=True, **extra)
+    return connect
+
+
+# -- the client -----------------------------------------------------------------------------------
 
 
 class Client:
-    """A pgcoord session over one psycopg connection (autocommit: one call, one transaction)."""
+    """A pgcoord session: ``Client(dsn)``, ``Client(connection)`` or ``Client(pool)``.
 
-    def __init__(self, conn: psycopg.Connection):
-        self.conn = conn
+    Identity is the login role of the connection (``session_user``), never an
+    argument. With a DSN the client opens (and ``close()`` closes) an autocommit
+    connection; a connection you pass stays yours (autocommit: one call, one
+    transaction; otherwise each call runs in ``conn.transaction()``); with a pool each
+    call borrows a connection. ``connect=`` opens the extra connections background
+    renewals use (default: the DSN, or the passed connection's parameters)."""
+
+    def __init__(self, source: str | psycopg.Connection[Any] | ConnectionPool, /, *,
+                 connect: Callable[[], psycopg.Connection[Any]] | None = None, **connect_kwargs: Any):
+        self._source: _OneConnection | _Pool
+        if isinstance(source, str):
+            dsn = source
+            # rows as dicts on the client's own connection too (client.conn.execute), as before
+            params: dict[str, Any] = {"autocommit": True, "row_factory": dict_row, **connect_kwargs}
+
+            def opener() -> psycopg.Connection[Any]:
+                return psycopg.connect(dsn, **params)
+            self._source = _OneConnection(opener(), connect or opener, owned=True)
+        elif isinstance(source, psycopg.Connection):
+            self._source = _OneConnection(source, connect or _reconnector(source), owned=False)
+        elif callable(getattr(source, "connection", None)):
+            self._source = _Pool(source)
+        else:
+            raise TypeError("Client needs a DSN, a psycopg.Connection or a ConnectionPool, "
+                            f"not {type(source).__name__}")
 
     @classmethod
-    def connect(cls, dsn: str, **kwargs: Any) -> "Client":
-        return cls(psycopg.connect(dsn, autocommit=True, row_factory=dict_row, **kwargs))
+    def connect(cls, dsn: str, **connect_kwargs: Any) -> Client:
+        """A client on a new autocommit connection to ``dsn`` (closed by ``close()``)."""
+        return cls(dsn, **connect_kwargs)
+
+    @classmethod
+    def from_pool(cls, pool: ConnectionPool) -> Client:
+        """A client borrowing a connection of ``pool`` for each call."""
+        return cls(pool)
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        """The client's connection (not for a pooled client)."""
+        if isinstance(self._source, _Pool):
+            raise TypeError("a pooled client has no connection of its own: use pool.connection()")
+        return self._source.conn
 
     def close(self) -> None:
-        self.conn.close()
+        """Close the connection the client opened (a passed connection or pool stays open)."""
+        self._source.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the one place SQL is issued ----------------------------------------
+    # -- the one place SQL is executed ------------------------------------------------------
+
+    def _execute(self, call: Call[T], *, check: bool = True) -> T | Refusal:
+        if check:
+            check_held(self)
+        with self._source.borrow() as conn:
+            return run_call(conn, call)
+
+    def _mutate(self, call: Call[T], raise_on_refusal: bool, *, check: bool = True) -> T | Refusal:
+        result = self._execute(call, check=check)
+        if isinstance(result, Refusal) and raise_on_refusal:
+            raise errors.refused(result)
+        return result
+
+    def _read(self, call: Call[T]) -> T:
+        return self._execute(call)  # type: ignore[return-value]   # a read is never a Refusal
+
+    def _view(self, view: View[T]) -> T:
+        check_held(self)
+        with self._source.borrow() as conn:
+            return view.build(run_sql(conn, view.query, view.params))
+
+    # -- the dict interface (any coord function or view) --------------------------------------
+
     def rows(self, function: str, *args: Any) -> list[dict[str, Any]]:
-        """``SELECT * FROM coord.<function>(args)``, PC* errors mapped to typed exceptions."""
-        query = sql.SQL("SELECT * FROM coord.{}({})").format(
-            sql.Identifier(function), sql.SQL(", ").join(sql.Placeholder() * len(args))
-        )
-        try:
-            with self.conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(query, [_adapt(a) for a in args])
-                return cur.fetchall() if cur.description else []
-        except psycopg.Error as exc:
-            mapped = errors.map_database_error(exc)
-            if mapped is not None:
-                raise mapped from exc
-            raise
+        """``SELECT * FROM coord.<function>(args)``: the rows as dicts, PC* errors typed."""
+        check_held(self)
+        call = Call(function, args, lambda rows: rows, mutation=False)
+        with self._source.borrow() as conn:
+            return run_sql(conn, call.query(), call.params())
 
     def call(self, function: str, *args: Any, raise_on_refusal: bool = True) -> dict[str, Any]:
-        """One-row mutation call; a refusal raises its typed exception unless told not to."""
+        """One-row mutation call as a dict; a refusal raises its typed exception unless told not to."""
         result = self.rows(function, *args)
         row = result[0] if result else {}
         if raise_on_refusal and row.get("ok") is False:
-            raise errors.refusal(row.get("reason", "refused"), row)
+            raise errors.refused(Refusal.from_row(function, row))
         return row
 
     def query(self, text: str, *args: Any) -> list[dict[str, Any]]:
         """Read a coord view, e.g. ``client.query('SELECT * FROM coord.my_sessions')``."""
-        try:
-            with self.conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(text, args or None)
-                return cur.fetchall() if cur.description else []
-        except psycopg.Error as exc:
-            mapped = errors.map_database_error(exc)
-            if mapped is not None:
-                raise mapped from exc
-            raise
+        check_held(self)
+        with self._source.borrow() as conn:
+            return run_sql(conn, text, args or None)
 
-    # -- identity and sessions -----------------------------------------------
-    def whoami(self) -> dict[str, Any]:
-        return self.rows("whoami")[0]
+    # -- identity and sessions ------------------------------------------------------------------
 
-    def register_session(self, label: str = "", client_info: dict | None = None, **kw: Any) -> dict[str, Any]:
-        return self.call("register_session", label, client_info or {}, **kw)
+    def whoami(self) -> Identity:
+        return self._read(calls.whoami())
 
-    def end_session(self, session_id: Any, **kw: Any) -> dict[str, Any]:
-        return self.call("end_session", session_id, **kw)
+    def get_my_profile(self) -> Profile | None:
+        """The caller's profile (None: every decision fails closed)."""
+        return self._read(calls.get_my_profile())
 
-    # -- administration (coord_admin) -----------------------------------------
-    def register_agent(self, role: str, profile: str, **kw: Any) -> dict[str, Any]:
-        return self.call("register_agent", role, profile, **kw)
+    def now(self) -> datetime:
+        """The database clock every expiry is judged by."""
+        return self._read(calls.now())
 
-    def set_agent_profile(self, role: str, profile: str, **kw: Any) -> dict[str, Any]:
-        return self.call("set_agent_profile", role, profile, **kw)
+    @overload
+    def register_session(self, label: str = ..., client_info: dict[str, Any] | None = ..., *,
+                         raise_on_refusal: Literal[True] = ...) -> SessionOpened: ...
+    @overload
+    def register_session(self, label: str = ..., client_info: dict[str, Any] | None = ..., *,
+                         raise_on_refusal: bool) -> SessionOpened | Refusal: ...
+    def register_session(self, label: str = "", client_info: dict[str, Any] | None = None, *,
+                         raise_on_refusal: bool = True) -> SessionOpened | Refusal:
+        return self._mutate(calls.register_session(label, client_info), raise_on_refusal)
 
-    def set_agent_status(self, role: str, status: str, **kw: Any) -> dict[str, Any]:
-        return self.call("set_agent_status", role, status, **kw)
+    @overload
+    def end_session(self, session_id: Any, *, raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def end_session(self, session_id: Any, *, raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def end_session(self, session_id: Any, *, raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.end_session(session_id), raise_on_refusal)
 
-    def set_enforcement_mode(self, mode: str, reason: str, **kw: Any) -> dict[str, Any]:
-        return self.call("set_enforcement_mode", mode, reason, **kw)
+    def my_sessions(self) -> list[Session]:
+        return self._view(calls.my_sessions())
 
-    def purge_audit(self, before: datetime, reason: str, **kw: Any) -> dict[str, Any]:
-        return self.call("purge_audit", before, reason, **kw)
+    def my_audit_events(self, limit: int | None = 100) -> list[AuditEvent]:
+        """The caller's own audit events, newest first."""
+        return self._view(calls.my_audit_events(limit))
 
-    # -- audit (coord_auditor) -------------------------------------------------
-    def verify_audit(self) -> dict[str, Any]:
-        return self.rows("verify_audit")[0]
+    def enforcement(self) -> Enforcement:
+        return self._view(calls.enforcement())
 
-    def audit_digest(self) -> dict[str, Any]:
-        return self.rows("audit_digest")[0]["audit_digest"]
+    def profiles(self) -> list[Profile]:
+        return self._view(calls.profiles())
 
-    def verify_audit_digest(self, digest: dict[str, Any] | str) -> dict[str, Any]:
-        if isinstance(digest, str):
-            digest = json.loads(digest)
-        return self.rows("verify_audit_digest", digest)[0]
+    # -- leases ---------------------------------------------------------------------------------
 
-    # -- policy checks on demand ---------------------------------------------------
-    def check_guardrails(self, text: str, paths: Sequence[str] = (), **kw: Any) -> dict[str, Any]:
-        """Scan a command or text (and paths); a blocking match raises GuardrailBlocked."""
-        return self.call("check_guardrails", text, list(paths), **kw)
+    @overload
+    def acquire_lock(self, path: str, ttl: Seconds, mode: LockMode = ..., reason: str = ..., *,
+                     raise_on_refusal: Literal[True] = ...) -> LeaseGrant: ...
+    @overload
+    def acquire_lock(self, path: str, ttl: Seconds, mode: LockMode = ..., reason: str = ..., *,
+                     raise_on_refusal: bool) -> LeaseGrant | Refusal: ...
+    def acquire_lock(self, path: str, ttl: Seconds, mode: LockMode = "exclusive", reason: str = "", *,
+                     raise_on_refusal: bool = True) -> LeaseGrant | Refusal:
+        """Lease a file, ``dir/`` or glob for ``ttl``; another agent's overlapping lease
+        refuses it (:class:`~pgcoord.errors.LockHeld`, with ``holders``)."""
+        return self._mutate(calls.acquire_lock(path, ttl, mode, reason), raise_on_refusal)
 
-    def check_network_access(self, target: str, **kw: Any) -> dict[str, Any]:
-        """Decide a domain or URL; a denial raises DomainDenied."""
-        row = self.call("check_network_access", target, raise_on_refusal=False)
-        if kw.get("raise_on_refusal", True) and row.get("allowed") is False:
-            raise errors.refusal(row.get("reason", "domain_denied"), row)
-        return row
+    @overload
+    def renew_lock(self, path: str, ttl: Seconds, *, raise_on_refusal: Literal[True] = ...) -> LeaseRenewal: ...
+    @overload
+    def renew_lock(self, path: str, ttl: Seconds, *, raise_on_refusal: bool) -> LeaseRenewal | Refusal: ...
+    def renew_lock(self, path: str, ttl: Seconds, *, raise_on_refusal: bool = True) -> LeaseRenewal | Refusal:
+        return self._mutate(calls.renew_lock(path, ttl), raise_on_refusal)
 
-    # -- file leases -------------------------------------------------------------
-    def acquire_lock(self, path: str, ttl: timedelta | int, mode: str = "exclusive", reason: str = "",
-                     **kw: Any) -> dict[str, Any]:
-        return self.call("acquire_lock", path, _interval(ttl), mode, reason, **kw)
+    @overload
+    def release_lock(self, path: str, *, raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def release_lock(self, path: str, *, raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def release_lock(self, path: str, *, raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.release_lock(path), raise_on_refusal)
 
-    def renew_lock(self, path: str, ttl: timedelta | int, **kw: Any) -> dict[str, Any]:
-        return self.call("renew_lock", path, _interval(ttl), **kw)
+    @overload
+    def force_release_lock(self, path: str, reason: str, *, raise_on_refusal: Literal[True] = ...) -> ForceRelease: ...
+    @overload
+    def force_release_lock(self, path: str, reason: str, *, raise_on_refusal: bool) -> ForceRelease | Refusal: ...
+    def force_release_lock(self, path: str, reason: str, *, raise_on_refusal: bool = True) -> ForceRelease | Refusal:
+        """Release every live lease on exactly ``path``, whoever holds it (trust 3)."""
+        return self._mutate(calls.force_release_lock(path, reason), raise_on_refusal)
 
-    def release_lock(self, path: str, **kw: Any) -> dict[str, Any]:
-        return self.call("release_lock", path, **kw)
-
-    def force_release_lock(self, path: str, reason: str, **kw: Any) -> dict[str, Any]:
-        return self.call("force_release_lock", path, reason, **kw)
-
-    def check_locks(self, paths: Sequence[str]) -> list[dict[str, Any]]:
-        return self.rows("check_locks", list(paths))
+    def check_locks(self, paths: Sequence[str]) -> list[LiveLease]:
+        """The live leases overlapping each path (at most 100 paths)."""
+        return self._read(calls.check_locks(paths))
 
     def check_fence(self, path: str, token: int) -> bool:
-        return bool(self.rows("check_fence", path, token)[0]["check_fence"])
+        """True while that grant is live, covers the path and no newer exclusive grant overlaps it."""
+        return self._read(calls.check_fence(path, token))
 
-    # -- task queue -----------------------------------------------------------------
-    def submit_task(self, task_type: str, description: str = "", input: dict | None = None, priority: int = 0,
-                    depends_on: Sequence[int] = (), idempotency_key: str | None = None,
-                    max_attempts: int = 3, **kw: Any) -> dict[str, Any]:
-        return self.call("submit_task", task_type, description, input or {}, priority, list(depends_on),
-                         idempotency_key, max_attempts, **kw)
+    def live_locks(self, holder: str | None = None) -> list[LiveLease]:
+        """Every live lease (of one holder, if given)."""
+        return self._view(calls.live_locks(holder))
 
-    def claim_task(self, types: Sequence[str] | None = None, lease: timedelta | int = 300,
-                   **kw: Any) -> dict[str, Any]:
-        return self.call("claim_task", list(types) if types is not None else None, _interval(lease), **kw)
+    def lease(self, path: str, ttl: Seconds = DEFAULT_TTL, *, mode: LockMode = "exclusive", reason: str = "",
+              wait: float = 0.0, renew_fraction: float = RENEW_FRACTION) -> Lease:
+        """A lease held for a ``with`` block: acquired on entry (waiting up to ``wait``
+        seconds for the path), renewed in the background every ``ttl * renew_fraction``,
+        released on exit. If it is lost meanwhile, the block's next call on this client
+        raises :class:`~pgcoord.errors.LeaseLost`, and so does the exit."""
+        return Lease(self, path, ttl, mode=mode, reason=reason, wait=wait, renew_fraction=renew_fraction)
+
+    @overload
+    def wait_for_lease(self, path: str, timeout: float, *, ttl: Seconds = ..., mode: LockMode = ...,
+                       reason: str = ..., raise_on_refusal: Literal[True] = ...) -> LeaseGrant: ...
+    @overload
+    def wait_for_lease(self, path: str, timeout: float, *, ttl: Seconds = ..., mode: LockMode = ...,
+                       reason: str = ..., raise_on_refusal: bool) -> LeaseGrant | Refusal: ...
+    def wait_for_lease(self, path: str, timeout: float, *, ttl: Seconds = DEFAULT_TTL, mode: LockMode = "exclusive",
+                       reason: str = "", raise_on_refusal: bool = True) -> LeaseGrant | Refusal:
+        """Acquire ``path``, waiting up to ``timeout`` seconds while other agents hold it.
+
+        Between attempts it LISTENs: it tries again when a lease that refused it is
+        released (NOTIFY pgcoord_leases) or, by the database clock, expires — never on
+        a timer of its own. A refusal other than ``lock_held_by_other`` (a policy
+        denial, a limit) ends the wait at once. After ``timeout``: the last refusal."""
+        check_held(self)
+        call = calls.acquire_lock(path, ttl, mode, reason)
+        deadline = monotonic() + timeout
+        with self._source.borrow() as conn:
+            _listen(conn, LEASES_CHANNEL)
+            try:
+                while True:
+                    _drain(conn)   # what happened so far, the attempt below sees
+                    result = run_call(conn, call)
+                    remaining = deadline - monotonic()
+                    if not isinstance(result, Refusal) or result.reason != "lock_held_by_other" or remaining <= 0:
+                        break
+                    blocking = {h.path for h in result.holders}
+                    until = _until_first_expiry(result, run_call(conn, calls.now()))  # type: ignore[arg-type]
+                    _await(conn, min(remaining, until),
+                           _ends_one_of(blocking))
+            finally:
+                _unlisten(conn, LEASES_CHANNEL)
+        if isinstance(result, Refusal) and raise_on_refusal:
+            raise errors.refused(result)
+        return result
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    @overload
+    def submit_task(self, task_type: str, description: str = ..., input: dict[str, Any] | None = ...,
+                    priority: int = ..., depends_on: Sequence[int] = ..., idempotency_key: str | None = ...,
+                    max_attempts: int = ..., *, raise_on_refusal: Literal[True] = ...) -> SubmittedTask: ...
+    @overload
+    def submit_task(self, task_type: str, description: str = ..., input: dict[str, Any] | None = ...,
+                    priority: int = ..., depends_on: Sequence[int] = ..., idempotency_key: str | None = ...,
+                    max_attempts: int = ..., *, raise_on_refusal: bool) -> SubmittedTask | Refusal: ...
+    def submit_task(self, task_type: str, description: str = "", input: dict[str, Any] | None = None,
+                    priority: int = 0, depends_on: Sequence[int] = (), idempotency_key: str | None = None,
+                    max_attempts: int = 3, *, raise_on_refusal: bool = True) -> SubmittedTask | Refusal:
+        """Queue a task; the same idempotency key from the same agent returns the existing one."""
+        return self._mutate(calls.submit_task(task_type, description, input, priority, depends_on, idempotency_key,
+                                              max_attempts), raise_on_refusal)
+
+    @overload
+    def claim_task(self, types: Sequence[str] | None = ..., lease: Seconds = ..., *,
+                   raise_on_refusal: Literal[True] = ...) -> Claim: ...
+    @overload
+    def claim_task(self, types: Sequence[str] | None = ..., lease: Seconds = ..., *,
+                   raise_on_refusal: bool) -> Claim | Refusal: ...
+    def claim_task(self, types: Sequence[str] | None = None, lease: Seconds = DEFAULT_CLAIM_LEASE, *,
+                   raise_on_refusal: bool = True) -> Claim | Refusal:
+        """Claim the best claimable task of ``types`` (None: any); none →
+        :class:`~pgcoord.errors.TaskNotClaimable`."""
+        return self._mutate(calls.claim_task(types, lease), raise_on_refusal)
 
     def claim_tasks(self, limit: int, types: Sequence[str] | None = None,
-                    lease: timedelta | int = 300) -> list[dict[str, Any]]:
-        return self.rows("claim_tasks", limit, list(types) if types is not None else None, _interval(lease))
+                    lease: Seconds = DEFAULT_CLAIM_LEASE) -> list[Claim]:
+        """Claim up to ``limit`` tasks (fewer, or none, when fewer are claimable)."""
+        return self._read(calls.claim_tasks(limit, types, lease))
 
-    def renew_claim(self, task_id: int, claim_token: int, lease: timedelta | int = 300, **kw: Any) -> dict[str, Any]:
-        return self.call("renew_claim", task_id, claim_token, _interval(lease), **kw)
+    @overload
+    def renew_claim(self, task_id: int, claim_token: int, lease: Seconds = ..., *,
+                    raise_on_refusal: Literal[True] = ...) -> ClaimRenewal: ...
+    @overload
+    def renew_claim(self, task_id: int, claim_token: int, lease: Seconds = ..., *,
+                    raise_on_refusal: bool) -> ClaimRenewal | Refusal: ...
+    def renew_claim(self, task_id: int, claim_token: int, lease: Seconds = DEFAULT_CLAIM_LEASE, *,
+                    raise_on_refusal: bool = True) -> ClaimRenewal | Refusal:
+        return self._mutate(calls.renew_claim(task_id, claim_token, lease), raise_on_refusal)
 
-    def complete_task(self, task_id: int, claim_token: int, result: dict | None = None, **kw: Any) -> dict[str, Any]:
-        return self.call("complete_task", task_id, claim_token, result or {}, **kw)
+    @overload
+    def complete_task(self, task_id: int, claim_token: int, result: dict[str, Any] | None = ..., *,
+                      raise_on_refusal: Literal[True] = ...) -> Completion: ...
+    @overload
+    def complete_task(self, task_id: int, claim_token: int, result: dict[str, Any] | None = ..., *,
+                      raise_on_refusal: bool) -> Completion | Refusal: ...
+    def complete_task(self, task_id: int, claim_token: int, result: dict[str, Any] | None = None, *,
+                      raise_on_refusal: bool = True) -> Completion | Refusal:
+        return self._mutate(calls.complete_task(task_id, claim_token, result), raise_on_refusal)
 
-    def fail_task(self, task_id: int, claim_token: int, error: str, retryable: bool = False,
-                  **kw: Any) -> dict[str, Any]:
-        return self.call("fail_task", task_id, claim_token, error, retryable, **kw)
+    @overload
+    def fail_task(self, task_id: int, claim_token: int, error: str, retryable: bool = ..., *,
+                  raise_on_refusal: Literal[True] = ...) -> TaskFailure: ...
+    @overload
+    def fail_task(self, task_id: int, claim_token: int, error: str, retryable: bool = ..., *,
+                  raise_on_refusal: bool) -> TaskFailure | Refusal: ...
+    def fail_task(self, task_id: int, claim_token: int, error: str, retryable: bool = False, *,
+                  raise_on_refusal: bool = True) -> TaskFailure | Refusal:
+        """Fail the claimed task; ``retryable`` with attempts left puts it back to pending."""
+        return self._mutate(calls.fail_task(task_id, claim_token, error, retryable), raise_on_refusal)
 
-    def cancel_task(self, task_id: int, reason: str, **kw: Any) -> dict[str, Any]:
-        return self.call("cancel_task", task_id, reason, **kw)
+    @overload
+    def cancel_task(self, task_id: int, reason: str, *, raise_on_refusal: Literal[True] = ...) -> Cancellation: ...
+    @overload
+    def cancel_task(self, task_id: int, reason: str, *, raise_on_refusal: bool) -> Cancellation | Refusal: ...
+    def cancel_task(self, task_id: int, reason: str, *, raise_on_refusal: bool = True) -> Cancellation | Refusal:
+        return self._mutate(calls.cancel_task(task_id, reason), raise_on_refusal)
 
-    def get_task(self, task_id: int) -> dict[str, Any]:
-        return self.rows("get_task", task_id)[0]
+    def get_task(self, task_id: int) -> Task:
+        """One task, if the caller may see it (else :class:`~pgcoord.errors.UnknownTask`)."""
+        return self._read(calls.get_task(task_id))
+
+    def list_tasks(self, *, status: Sequence[TaskStatus] | None = None, types: Sequence[str] | None = None,
+                   limit: int | None = 100) -> list[Task]:
+        """The queue (coord.tasks) as far as the caller may see it, oldest first."""
+        return self._view(calls.list_tasks(status, types, limit))
+
+    def claim(self, types: Sequence[str] | None = None, *, lease: Seconds = DEFAULT_CLAIM_LEASE, wait: float = 0.0,
+              renew_fraction: float = RENEW_FRACTION) -> ActiveClaim:
+        """A claim held for a ``with`` block: claimed on entry (waiting up to ``wait``
+        seconds for a task; none → :class:`~pgcoord.errors.TaskNotClaimable`), renewed
+        in the background, completed on a normal exit (with ``task.result``), failed
+        retryably when the block raises. A lost claim raises
+        :class:`~pgcoord.errors.ClaimLost` in the block's next call and on exit."""
+        return ActiveClaim(self, None, types=types, lease=lease, wait=wait, renew_fraction=renew_fraction)
+
+    @overload
+    def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = ...,
+                      poll_interval: float = ..., raise_on_refusal: Literal[True] = ...) -> Claim: ...
+    @overload
+    def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = ...,
+                      poll_interval: float = ..., raise_on_refusal: bool) -> Claim | Refusal: ...
+    def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = DEFAULT_CLAIM_LEASE,
+                      poll_interval: float = POLL_INTERVAL, raise_on_refusal: bool = True) -> Claim | Refusal:
+        """Claim a task of ``types``, waiting up to ``timeout`` seconds for one to become
+        claimable (NOTIFY pgcoord_tasks; every ``poll_interval`` seconds too, for claims
+        that expire, which send nothing). After ``timeout``: the last refusal."""
+        check_held(self)
+        with self._source.borrow() as conn:
+            _listen(conn, TASKS_CHANNEL)
+            try:
+                result = self._claim_waiting(conn, types, lease, monotonic() + timeout, None, poll_interval)
+            finally:
+                _unlisten(conn, TASKS_CHANNEL)
+        assert result is not None
+        if isinstance(result, Refusal) and raise_on_refusal:
+            raise errors.refused(result)
+        return result
+
+    def tasks(self, types: Sequence[str] | None = None, *, lease: Seconds = DEFAULT_CLAIM_LEASE,
+              timeout: float | None = None, stop: threading.Event | None = None,
+              poll_interval: float = POLL_INTERVAL, limit: int | None = None) -> Iterator[ActiveClaim]:
+        """A worker loop: ``for task in client.tasks(["build"]): with task: ...``.
+
+        Yields each task it claims as an :class:`ActiveClaim` (enter it to renew and
+        settle it; otherwise complete or fail it yourself). Between claims it waits on
+        LISTEN pgcoord_tasks for a task of ``types`` (and every ``poll_interval``
+        seconds). Ends after ``timeout`` seconds without a claimable task (None: never),
+        when ``stop`` is set, or after ``limit`` tasks. A refusal other than
+        ``task_not_claimable`` (a policy denial, the claimed-task limit) is raised."""
+        check_held(self)
+        claimed = 0
+        with self._source.borrow() as conn:
+            _listen(conn, TASKS_CHANNEL)
+            try:
+                while limit is None or claimed < limit:
+                    deadline = float("inf") if timeout is None else monotonic() + timeout
+                    result = self._claim_waiting(conn, types, lease, deadline, stop, poll_interval)
+                    if result is None or (isinstance(result, Refusal) and result.reason == "task_not_claimable"):
+                        return
+                    if isinstance(result, Refusal):
+                        raise errors.refused(result)
+                    claimed += 1
+                    yield ActiveClaim(self, result, types=types, lease=lease)
+            finally:
+                _unlisten(conn, TASKS_CHANNEL)
+
+    def _claim_waiting(self, conn: psycopg.Connection[Any], types: Sequence[str] | None, lease: Seconds,
+                       deadline: float, stop: threading.Event | None, poll_interval: float) -> Claim | Refusal | None:
+        """Claim on ``conn`` (LISTENing on pgcoord_tasks); while nothing is claimable,
+        wait for a notification of one of ``types`` and try again, until ``deadline``.
+        None when ``stop`` was set."""
+        call = calls.claim_task(types, lease)
+        wanted = None if types is None else set(calls._types(types) or ())
+        while True:
+            if stop is not None and stop.is_set():
+                return None
+            check_held(self)
+            _drain(conn)
+            result = run_call(conn, call)
+            remaining = deadline - monotonic()
+            if not isinstance(result, Refusal) or result.reason != "task_not_claimable" or remaining <= 0:
+                return result
+            _await(conn, min(remaining, poll_interval),
+                   lambda n: n.channel == TASKS_CHANNEL and (wanted is None or n.payload in wanted), stop)
+
+    @overload
+    def reap_expired(self, *, raise_on_refusal: Literal[True] = ...) -> Reaped: ...
+    @overload
+    def reap_expired(self, *, raise_on_refusal: bool) -> Reaped | Refusal: ...
+    def reap_expired(self, *, raise_on_refusal: bool = True) -> Reaped | Refusal:
+        """coord_admin: delete expired leases, fail exhausted claims, settle their dependents."""
+        return self._mutate(calls.reap_expired(), raise_on_refusal)
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    @overload
+    def check_guardrails(self, text: str, paths: Sequence[str] = ..., *,
+                         raise_on_refusal: Literal[True] = ...) -> GuardrailCheck: ...
+    @overload
+    def check_guardrails(self, text: str, paths: Sequence[str] = ..., *,
+                         raise_on_refusal: bool) -> GuardrailCheck | Refusal: ...
+    def check_guardrails(self, text: str, paths: Sequence[str] = (), *,
+                         raise_on_refusal: bool = True) -> GuardrailCheck | Refusal:
+        """Scan a command or text (and paths); a blocking match raises GuardrailBlocked."""
+        return self._mutate(calls.check_guardrails(text, paths), raise_on_refusal)
+
+    @overload
+    def check_network_access(self, target: str, *, raise_on_refusal: Literal[True] = ...) -> NetworkDecision: ...
+    @overload
+    def check_network_access(self, target: str, *, raise_on_refusal: bool) -> NetworkDecision | Refusal: ...
+    def check_network_access(self, target: str, *, raise_on_refusal: bool = True) -> NetworkDecision | Refusal:
+        """Decide a domain or URL; a denial raises DomainDenied."""
+        return self._mutate(calls.check_network_access(target), raise_on_refusal)
+
+    # -- audit ----------------------------------------------------------------------------------
+
+    def verify_audit(self) -> AuditVerification:
+        return self._read(calls.verify_audit())
+
+    def audit_digest(self) -> dict[str, Any]:
+        """The head of every chain, to keep outside the database."""
+        return self._read(calls.audit_digest())
+
+    def verify_audit_digest(self, digest: dict[str, Any] | str) -> DigestVerification:
+        if isinstance(digest, str):
+            import json
+            digest = json.loads(digest)
+        return self._read(calls.verify_audit_digest(digest))  # type: ignore[arg-type]
+
+    @overload
+    def purge_audit(self, before: datetime, reason: str, *, raise_on_refusal: Literal[True] = ...) -> AuditPurge: ...
+    @overload
+    def purge_audit(self, before: datetime, reason: str, *, raise_on_refusal: bool) -> AuditPurge | Refusal: ...
+    def purge_audit(self, before: datetime, reason: str, *, raise_on_refusal: bool = True) -> AuditPurge | Refusal:
+        return self._mutate(calls.purge_audit(before, reason), raise_on_refusal)
+
+    # -- administration (coord_admin) -------------------------------------------------------------
+
+    def agents(self) -> list[Agent]:
+        return self._view(calls.agents())
+
+    @overload
+    def register_agent(self, role: str, profile: str, *, raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def register_agent(self, role: str, profile: str, *, raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def register_agent(self, role: str, profile: str, *, raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.register_agent(role, profile), raise_on_refusal)
+
+    @overload
+    def set_agent_profile(self, role: str, profile: str, *, raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def set_agent_profile(self, role: str, profile: str, *, raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def set_agent_profile(self, role: str, profile: str, *, raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.set_agent_profile(role, profile), raise_on_refusal)
+
+    @overload
+    def set_agent_status(self, role: str, status: Literal["active", "suspended"], *,
+                         raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def set_agent_status(self, role: str, status: Literal["active", "suspended"], *,
+                         raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def set_agent_status(self, role: str, status: Literal["active", "suspended"], *,
+                         raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.set_agent_status(role, status), raise_on_refusal)
+
+    @overload
+    def set_enforcement_mode(self, mode: EnforcementMode, reason: str, *,
+                             raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def set_enforcement_mode(self, mode: EnforcementMode, reason: str, *,
+                             raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def set_enforcement_mode(self, mode: EnforcementMode, reason: str, *,
+                             raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.set_enforcement_mode(mode, reason), raise_on_refusal)
+
+    @overload
+    def set_policy_engine(self, engine: PolicyEngine, reason: str, *,
+                          raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def set_policy_engine(self, engine: PolicyEngine, reason: str, *, raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def set_policy_engine(self, engine: PolicyEngine, reason: str, *,
+                          raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.set_policy_engine(engine, reason), raise_on_refusal)
+
+    @overload
+    def set_path_case(self, case: PathCase, reason: str, *, raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def set_path_case(self, case: PathCase, reason: str, *, raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def set_path_case(self, case: PathCase, reason: str, *, raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.set_path_case(case, reason), raise_on_refusal)
+
+    @overload
+    def set_profile(self, name: str, trust_level: int, description: str = ...,
+                    allowed_operations: Sequence[str] | None = ..., blocked_operations: Sequence[str] = ...,
+                    max_locks: int = ..., max_claimed_tasks: int = ..., max_lease_seconds: int = ...,
+                    max_file_modifications: int = ..., *, raise_on_refusal: Literal[True] = ...) -> ProfileSet: ...
+    @overload
+    def set_profile(self, name: str, trust_level: int, description: str = ...,
+                    allowed_operations: Sequence[str] | None = ..., blocked_operations: Sequence[str] = ...,
+                    max_locks: int = ..., max_claimed_tasks: int = ..., max_lease_seconds: int = ...,
+                    max_file_modifications: int = ..., *, raise_on_refusal: bool) -> ProfileSet | Refusal: ...
+    def set_profile(self, name: str, trust_level: int, description: str = "",
+                    allowed_operations: Sequence[str] | None = None, blocked_operations: Sequence[str] = (),
+                    max_locks: int = 50, max_claimed_tasks: int = 5, max_lease_seconds: int = 3600,
+                    max_file_modifications: int = 100, *, raise_on_refusal: bool = True) -> ProfileSet | Refusal:
+        return self._mutate(calls.set_profile(name, trust_level, description, allowed_operations, blocked_operations,
+                                              max_locks, max_claimed_tasks, max_lease_seconds, max_file_modifications),
+                            raise_on_refusal)
+
+    @overload
+    def drop_profile(self, name: str, reason: str, *, raise_on_refusal: Literal[True] = ...) -> ProfileDropped: ...
+    @overload
+    def drop_profile(self, name: str, reason: str, *, raise_on_refusal: bool) -> ProfileDropped | Refusal: ...
+    def drop_profile(self, name: str, reason: str, *, raise_on_refusal: bool = True) -> ProfileDropped | Refusal:
+        return self._mutate(calls.drop_profile(name, reason), raise_on_refusal)
+
+    def cedar_engine(self) -> CedarEngine:
+        return self._read(calls.cedar_engine())
+
+    @overload
+    def set_cedar_policies(self, policy_text: str, reason: str, *,
+                           raise_on_refusal: Literal[True] = ...) -> CedarPoliciesSet: ...
+    @overload
+    def set_cedar_policies(self, policy_text: str, reason: str, *,
+                           raise_on_refusal: bool) -> CedarPoliciesSet | Refusal: ...
+    def set_cedar_policies(self, policy_text: str, reason: str, *,
+                           raise_on_refusal: bool = True) -> CedarPoliciesSet | Refusal:
+        return self._mutate(calls.set_cedar_policies(policy_text, reason), raise_on_refusal)
+
+    @overload
+    def add_guardrail_pattern(self, name: str, category: str, regex: str, severity: GuardrailSeverity,
+                              exempt_trust: int = ..., always_applies: bool = ..., applies_to: GuardrailTarget = ...,
+                              description: str = ..., *,
+                              raise_on_refusal: Literal[True] = ...) -> GuardrailPatternSet: ...
+    @overload
+    def add_guardrail_pattern(self, name: str, category: str, regex: str, severity: GuardrailSeverity,
+                              exempt_trust: int = ..., always_applies: bool = ..., applies_to: GuardrailTarget = ...,
+                              description: str = ..., *,
+                              raise_on_refusal: bool) -> GuardrailPatternSet | Refusal: ...
+    def add_guardrail_pattern(self, name: str, category: str, regex: str, severity: GuardrailSeverity,
+                              exempt_trust: int = 5, always_applies: bool = False, applies_to: GuardrailTarget = "text",
+                              description: str = "", *,
+                              raise_on_refusal: bool = True) -> GuardrailPatternSet | Refusal:
+        return self._mutate(calls.add_guardrail_pattern(name, category, regex, severity, exempt_trust, always_applies,
+                                                        applies_to, description), raise_on_refusal)
+
+    @overload
+    def remove_guardrail_pattern(self, name: str, reason: str, *, raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def remove_guardrail_pattern(self, name: str, reason: str, *, raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def remove_guardrail_pattern(self, name: str, reason: str, *, raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.remove_guardrail_pattern(name, reason), raise_on_refusal)
+
+    @overload
+    def add_network_rule(self, pattern: str, action: NetworkAction, priority: int = ..., profile: str | None = ...,
+                         description: str = ..., *, raise_on_refusal: Literal[True] = ...) -> NetworkRuleSet: ...
+    @overload
+    def add_network_rule(self, pattern: str, action: NetworkAction, priority: int = ..., profile: str | None = ...,
+                         description: str = ..., *, raise_on_refusal: bool) -> NetworkRuleSet | Refusal: ...
+    def add_network_rule(self, pattern: str, action: NetworkAction, priority: int = 0, profile: str | None = None,
+                         description: str = "", *, raise_on_refusal: bool = True) -> NetworkRuleSet | Refusal:
+        return self._mutate(calls.add_network_rule(pattern, action, priority, profile, description), raise_on_refusal)
+
+    @overload
+    def remove_network_rule(self, rule_id: int, reason: str, *, raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def remove_network_rule(self, rule_id: int, reason: str, *, raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def remove_network_rule(self, rule_id: int, reason: str, *, raise_on_refusal: bool = True) -> Verdict | Refusal:
+        return self._mutate(calls.remove_network_rule(rule_id, reason), raise_on_refusal)
 
 
-def _interval(value: timedelta | int | float) -> timedelta:
-    return value if isinstance(value, timedelta) else timedelta(seconds=value)
+def _ends_one_of(paths: set[str]) -> Callable[[psycopg.Notify], bool]:
+    """Whether a notification says a lease on one of ``paths`` ended."""
+    def match(note: psycopg.Notify) -> bool:
+        return note.channel == LEASES_CHANNEL and note.payload in paths
+    return match
+
+
+def _until_first_expiry(refusal: Refusal, db_now: datetime) -> float:
+    """Seconds until the first of a refusal's holders expires, by the database clock
+    (a little after, so that the retry finds it expired)."""
+    first = min((h.expires_at for h in refusal.holders), default=None)
+    if first is None:
+        return float("inf")
+    return max(0.0, (first - db_now).total_seconds()) + 0.01
+
+
+# -- leases and claims held by a `with` block ---------------------------------------------------
+
+
+class Lease:
+    """A lease held while a ``with`` block runs (``client.lease(path, ttl)``).
+
+    ``__enter__`` acquires it (waiting up to ``wait`` seconds) and starts a renewal
+    thread on a connection of its own, which renews every ``ttl * renew_fraction``
+    and LISTENs for the end of leases on its path, so that a force release is seen at
+    once. If the lease is lost (a renewal refused, a force release, an expiry no
+    renewal prevented), the block's next call on the client raises
+    :class:`~pgcoord.errors.LeaseLost`, and so does ``__exit__``; otherwise
+    ``__exit__`` releases it. The grant's fields read through: ``lease.token``,
+    ``lease.path`` (normalised), ``lease.expires_at`` (last renewal), ``lease.grant``."""
+
+    def __init__(self, client: Client, path: str, ttl: Seconds = DEFAULT_TTL, *, mode: LockMode = "exclusive",
+                 reason: str = "", wait: float = 0.0, renew_fraction: float = RENEW_FRACTION):
+        self._client = client
+        self._requested = path
+        self._ttl = seconds(ttl)
+        self._mode = mode
+        self._reason = reason
+        self._wait = wait
+        self._every = max(0.05, self._ttl * renew_fraction)
+        self._grant: LeaseGrant | None = None
+        self._lost: errors.LeaseLost | None = None
+        self._reported = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None
+        self._deadline = 0.0
+
+    # the grant, read through
+    @property
+    def grant(self) -> LeaseGrant:
+        if self._grant is None:
+            raise RuntimeError("the lease is not held yet: enter the with block")
+        return self._grant
+
+    @property
+    def path(self) -> str:
+        return self.grant.path
+
+    @property
+    def token(self) -> int:
+        return self.grant.token
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.grant.expires_at
+
+    @property
+    def mode(self) -> LockMode:
+        return self.grant.mode
+
+    @property
+    def lost(self) -> errors.LeaseLost | None:
+        """The loss, once the lease is known lost (else None)."""
+        return self._lost
+
+    def __enter__(self) -> Lease:
+        started = monotonic()
+        if self._wait > 0:
+            self._grant = self._client.wait_for_lease(self._requested, self._wait, ttl=self._ttl, mode=self._mode,
+                                                      reason=self._reason)
+        else:
+            self._grant = self._client.acquire_lock(self._requested, self._ttl, self._mode, self._reason)
+        # the grant's expiry, as a local deadline that is never later than the real one
+        self._deadline = started + self._ttl
+        self._wake = socket.socketpair()
+        self._thread = threading.Thread(target=self._renew_loop, name=f"pgcoord-lease {self._grant.path}", daemon=True)
+        self._thread.start()
+        _hold(self)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
+        _unhold(self)
+        self._stop()
+        if self._lost is None:
+            try:
+                released = self._client._mutate(calls.release_lock(self.path), False, check=False)
+            except Exception:
+                if exc is None:
+                    raise
+                released = None   # the block's own exception matters more
+            if isinstance(released, Refusal) and released.reason == "lock_not_held":
+                self._lose(released.reason, released)
+        if self._lost is not None and exc is not self._lost:
+            raise self._lost
+        return False
+
+    def _lose(self, reason: str, refusal: Refusal | None = None) -> None:
+        if self._lost is None:
+            grant = self._grant
+            self._lost = errors.LeaseLost(grant.path if grant else self._requested, grant.token if grant else None,
+                                          reason, refusal)
+
+    def _stop(self) -> None:
+        self._stopping = True
+        if self._wake is not None:
+            with contextlib.suppress(OSError):
+                self._wake[1].send(b"x")
+        if self._thread is not None:
+            self._thread.join()
+        if self._wake is not None:
+            for s in self._wake:
+                s.close()
+            self._wake = None
+
+    def _renew_loop(self) -> None:
+        assert self._grant is not None and self._wake is not None
+        held = _Held(self._client._source)
+        next_renewal = monotonic() + self._every
+        try:
+            while not self._stopping:
+                try:
+                    conn, fresh = held.get()
+                    if fresh:
+                        _listen(conn, LEASES_CHANNEL)
+                        if not self._still_held(conn):   # it may have ended before we listened
+                            return
+                    notes = _await_or_wake(conn, next_renewal - monotonic(), self._wake[0])
+                    if notes is None or self._stopping:
+                        return
+                    if any(n.channel == LEASES_CHANNEL and n.payload == self._grant.path for n in notes):
+                        if not self._still_held(conn):
+                            return
+                    if monotonic() < next_renewal:
+                        continue
+                    started = monotonic()
+                    result = run_call(conn, calls.renew_lock(self._grant.path, self._ttl))
+                except Exception as exc:   # the connection broke, or anything else: retry until the TTL runs out
+                    held.drop(exc)
+                    if monotonic() >= self._deadline:
+                        self._lose("expired")
+                        return
+                    next_renewal = monotonic() + min(self._every, 1.0)
+                    continue
+                if isinstance(result, Refusal):
+                    if result.reason in LEASE_GONE or monotonic() >= self._deadline:
+                        self._lose(result.reason, result)
+                        return
+                    next_renewal = monotonic() + min(self._every, 1.0)   # a policy refusal: try again
+                    continue
+                self._grant = dataclasses.replace(self._grant, token=result.token, expires_at=result.expires_at)
+                self._deadline = started + self._ttl
+                next_renewal = started + self._every
+        finally:
+            held.drop()
+
+    def _still_held(self, conn: psycopg.Connection[Any]) -> bool:
+        """Whether the caller still holds a live lease on the path (adopting a new token
+        if the block re-acquired it); records the loss otherwise."""
+        assert self._grant is not None
+        view = calls.own_lease(self._grant.path)
+        rows = view.build(run_sql(conn, view.query, view.params))
+        if not rows:
+            self._lose("lock_not_held")   # expired or released: the database's word for both
+            return False
+        if rows[0].token != self._grant.token:
+            self._grant = dataclasses.replace(self._grant, token=rows[0].token, expires_at=rows[0].expires_at)
+        return True
+
+
+def describe_error(exc: BaseException, limit: int = 2000) -> str:
+    """The error text a claim fails with when its block raises."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class ActiveClaim:
+    """A claimed task held while a ``with`` block runs (``client.claim(...)``, or each
+    task ``client.tasks(...)`` yields).
+
+    ``__enter__`` claims (unless already claimed) and starts a renewal thread on a
+    connection of its own (every ``lease * renew_fraction``). A normal exit completes
+    the task with ``task.result`` (set it in the block; default ``{}``); an exception
+    fails it retryably (``error`` = the exception) and propagates. If the claim is
+    lost (reclaimed after expiry, cancelled), the block's next call on the client
+    raises :class:`~pgcoord.errors.ClaimLost`, and so does the exit. ``complete()``
+    and ``fail()`` settle it inside the block instead. The claim's fields read
+    through: ``task.task_id``, ``task.input``, ``task.claim_token``, ``task.claim``."""
+
+    def __init__(self, client: Client, claim: Claim | None, *, types: Sequence[str] | None = None,
+                 lease: Seconds = DEFAULT_CLAIM_LEASE, wait: float = 0.0, renew_fraction: float = RENEW_FRACTION):
+        self._client = client
+        self._claim = claim
+        self._types = types
+        self._lease = seconds(lease)
+        self._wait = wait
+        self._every = max(0.05, self._lease * renew_fraction)
+        self._lost: errors.ClaimLost | None = None
+        self._reported = False
+        self._settled = False
+        self._stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._deadline = monotonic() + self._lease
+        #: what a normal exit completes the task with
+        self.result: dict[str, Any] | None = None
+
+    @property
+    def claim(self) -> Claim:
+        if self._claim is None:
+            raise RuntimeError("nothing is claimed yet: enter the with block")
+        return self._claim
+
+    @property
+    def task_id(self) -> int:
+        return self.claim.task_id
+
+    @property
+    def claim_token(self) -> int:
+        return self.claim.claim_token
+
+    @property
+    def task_type(self) -> str:
+        return self.claim.task_type
+
+    @property
+    def description(self) -> str:
+        return self.claim.description
+
+    @property
+    def input(self) -> dict[str, Any]:
+        return self.claim.input
+
+    @property
+    def attempt(self) -> int:
+        return self.claim.attempt
+
+    @property
+    def claim_expires_at(self) -> datetime:
+        return self.claim.claim_expires_at
+
+    @property
+    def lost(self) -> errors.ClaimLost | None:
+        return self._lost
+
+    def __enter__(self) -> ActiveClaim:
+        if self._claim is None:
+            started = monotonic()
+            if self._wait > 0:
+                self._claim = self._client.wait_for_task(self._types, self._wait, lease=self._lease)
+            else:
+                self._claim = self._client.claim_task(self._types, self._lease)
+            self._deadline = started + self._lease
+        self._thread = threading.Thread(target=self._renew_loop, name=f"pgcoord-claim {self._claim.task_id}",
+                                        daemon=True)
+        self._thread.start()
+        _hold(self)
+        return self
+
+    def complete(self, result: dict[str, Any] | None = None) -> Completion:
+        """Complete the task now (the block's exit then does nothing more)."""
+        outcome = self._settle(calls.complete_task(self.task_id, self.claim_token, self.result if result is None
+                                                   else result))
+        return outcome  # type: ignore[return-value]
+
+    def fail(self, error: str, retryable: bool = False) -> TaskFailure:
+        """Fail the task now (the block's exit then does nothing more)."""
+        return self._settle(calls.fail_task(self.task_id, self.claim_token, error, retryable))  # type: ignore[return-value]
+
+    def _settle(self, call: Call[Any]) -> Any:
+        self._stop()
+        self._settled = True
+        result = self._client._mutate(call, False, check=False)
+        if isinstance(result, Refusal):
+            self._lose(result.reason, result)
+            self._reported = True
+            raise self._lost  # type: ignore[misc]
+        return result
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
+        _unhold(self)
+        self._stop()
+        if not self._settled and self._lost is None:
+            self._settled = True
+            call: Call[Any]
+            if exc is None:
+                call = calls.complete_task(self.task_id, self.claim_token, self.result)
+            else:
+                call = calls.fail_task(self.task_id, self.claim_token, describe_error(exc), True)
+            try:
+                outcome: Any = self._client._mutate(call, False, check=False)
+            except Exception:
+                if exc is None:
+                    raise
+                outcome = None   # the block's own exception matters more
+            if isinstance(outcome, Refusal):
+                self._lose(outcome.reason, outcome)
+        if self._lost is not None and exc is not self._lost:
+            raise self._lost
+        return False
+
+    def _lose(self, reason: str, refusal: Refusal | None = None) -> None:
+        if self._lost is None:
+            self._lost = errors.ClaimLost(self.task_id, self.claim_token, reason, refusal)
+
+    def _stop(self) -> None:
+        self._stop_event.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _renew_loop(self) -> None:
+        held = _Held(self._client._source)
+        next_renewal = monotonic() + self._every
+        try:
+            while not self._stop_event.wait(max(0.0, next_renewal - monotonic())):
+                started = monotonic()
+                try:
+                    conn, _ = held.get()
+                    result = run_call(conn, calls.renew_claim(self.task_id, self.claim_token, self._lease))
+                except Exception as exc:   # the connection broke, or anything else: retry until the TTL runs out
+                    held.drop(exc)
+                    if monotonic() >= self._deadline:
+                        self._lose("expired")
+                        return
+                    next_renewal = monotonic() + min(self._every, 1.0)
+                    continue
+                if isinstance(result, Refusal):
+                    if result.reason in CLAIM_GONE or monotonic() >= self._deadline:
+                        self._lose(result.reason, result)
+                        return
+                    next_renewal = monotonic() + min(self._every, 1.0)
+                    continue
+                self._claim = dataclasses.replace(self.claim, claim_expires_at=result.claim_expires_at)
+                self._deadline = started + self._lease
+                next_renewal = started + self._every
+        finally:
+            held.drop()
+
+
+__all__ = ["Client", "Lease", "ActiveClaim", "DEFAULT_TTL", "DEFAULT_CLAIM_LEASE", "POLL_INTERVAL"]

@@ -1,0 +1,68 @@
+"""pgcoord agent add|list|suspend|resume — the fleet (as coord_admin)."""
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Annotated
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import typer
+from psycopg import sql
+
+from .common import options, out, resolve_dsn, run, show
+
+app = typer.Typer(help="the fleet's agents (as coord_admin)", no_args_is_help=True)
+
+
+def agent_dsn(admin_dsn: str, role: str) -> str:
+    """The admin's connection string with the agent's role as user (no password carried over)."""
+    parts = urlsplit(admin_dsn)
+    host = parts.hostname or ""
+    netloc = f"{quote(role, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@app.command()
+def add(ctx: typer.Context, role: str,
+        profile: Annotated[str, typer.Option(help="its trust profile (coord.profiles)")] = "implementer",
+        password: Annotated[str | None, typer.Option(help="a password for the new login role")] = None) -> None:
+    """Create the login role, grant coord_agent, register it with a profile; print its DSN and MCP entry."""
+    def create(c):
+        with c.conn.transaction():
+            exists = c.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", role)
+            if not exists:
+                statement = sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role))
+                if password is not None:
+                    statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(password))
+                c.conn.execute(statement)
+            c.conn.execute(sql.SQL("GRANT coord_agent TO {}").format(sql.Identifier(role)))
+        return c.register_agent(role, profile)
+    verdict = run(ctx, create)
+    dsn = agent_dsn(resolve_dsn(options(ctx).dsn), role)
+    entry = {"mcpServers": {"pgcoord": {"command": "pgcoord", "args": ["mcp", "--dsn", dsn]}}}
+    if options(ctx).json:
+        show(ctx, {"role": role, "profile": profile, "event_id": verdict.event_id, "dsn": dsn, "mcp": entry})
+        return
+    out.print(f"agent {role} registered with profile {profile} (audit event {verdict.event_id})", markup=False)
+    out.print(f"connection string: {dsn}", markup=False)
+    out.print(f"Claude Code: claude mcp add pgcoord -- pgcoord mcp --dsn {shlex.quote(dsn)}", markup=False)
+    out.print(".mcp.json: " + json.dumps(entry), markup=False)
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """The registered agents."""
+    show(ctx, run(ctx, lambda c: c.agents()), ["role_name", "profile", "trust_level", "status", "registered_at"],
+         title="agents")
+
+
+@app.command()
+def suspend(ctx: typer.Context, role: str) -> None:
+    """Suspend an agent: every decision for it is a denial until resumed."""
+    show(ctx, run(ctx, lambda c: c.set_agent_status(role, "suspended")), ["ok", "reason", "event_id"])
+
+
+@app.command()
+def resume(ctx: typer.Context, role: str) -> None:
+    """Make a suspended agent active again."""
+    show(ctx, run(ctx, lambda c: c.set_agent_status(role, "active")), ["ok", "reason", "event_id"])

@@ -1,0 +1,152 @@
+"""The agent and operator command line (pgcoord.commands) against the real database.
+
+Each command is a thin door: the database decides, the command shows the result as
+a table or --json and maps the outcome to its documented exit code (0 done, 3
+refused, 4 audit failed, 5 bad input); every refusal names its reason code."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from pgcoord.commands import main
+from pgcoord.commands.common import EXIT_AUDIT, EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED
+
+from .helpers import drop_role
+
+
+@pytest.fixture
+def cli(capsys):
+    def run(dsn: str, *args: str) -> tuple[int, str, str]:
+        code = main(["--dsn", dsn, *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+    return run
+
+
+def as_json(text: str):
+    return json.loads(text)
+
+
+def test_INV_LOCK_EXCL_lease_contention_is_exit_3_naming_the_holder(db, cli):
+    alice, _ = db.agent("implementer")
+    bob, _ = db.agent("implementer")
+    code, out, err = cli(db.role_dsn(alice), "--json", "lease", "acquire", "src/api/", "--ttl", "60",
+                         "--reason", "refactor")
+    assert code == EXIT_OK, err
+    grant = as_json(out)
+    assert grant["path"] == "src/api/" and grant["token"] > 0
+    code, out, err = cli(db.role_dsn(bob), "lease", "acquire", "src/api/users.py")
+    assert code == EXIT_REFUSED
+    assert "lock_held_by_other" in err and alice in err and "audit event" in err
+    code, out, _ = cli(db.role_dsn(bob), "--json", "lease", "list", "--holder", alice)
+    assert code == EXIT_OK and [lease["path"] for lease in as_json(out)] == ["src/api/"]
+    code, out, _ = cli(db.role_dsn(alice), "--json", "lease", "list", "--mine")
+    assert [lease["holder"] for lease in as_json(out)] == [alice]
+    assert cli(db.role_dsn(alice), "lease", "renew", "src/api/", "--ttl", "120")[0] == EXIT_OK
+    assert cli(db.role_dsn(alice), "lease", "release", "src/api/")[0] == EXIT_OK
+    assert cli(db.role_dsn(bob), "lease", "acquire", "src/api/users.py")[0] == EXIT_OK
+    refusals = db.audit_events("acquire_lock", bob)
+    assert [e["reason"] for e in refusals] == ["lock_held_by_other", "allowed"]
+
+
+def test_INV_CLAIM_UNIQ_task_round_trip(db, cli):
+    submitter, _ = db.agent("implementer")
+    worker, _ = db.agent("implementer")
+    code, out, err = cli(db.role_dsn(submitter), "--json", "task", "submit", "build", "--description", "compile",
+                         "--input", '{"target": "all"}', "--priority", "5")
+    assert code == EXIT_OK, err
+    task_id = as_json(out)["task_id"]
+    code, out, err = cli(db.role_dsn(worker), "--json", "task", "claim", "--type", "build")
+    assert code == EXIT_OK, err
+    claim = as_json(out)
+    assert claim["task_id"] == task_id and claim["claim_token"] == 1
+    code, _, err = cli(db.role_dsn(worker), "task", "claim", "--type", "build")
+    assert code == EXIT_REFUSED and "task_not_claimable" in err
+    code, _, err = cli(db.role_dsn(submitter), "task", "complete", str(task_id), "1")
+    assert code == EXIT_REFUSED and "not_claim_owner" in err, "only the claimer completes"
+    code, _, err = cli(db.role_dsn(worker), "task", "complete", str(task_id), "1", "--result", '{"ok": true}')
+    assert code == EXIT_OK, err
+    code, out, _ = cli(db.role_dsn(submitter), "--json", "task", "show", str(task_id))
+    task = as_json(out)
+    assert task["status"] == "completed" and task["result"] == {"ok": True}
+    code, out, _ = cli(db.role_dsn(submitter), "--json", "task", "list", "--status", "completed")
+    assert [t["task_id"] for t in as_json(out)] == [task_id]
+
+
+def test_INV_BOUNDARY_bad_input_is_exit_5_and_changes_nothing(db, cli):
+    alice, _ = db.agent("implementer")
+    code, _, err = cli(db.role_dsn(alice), "lease", "acquire", "a/../b")
+    assert code == EXIT_BAD_INPUT and "InvalidPath" in err
+    code, _, err = cli(db.role_dsn(alice), "task", "submit", "build", "--input", "[1, 2]")
+    assert code == 2 and "JSON object" in err, "a malformed argument is a usage error before any call"
+    assert db.scalar("SELECT count(*) FROM coord_private.locks") == 0
+    assert db.scalar("SELECT count(*) FROM coord_private.tasks") == 0
+
+
+def test_INV_AUDIT_COMPLETE_guardrail_check_names_the_guardrail(db, cli):
+    alice, _ = db.agent("implementer")
+    code, _, err = cli(db.role_dsn(alice), "check", "guardrails", "rm -rf /")
+    assert code == EXIT_REFUSED and "guardrail_blocked" in err and "shell" in err
+    code, out, _ = cli(db.role_dsn(alice), "--json", "check", "guardrails", "ls -la")
+    assert code == EXIT_OK and as_json(out)["ok"] is True
+
+
+def test_agent_add_creates_a_working_agent_and_prints_its_entries(db, cli):
+    role = f"cli_agent_{uuid.uuid4().hex[:8]}"
+    try:
+        code, out, err = cli(db.dsn, "--json", "agent", "add", role, "--profile", "implementer")
+        assert code == EXIT_OK, err
+        added = as_json(out)
+        assert added["role"] == role and role in added["dsn"]
+        assert added["mcp"]["mcpServers"]["pgcoord"]["args"][:1] == ["mcp"]
+        code, out, err = cli(added["dsn"], "--json", "lease", "acquire", "docs/", "--ttl", "30")
+        assert code == EXIT_OK, err
+        code, out, _ = cli(db.dsn, "--json", "agent", "list")
+        assert role in [a["role_name"] for a in as_json(out)]
+        code, _, err = cli(added["dsn"], "agent", "suspend", role)
+        assert code == EXIT_REFUSED, "an agent cannot suspend anyone: " + err
+        assert cli(db.dsn, "agent", "suspend", role)[0] == EXIT_OK
+        code, _, err = cli(added["dsn"], "lease", "acquire", "docs/other/")
+        assert code == EXIT_REFUSED and "agent_suspended" in err
+    finally:
+        drop_role(db.su, role)   # roles are the cluster's, not the test database's
+
+
+def test_INV_AUDIT_IMMUTABLE_status_tail_export_and_a_tampered_trail(db, cli, tmp_path):
+    alice, client = db.agent("implementer")
+    client.acquire_lock("src/", 60)
+    code, out, _ = cli(db.dsn, "--json", "status")
+    status = as_json(out)
+    assert code == EXIT_OK and status["audit"]["ok"] and [le["holder"] for le in status["leases"]] == [alice]
+    code, out, _ = cli(db.role_dsn(alice), "--json", "audit", "tail", "--limit", "5")
+    events = [json.loads(line) for line in out.splitlines()]
+    assert code == EXIT_OK and [e["operation"] for e in events] == ["acquire_lock"]
+    target = tmp_path / "trail.jsonl"
+    assert cli(db.dsn, "audit", "export", "--out", str(target))[0] == EXIT_OK
+    exported = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [e["event_id"] for e in exported] == sorted(e["event_id"] for e in exported) and exported
+    with db.su.transaction():
+        db.su.execute("SET LOCAL session_replication_role = replica")
+        db.su.execute("UPDATE coord_private.audit_events SET actor = 'someone_else' "
+                      "WHERE event_id = (SELECT min(event_id) FROM coord_private.audit_events)")
+    assert cli(db.dsn, "audit", "verify")[0] == EXIT_AUDIT
+    assert cli(db.dsn, "status")[0] == EXIT_AUDIT
+
+
+def test_mode_shows_and_sets_the_enforcement_mode(db, cli):
+    code, out, _ = cli(db.dsn, "--json", "mode")
+    assert code == EXIT_OK and as_json(out)["enforcement_mode"] == "enforce"
+    assert cli(db.dsn, "mode", "shadow", "--reason", "trial")[0] == EXIT_OK
+    assert as_json(cli(db.dsn, "--json", "mode")[1])["enforcement_mode"] == "shadow"
+    code, _, err = cli(db.dsn, "mode", "loud")
+    assert code == EXIT_BAD_INPUT, err
+
+
+def test_the_installed_command_runs_without_a_traceback():
+    proc = subprocess.run([sys.executable, "-m", "pgcoord.cli", "task", "nope"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "No such command" in proc.stderr and "Traceback" not in proc.stderr
