@@ -10,6 +10,7 @@
   pgcoord audit tail|verify|export|digest
   pgcoord status [--watch]
   pgcoord hook pre-tool-use|git-pre-commit|install    (docs/hooks.md)
+  pgcoord mcp [--toolsets ...] [--read-only]          the MCP server of one agent (docs/mcp.md)
 
 The database is --dsn, else $PGCOORD_DSN, else database `pgcoord` of the embedded
 cluster; the identity is the connection's login role. Tables for people, --json for
@@ -57,6 +58,13 @@ def hook(ctx: typer.Context) -> None:
     """Agent hooks: pre-tool-use (payload on stdin), git-pre-commit, install [--repo DIR] (docs/hooks.md)."""
     from .. import hooks
     raise typer.Exit(hooks.main(list(ctx.args), dsn=ctx.find_root().obj.dsn))
+
+
+@app.command(context_settings=PASSTHROUGH)
+def mcp(ctx: typer.Context) -> None:
+    """The MCP server of one agent over stdio: --dsn, --toolsets, --read-only, --list-tools (docs/mcp.md)."""
+    from ..mcp_server import main as serve
+    raise typer.Exit(serve(list(ctx.args), dsn=ctx.find_root().obj.dsn))
 
 
 def main(argv: list[str] | None = None) -> int:
