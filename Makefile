@@ -37,6 +37,8 @@ bench: setup
 	@$(PY) -m bench
 	@$(PY) -m bench.instructions
 	@$(PY) -m bench.budget
+	@$(PY) -m bench.hooks
+	@$(PY) -m bench.mcp
 
 db-start: setup
 	@$(PGCOORD) db start

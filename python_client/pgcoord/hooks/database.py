@@ -1,0 +1,193 @@
+"""The hooks' database access: one connection as the agent, one JSON value per statement.
+
+A hook is a process per tool call, so the connection must be cheap to make: libpq is
+called directly through ctypes (LibpqConnection; importing psycopg alone takes ~140 ms),
+found as the system's libpq, PGCOORD_LIBPQ, or the copy psycopg's binary wheel ships.
+Where no libpq can be loaded, PsycopgConnection gives the same interface over psycopg
+(it also wraps a psycopg connection a caller already has). Both run each statement in
+autocommit and return its single JSON value parsed; a failure is a DbError carrying the
+server's SQLSTATE, detail and hint. ``connect`` picks the driver.
+
+The connection's login is the agent's identity (PGCOORD_DSN): nothing here takes a role
+from anywhere else.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from .errors import HookError
+
+
+class DbError(Exception):
+    """A statement or connection the database refused, with its SQLSTATE, detail and hint."""
+
+    def __init__(self, message: str, sqlstate: str | None = None, detail: str | None = None,
+                 hint: str | None = None):
+        super().__init__(message)
+        self.message, self.sqlstate, self.detail, self.hint = message, sqlstate, detail, hint
+
+    def describe(self) -> str:
+        """The error as a reason quotes it: SQLSTATE, message, detail, hint."""
+        text = f"{self.sqlstate + ' ' if self.sqlstate else ''}{self.message}"
+        if self.detail:
+            text += f" ({self.detail})"
+        if self.hint:
+            text += f"; hint: {self.hint}"
+        return text
+
+
+# libpq's PQconnectdbParams keywords processed before the DSN (expand_dbname): the DSN
+# may override any of them.
+def _connect_params(dsn: str, timeout: int) -> list[tuple[str, str]]:
+    return [("connect_timeout", str(timeout)), ("application_name", "pgcoord-hook"), ("client_encoding", "UTF8"),
+            ("options", "-c statement_timeout=15000 -c client_min_messages=warning"), ("dbname", dsn)]
+
+
+def _refuse_nul_characters(params: list[str | None]) -> None:
+    """PostgreSQL text cannot hold NUL: a parameter with one (from the payload) is refused
+    before it is sent, as a payload error rather than a database one."""
+    for p in params:
+        if p is not None and "\x00" in p:
+            raise HookError("invalid_payload", "the payload contains a NUL character, which PostgreSQL text "
+                                               "cannot hold")
+
+
+class Libpq:
+    """The few libpq functions the hook needs, through ctypes."""
+    _lib = None
+
+    @classmethod
+    def load(cls):
+        if cls._lib is not None:
+            return cls._lib
+        import ctypes
+        names = [os.environ["PGCOORD_LIBPQ"]] if os.environ.get("PGCOORD_LIBPQ") else []
+        names += {"darwin": ["libpq.5.dylib", "libpq.dylib"], "win32": ["libpq.dll"]}.get(sys.platform,
+                                                                                        ["libpq.so.5"])
+        lib = None
+        for name in names + _bundled_libpq():
+            try:
+                lib = ctypes.CDLL(name)
+                break
+            except OSError:
+                continue
+        if lib is None:
+            raise OSError("libpq not found")
+        c = ctypes
+        p, cp = c.c_void_p, c.c_char_p
+        lib.PQconnectdbParams.restype = p
+        lib.PQconnectdbParams.argtypes = [c.POINTER(cp), c.POINTER(cp), c.c_int]
+        lib.PQstatus.argtypes = [p]
+        lib.PQerrorMessage.restype = cp
+        lib.PQerrorMessage.argtypes = [p]
+        lib.PQfinish.argtypes = [p]
+        lib.PQexecParams.restype = p
+        lib.PQexecParams.argtypes = [p, cp, c.c_int, p, c.POINTER(cp), p, p, c.c_int]
+        lib.PQresultStatus.argtypes = [p]
+        lib.PQresultErrorField.restype = cp
+        lib.PQresultErrorField.argtypes = [p, c.c_int]
+        lib.PQntuples.argtypes = [p]
+        lib.PQgetisnull.argtypes = [p, c.c_int, c.c_int]
+        lib.PQgetvalue.restype = cp
+        lib.PQgetvalue.argtypes = [p, c.c_int, c.c_int]
+        lib.PQclear.argtypes = [p]
+        cls._lib = lib
+        return lib
+
+
+def _bundled_libpq() -> list[str]:
+    """The libpq psycopg's binary wheel ships, if installed (found without importing it)."""
+    import glob
+    found: list[str] = []
+    for entry in sys.path:
+        found += sorted(glob.glob(os.path.join(entry, "psycopg_binary.libs", "libpq*")))
+    return found
+
+
+class LibpqConnection:
+    """A libpq connection (autocommit: one statement, one transaction)."""
+
+    def __init__(self, dsn: str, timeout: int = 5):
+        import ctypes
+        self._ctypes = ctypes
+        self._lib = lib = Libpq.load()
+        params = _connect_params(dsn, timeout)
+        keys = (ctypes.c_char_p * (len(params) + 1))(*[k.encode() for k, _ in params], None)
+        values = (ctypes.c_char_p * (len(params) + 1))(*[v.encode() for _, v in params], None)
+        self._conn = lib.PQconnectdbParams(keys, values, 1)
+        if not self._conn or lib.PQstatus(self._conn) != 0:
+            message = (lib.PQerrorMessage(self._conn) or b"out of memory").decode("utf-8", "replace").strip()
+            self.close()
+            raise DbError(message)
+
+    def query_json(self, statement: str, params: list[str | None] = ()) -> object:
+        """The statement's single JSON value (first row, first column), parsed."""
+        _refuse_nul_characters(list(params))
+        lib, c = self._lib, self._ctypes
+        values = (c.c_char_p * max(len(params), 1))(*[None if v is None else v.encode() for v in params])
+        res = lib.PQexecParams(self._conn, statement.encode(), len(params), None, values, None, None, 0)
+        if not res:
+            raise DbError((lib.PQerrorMessage(self._conn) or b"no result").decode("utf-8", "replace").strip())
+        try:
+            if lib.PQresultStatus(res) != 2:            # PGRES_TUPLES_OK
+                def field(code: str) -> str | None:
+                    v = lib.PQresultErrorField(res, ord(code))
+                    return v.decode("utf-8", "replace") if v else None
+                raise DbError(field("M") or (lib.PQerrorMessage(self._conn) or b"").decode("utf-8", "replace").strip()
+                              or "query failed", field("C"), field("D"), field("H"))
+            if lib.PQntuples(res) < 1 or lib.PQgetisnull(res, 0, 0):
+                return None
+            return json.loads(lib.PQgetvalue(res, 0, 0).decode("utf-8"))
+        finally:
+            lib.PQclear(res)
+
+    def close(self) -> None:
+        if getattr(self, "_conn", None):
+            self._lib.PQfinish(self._conn)
+            self._conn = None
+
+
+class PsycopgConnection:
+    """The same interface over a psycopg connection (the fallback, and for callers that have one)."""
+
+    def __init__(self, conn, owned: bool = False):
+        self.conn = conn
+        self._owned = owned
+
+    @classmethod
+    def connect(cls, dsn: str, timeout: int = 5) -> PsycopgConnection:
+        import psycopg
+        try:
+            params = dict(_connect_params(dsn, timeout)[:-1])
+            return cls(psycopg.connect(dsn, autocommit=True, **params), owned=True)
+        except psycopg.Error as exc:
+            raise DbError(str(exc).strip() or type(exc).__name__) from None
+
+    def query_json(self, statement: str, params: list[str | None] = ()) -> object:
+        _refuse_nul_characters(list(params))
+        pg = self.conn.pgconn
+        res = pg.exec_params(statement.encode(), [None if v is None else v.encode() for v in params])
+        if res.status != 2:                               # TUPLES_OK
+            def field(code: str) -> str | None:
+                v = res.error_field(ord(code))
+                return v.decode("utf-8", "replace") if v else None
+            raise DbError(field("M") or pg.error_message.decode("utf-8", "replace").strip() or "query failed",
+                          field("C"), field("D"), field("H"))
+        if res.ntuples < 1 or res.get_value(0, 0) is None:
+            return None
+        return json.loads(res.get_value(0, 0).decode("utf-8"))
+
+    def close(self) -> None:
+        if self._owned:
+            self.conn.close()
+
+
+def connect(dsn: str, timeout: int = 5):
+    """A connection as the agent whose login ``dsn`` names: libpq directly, else psycopg."""
+    try:
+        Libpq.load()
+    except OSError:
+        return PsycopgConnection.connect(dsn, timeout)
+    return LibpqConnection(dsn, timeout)
