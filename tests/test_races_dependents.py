@@ -1,4 +1,4 @@
-"""A completion releases its dependents even when another transaction crosses it.
+"""INV-DEPS: a completion releases its dependents even when another transaction crosses it.
 
 Forced interleaving (no luck needed): an outside transaction holds one dependent
 row, the completion locks the other and waits for it, then the outside transaction
