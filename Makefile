@@ -8,7 +8,7 @@ PGCOORD := .venv/bin/pgcoord
 setup:
 	@bash scripts/bootstrap.sh
 
-# The main job: embedded PostgreSQL, deploy, two agents, allow/deny/shadow, audit verification.
+# The main job: embedded PostgreSQL, deploy, then a fleet of four agent processes (devtools/demo/).
 demo: setup
 	@$(PGCOORD) db start
 	@$(PGCOORD) deploy
