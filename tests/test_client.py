@@ -506,6 +506,20 @@ def test_INV_RECLAIM_wait_for_lease_retries_when_the_holder_expires(module_db):
     assert reasons(module_db, "acquire_lock", role_b) == ["lock_held_by_other", "allowed"]
 
 
+def test_INV_RECLAIM_a_waiting_claim_block_takes_over_an_expired_claim_within_its_poll_interval(module_db):
+    """An expiry is a time, not a write: no notification comes when a dead agent's
+    claim runs out. A waiting claim block also retries every ``poll_interval``
+    seconds, so it takes the task over well within its 5 s wait (with the default
+    15 s poll it would give up first)."""
+    _, a = module_db.agent()
+    _, b = module_db.agent()
+    kind = uid("poll")
+    a.submit_task(kind)
+    first = a.claim_task([kind], lease=1)      # a dies holding it: nobody renews
+    with b.claim([kind], wait=5, poll_interval=0.2) as task:
+        assert task.task_id == first.task_id and task.claim_token == 2
+
+
 def test_wait_for_lease_gives_up_after_its_timeout_and_not_on_a_policy_denial(module_db):
     _, a = module_db.agent()
     role_b, b = module_db.agent()

@@ -530,9 +530,11 @@ class AsyncClient:
         return await self._view(calls.list_tasks(status, types, limit))
 
     def claim(self, types: Sequence[str] | None = None, *, lease: Seconds = DEFAULT_CLAIM_LEASE, wait: float = 0.0,
-              renew_fraction: float = RENEW_FRACTION) -> AsyncActiveClaim:
+              renew_fraction: float = RENEW_FRACTION,
+              poll_interval: float = POLL_INTERVAL) -> AsyncActiveClaim:
         """``async with client.claim(types) as task:`` — see :meth:`pgcoord.Client.claim`."""
-        return AsyncActiveClaim(self, None, types=types, lease=lease, wait=wait, renew_fraction=renew_fraction)
+        return AsyncActiveClaim(self, None, types=types, lease=lease, wait=wait, renew_fraction=renew_fraction,
+                                poll_interval=poll_interval)
 
     @overload
     async def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = ...,
@@ -942,12 +944,14 @@ class AsyncActiveClaim:
     """:class:`pgcoord.client.ActiveClaim` for asyncio: ``async with client.claim(types) as task:``."""
 
     def __init__(self, client: AsyncClient, claim: Claim | None, *, types: Sequence[str] | None = None,
-                 lease: Seconds = DEFAULT_CLAIM_LEASE, wait: float = 0.0, renew_fraction: float = RENEW_FRACTION):
+                 lease: Seconds = DEFAULT_CLAIM_LEASE, wait: float = 0.0, renew_fraction: float = RENEW_FRACTION,
+                 poll_interval: float = POLL_INTERVAL):
         self._client = client
         self._claim = claim
         self._types = types
         self._lease = seconds(lease)
         self._wait = wait
+        self._poll_interval = poll_interval
         self._every = max(0.05, self._lease * renew_fraction)
         self._lost: errors.ClaimLost | None = None
         self._reported = False
@@ -998,7 +1002,8 @@ class AsyncActiveClaim:
         if self._claim is None:
             started = monotonic()
             if self._wait > 0:
-                self._claim = await self._client.wait_for_task(self._types, self._wait, lease=self._lease)
+                self._claim = await self._client.wait_for_task(self._types, self._wait, lease=self._lease,
+                                                    poll_interval=self._poll_interval)
             else:
                 self._claim = await self._client.claim_task(self._types, self._lease)
             self._deadline = started + self._lease

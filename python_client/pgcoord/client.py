@@ -594,13 +594,18 @@ class Client:
         return self._view(calls.list_tasks(status, types, limit))
 
     def claim(self, types: Sequence[str] | None = None, *, lease: Seconds = DEFAULT_CLAIM_LEASE, wait: float = 0.0,
-              renew_fraction: float = RENEW_FRACTION) -> ActiveClaim:
+              renew_fraction: float = RENEW_FRACTION,
+              poll_interval: float = POLL_INTERVAL) -> ActiveClaim:
         """A claim held for a ``with`` block: claimed on entry (waiting up to ``wait``
         seconds for a task; none → :class:`~pgcoord.errors.TaskNotClaimable`), renewed
         in the background, completed on a normal exit (with ``task.result``), failed
         retryably when the block raises. A lost claim raises
-        :class:`~pgcoord.errors.ClaimLost` in the block's next call and on exit."""
-        return ActiveClaim(self, None, types=types, lease=lease, wait=wait, renew_fraction=renew_fraction)
+        :class:`~pgcoord.errors.ClaimLost` in the block's next call and on exit.
+        While waiting it also retries every ``poll_interval`` seconds: a claim that
+        expires sends no notification, so this bounds how late a dead agent's task is
+        taken over (each retry is an audited refusal while nothing is claimable)."""
+        return ActiveClaim(self, None, types=types, lease=lease, wait=wait, renew_fraction=renew_fraction,
+                           poll_interval=poll_interval)
 
     @overload
     def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = ...,
@@ -1059,12 +1064,14 @@ class ActiveClaim:
     through: ``task.task_id``, ``task.input``, ``task.claim_token``, ``task.claim``."""
 
     def __init__(self, client: Client, claim: Claim | None, *, types: Sequence[str] | None = None,
-                 lease: Seconds = DEFAULT_CLAIM_LEASE, wait: float = 0.0, renew_fraction: float = RENEW_FRACTION):
+                 lease: Seconds = DEFAULT_CLAIM_LEASE, wait: float = 0.0, renew_fraction: float = RENEW_FRACTION,
+                 poll_interval: float = POLL_INTERVAL):
         self._client = client
         self._claim = claim
         self._types = types
         self._lease = seconds(lease)
         self._wait = wait
+        self._poll_interval = poll_interval
         self._every = max(0.05, self._lease * renew_fraction)
         self._lost: errors.ClaimLost | None = None
         self._reported = False
@@ -1117,7 +1124,8 @@ class ActiveClaim:
         if self._claim is None:
             started = monotonic()
             if self._wait > 0:
-                self._claim = self._client.wait_for_task(self._types, self._wait, lease=self._lease)
+                self._claim = self._client.wait_for_task(self._types, self._wait, lease=self._lease,
+                                                    poll_interval=self._poll_interval)
             else:
                 self._claim = self._client.claim_task(self._types, self._lease)
             self._deadline = started + self._lease

@@ -165,7 +165,8 @@ def _decide_edit(request: Request, db, config: Config) -> Decision:
                         + (f", held by {holders}" if holders else "") + f"{got} [audit event {grant['event_id']}]",
                         events)
         taken.append(f"{grant['path']} (token {grant['token']}, until {grant['expires_at']})")
-    note = (f"pgcoord: leased {', '.join(taken)} for you ({config.lease_ttl} s, exclusive). Renew it with "
-            f"coord.renew_lock while you work and release it with coord.release_lock when done.")
+    note = (f"pgcoord: leased {', '.join(taken)} for you ({config.lease_ttl} s, exclusive). Renew it while you "
+            f"work and release it when done: `pgcoord lease renew PATH` / `pgcoord lease release PATH`, or the "
+            f"MCP tools renew_lease / release_lease.")
     context = note + (f" {context}" if context else "")
     return Decision(True, "allowed", f"pgcoord: {what} allowed (lease acquired)", context, events)
