@@ -63,7 +63,7 @@ def test_no_file_cites_an_unknown_or_planned_id_as_proven():
 
 def test_sql_functions_cite_model_actions_or_invariants():
     """Each coord mutation function's comment names the model action or invariant it implements."""
-    deploy = "\n".join(p.read_text() for p in sorted(REPO.glob("sql/deploy/**/*.sql")))
+    deploy = "\n".join(p.read_text() for p in sorted([*REPO.glob("sql/deploy/*.sql"), *REPO.glob("sql/parts/**/*.sql")]))
     comments = re.findall(r"COMMENT ON FUNCTION coord\.(acquire_lock|renew_lock|release_lock|claim_task|"
                           r"renew_claim|complete_task|fail_task|cancel_task|submit_task)\(.*?IS\s*'(.*?)';",
                           deploy, re.S)

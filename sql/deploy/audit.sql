@@ -139,7 +139,7 @@ $$;
 COMMENT ON FUNCTION coord_private.append_audit_event(text, text, boolean, boolean, text, text, text, jsonb)
     IS 'appends one hash-chained event to the calling backend''s chain (INV-AUDIT-COMPLETE)';
 
-\ir audit/coord_private.audit_events_immutable.sql
+\ir ../parts/audit/coord_private.audit_events_immutable.sql
 
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON coord_private.audit_events
     FOR EACH ROW EXECUTE FUNCTION coord_private.audit_events_immutable();

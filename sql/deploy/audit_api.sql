@@ -191,7 +191,7 @@ $$;
 COMMENT ON FUNCTION coord.verify_audit_digest(jsonb) IS
     'coord_auditor: check the trail against a digest exported earlier by coord.audit_digest() (catches a superuser who recomputed whole chains). Errors PC001, PC014';
 
-\ir audit_api/coord.purge_audit.sql
+\ir ../parts/audit_api/coord.purge_audit.sql
 
 REVOKE ALL ON FUNCTION coord.verify_audit(), coord.audit_digest(), coord.verify_audit_digest(jsonb),
     coord.purge_audit(timestamptz, text) FROM PUBLIC;

@@ -20,11 +20,11 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-\ir cedar_engine/catalog_rows.sql
-\ir cedar_engine/policies.sql
-\ir cedar_engine/schema.sql
-\ir cedar_engine/stand_ins.sql
-\ir cedar_engine/admin_api.sql
+\ir ../parts/cedar_engine/catalog_rows.sql
+\ir ../parts/cedar_engine/policies.sql
+\ir ../parts/cedar_engine/schema.sql
+\ir ../parts/cedar_engine/stand_ins.sql
+\ir ../parts/cedar_engine/admin_api.sql
 \ir ../plpython/install_cedar_evaluator.sql
 
 COMMIT;

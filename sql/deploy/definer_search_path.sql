@@ -11,6 +11,6 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-\ir definer_search_path/pin.sql
+\ir ../parts/definer_search_path/pin.sql
 
 COMMIT;

@@ -37,7 +37,7 @@ CREATE TABLE coord_private.guardrail_hits (
 COMMENT ON TABLE coord_private.guardrail_hits IS 'every guardrail match, keyed by the audit event of the decision it fed';
 ALTER TABLE coord_private.guardrail_hits ENABLE ROW LEVEL SECURITY;
 
-\ir guardrail_registry/coord_private.guardrail_matches.sql
+\ir ../parts/guardrail_registry/coord_private.guardrail_matches.sql
 
 -- Persist the matches of one decision (called after the policy hook). PL/pgSQL, not
 -- SQL: it runs on every submit and completion, and an SQL function is planned

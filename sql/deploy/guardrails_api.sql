@@ -7,7 +7,7 @@
 --   * the scan normalises shell obfuscations before matching and has a bounded input;
 --   * the baseline patterns (shell, git, SQL, publishing, cloud/containers, disks,
 --     fork bombs, pipe-to-shell, credentials) and the view coord.guardrail_patterns.
---   in parts, under guardrails_api/: normalize, scan, regex_safety, baseline_patterns,
+--   in parts, under sql/parts/guardrails_api/: normalize, scan, regex_safety, baseline_patterns,
 --   admin_api, check_api.
 --
 -- What the scan matches (coord_private.guardrail_matches, replaced here):
@@ -48,11 +48,11 @@ INSERT INTO coord_private.operations (name, category, min_trust, description) VA
     ('check_guardrails',         'agent', 1, 'scan a text and paths against the guardrail patterns, decided with the caller''s trust');
 
 
-\ir guardrails_api/normalize.sql
-\ir guardrails_api/scan.sql
-\ir guardrails_api/regex_safety.sql
-\ir guardrails_api/baseline_patterns.sql
-\ir guardrails_api/admin_api.sql
-\ir guardrails_api/check_api.sql
+\ir ../parts/guardrails_api/normalize.sql
+\ir ../parts/guardrails_api/scan.sql
+\ir ../parts/guardrails_api/regex_safety.sql
+\ir ../parts/guardrails_api/baseline_patterns.sql
+\ir ../parts/guardrails_api/admin_api.sql
+\ir ../parts/guardrails_api/check_api.sql
 
 COMMIT;

@@ -53,7 +53,7 @@ INSERT INTO coord_private.operations (name, category, min_trust, description) VA
     ('release_lock',       'agent', 2, 'release a lease the caller holds'),
     ('force_release_lock', 'agent', 3, 'elevated: release every live lease on a path, whoever holds it');
 
-\ir locks/coord_private.require_read_committed.sql
+\ir ../parts/locks/coord_private.require_read_committed.sql
 
 CREATE FUNCTION coord_private.require_ttl(p_ttl interval)
 RETURNS numeric LANGUAGE plpgsql IMMUTABLE 
@@ -76,8 +76,8 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.require_ttl(interval) IS 'the TTL in seconds, or PC001/PC004 outside 1 s .. 24 h';
 
-\ir locks/coord_private.lock_anchor_line.sql
-\ir locks/coord_private.overlapping_live_locks.sql
+\ir ../parts/locks/coord_private.lock_anchor_line.sql
+\ir ../parts/locks/coord_private.overlapping_live_locks.sql
 
 -- PL/pgSQL, not SQL: an SQL function with an aggregate is planned on every call.
 CREATE FUNCTION coord_private.holders_json(p_locks coord_private.locks[])
@@ -94,9 +94,9 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.holders_json(coord_private.locks[]) IS 'holders and expiries of locks, as returned with a refusal';
 
-\ir locks/coord.acquire_lock.sql
-\ir locks/coord.renew_lock.sql
-\ir locks/coord.release_lock.sql
+\ir ../parts/locks/coord.acquire_lock.sql
+\ir ../parts/locks/coord.renew_lock.sql
+\ir ../parts/locks/coord.release_lock.sql
 
 CREATE FUNCTION coord.force_release_lock(p_path text, p_reason text,
     OUT ok boolean, OUT reason text, OUT released jsonb, OUT event_id bigint)
@@ -132,7 +132,7 @@ $$;
 COMMENT ON FUNCTION coord.force_release_lock(text, text) IS
     'elevated agent (trust >= 3): release every live lease on exactly this path, whoever holds it; audited with its reason. Errors PC001-PC003';
 
-\ir locks/coord.check_locks.sql
+\ir ../parts/locks/coord.check_locks.sql
 
 CREATE FUNCTION coord.check_fence(p_path text, p_token bigint)
 RETURNS boolean

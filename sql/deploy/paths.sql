@@ -16,8 +16,8 @@ RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$ SELECT 1024 $fn$;
 COMMENT ON FUNCTION coord_private.path_max_length() IS 'documented maximum length of a lease path (characters)';
 
-\ir paths/coord_private.normalize_path_checked.sql
-\ir paths/coord_private.normalize_path.sql
+\ir ../parts/paths/coord_private.normalize_path_checked.sql
+\ir ../parts/paths/coord_private.normalize_path.sql
 
 CREATE FUNCTION coord_private.path_kind(p_path text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE 
@@ -61,8 +61,8 @@ END
 $fn$;
 COMMENT ON FUNCTION coord_private.anchor_ancestors(text) IS 'the root and every directory prefix of an anchor, the anchor included';
 
-\ir paths/coord_private.segment_regex.sql
-\ir paths/coord_private.glob_regex.sql
+\ir ../parts/paths/coord_private.segment_regex.sql
+\ir ../parts/paths/coord_private.glob_regex.sql
 
 -- Can two glob segments match a common string? Exact for literals; for two
 -- wildcard segments, their literal prefixes and suffixes must be compatible

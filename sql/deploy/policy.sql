@@ -113,7 +113,7 @@ COMMENT ON TABLE coord_private.policy_generation IS
 INSERT INTO coord_private.policy_generation (generation) VALUES (pg_catalog.nextval('coord_private.policy_generations'));
 ALTER TABLE coord_private.policy_generation ENABLE ROW LEVEL SECURITY;
 
-\ir policy/coord_private.compile_agent_operation_policy.sql
+\ir ../parts/policy/coord_private.compile_agent_operation_policy.sql
 
 -- Row trigger on agents, profiles and operations: recompile the rows of the
 -- changed key, old and new (TG_ARGV[0] names the key column).
@@ -282,7 +282,7 @@ $$;
 COMMENT ON FUNCTION coord_private.native_decide(text, text, text, jsonb) IS
     'the native policy engine: registration, suspension, profile (fail closed), allow/block lists, trust, limits';
 
-\ir policy/coord_private.cedar_decide.sql
+\ir ../parts/policy/coord_private.cedar_decide.sql
 
 -- p_engine: the engine the caller already read from settings (authorize reads the
 -- settings row once per mutation); NULL reads it here.
@@ -311,6 +311,6 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.decide(text, text, text, jsonb, text) IS 'dispatches a mutation intent to the configured policy engine';
 
-\ir policy/coord_private.authorize.sql
+\ir ../parts/policy/coord_private.authorize.sql
 
 COMMIT;

@@ -15,7 +15,7 @@ COMMENT ON TABLE coord_private.settings IS 'the single row of pgcoord settings (
 INSERT INTO coord_private.settings DEFAULT VALUES;
 ALTER TABLE coord_private.settings ENABLE ROW LEVEL SECURITY;
 
-\ir settings/coord_private.current_time.sql
+\ir ../parts/settings/coord_private.current_time.sql
 
 -- The same clock for readers of the coord views (which run their function calls
 -- with the caller's privileges, so they cannot call coord_private directly).

@@ -511,7 +511,7 @@ $$;
 COMMENT ON FUNCTION coord.renew_claim(bigint, bigint, interval) IS
     'agent: extend the caller''s current live claim (TLA+ RenewClaim); stale token: not_claim_owner; expired: claim_expired. Errors PC001, PC004, PC005';
 
-\ir task_races/coord.complete_task.sql
+\ir ../parts/task_races/coord.complete_task.sql
 
 CREATE OR REPLACE FUNCTION coord.fail_task(p_task_id bigint, p_claim_token bigint, p_error text, p_retryable boolean DEFAULT false,
     OUT ok boolean, OUT reason text, OUT status text, OUT settled integer, OUT event_id bigint)

@@ -113,10 +113,10 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.require_task(bigint) IS 'the task row, or PC001/PC005';
 
-\ir tasks/coord_private.claim_refusal.sql
-\ir tasks/coord_private.settle_dependents.sql
-\ir tasks/coord.submit_task.sql
-\ir tasks/coord_private.claim_one.sql
+\ir ../parts/tasks/coord_private.claim_refusal.sql
+\ir ../parts/tasks/coord_private.settle_dependents.sql
+\ir ../parts/tasks/coord.submit_task.sql
+\ir ../parts/tasks/coord_private.claim_one.sql
 
 CREATE FUNCTION coord_private.require_types(p_types text[])
 RETURNS void LANGUAGE plpgsql IMMUTABLE 
@@ -132,17 +132,17 @@ END
 $$;
 COMMENT ON FUNCTION coord_private.require_types(text[]) IS 'raises PC002 for an empty, oversized or NULL-holding type filter';
 
-\ir tasks/coord.claim_task.sql
-\ir tasks/coord.claim_tasks.sql
-\ir tasks/coord.renew_claim.sql
-\ir tasks/coord.complete_task.sql
-\ir tasks/coord.fail_task.sql
-\ir tasks/coord.cancel_task.sql
+\ir ../parts/tasks/coord.claim_task.sql
+\ir ../parts/tasks/coord.claim_tasks.sql
+\ir ../parts/tasks/coord.renew_claim.sql
+\ir ../parts/tasks/coord.complete_task.sql
+\ir ../parts/tasks/coord.fail_task.sql
+\ir ../parts/tasks/coord.cancel_task.sql
 
-\ir tasks/coord.tasks.view.sql
+\ir ../parts/tasks/coord.tasks.view.sql
 
-\ir tasks/coord.get_task.sql
-\ir tasks/coord.reap_expired.sql
+\ir ../parts/tasks/coord.get_task.sql
+\ir ../parts/tasks/coord.reap_expired.sql
 
 REVOKE ALL ON FUNCTION coord.submit_task(text, text, jsonb, integer, bigint[], text, integer),
     coord.claim_task(text[], interval), coord.claim_tasks(integer, text[], interval),

@@ -4,9 +4,9 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-\ir ../deploy/audit/coord_private.audit_events_immutable.sql
-\ir ../deploy/audit_api/coord.purge_audit.sql
+\ir ../parts/audit/coord_private.audit_events_immutable.sql
+\ir ../parts/audit_api/coord.purge_audit.sql
 
 -- The definitions above pinned an empty search path, as written before definer_search_path.
-\ir ../deploy/definer_search_path/pin.sql
+\ir ../parts/definer_search_path/pin.sql
 COMMIT;

@@ -19,7 +19,7 @@ DROP FUNCTION coord_private.cedar_resource_type(text);
 DROP FUNCTION coord_private.cedar_schema_entities();
 DROP TABLE coord_private.cedar_policies;
 
-\ir ../deploy/policy/coord_private.cedar_decide.sql
+\ir ../parts/policy/coord_private.cedar_decide.sql
 
 UPDATE coord_private.error_codes
    SET description = 'a guardrail or domain pattern is invalid or unsafe'

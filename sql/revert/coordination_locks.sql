@@ -3,8 +3,8 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-\ir ../deploy/locks/coord_private.lock_anchor_line.sql
-\ir ../deploy/policy/coord_private.compile_agent_operation_policy.sql
+\ir ../parts/locks/coord_private.lock_anchor_line.sql
+\ir ../parts/policy/coord_private.compile_agent_operation_policy.sql
 
 DROP FUNCTION coord_private.lock_lease_path(text);
 DROP TABLE coord_private.lock_files;
@@ -13,5 +13,5 @@ DROP FUNCTION coord_private.anchor_line(text);
 DROP TABLE coord_private.lock_lines;
 
 -- The definitions above pinned an empty search path, as written before definer_search_path.
-\ir ../deploy/definer_search_path/pin.sql
+\ir ../parts/definer_search_path/pin.sql
 COMMIT;

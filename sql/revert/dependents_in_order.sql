@@ -3,7 +3,7 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-\ir ../deploy/task_races/coord.complete_task.sql
+\ir ../parts/task_races/coord.complete_task.sql
 ALTER FUNCTION coord.complete_task(bigint, bigint, jsonb) SET lock_timeout = '5s';
 ALTER FUNCTION coord.complete_task(bigint, bigint, jsonb) SET standard_conforming_strings = on;
 DROP FUNCTION coord_private.release_dependents(bigint);

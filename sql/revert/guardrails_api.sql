@@ -10,7 +10,7 @@ DELETE FROM coord_private.guardrail_patterns WHERE created_by = 'pgcoord baselin
 DROP FUNCTION coord_private.guardrail_prefilter(text[]);
 DROP FUNCTION coord_private.guardrail_regex_problem(text, boolean);
 
-\ir ../deploy/guardrail_registry/coord_private.guardrail_matches.sql
+\ir ../parts/guardrail_registry/coord_private.guardrail_matches.sql
 
 DROP FUNCTION coord_private.guardrail_normalize(text);
 DROP FUNCTION coord_private.guardrail_is_word(text);

@@ -14,7 +14,7 @@ DROP VIEW coord.enforcement;
 SELECT pg_catalog.set_config('pgcoord.revert_check_locks_settings',
                              coalesce(pg_catalog.array_to_string(p.proconfig, E'\n'), ''), true) IS NOT NULL AS kept
   FROM pg_catalog.pg_proc p WHERE p.oid = 'coord.check_locks(text[])'::regprocedure;
-\ir ../deploy/locks/coord.check_locks.sql
+\ir ../parts/locks/coord.check_locks.sql
 DO $do$
 DECLARE
     v_item text;
@@ -32,10 +32,10 @@ DROP FUNCTION coord.set_path_case(text, text);
 DROP TRIGGER locks_path_case_guard ON coord_private.locks;
 DROP FUNCTION coord_private.locks_path_case_guard();
 
-\ir ../deploy/paths/coord_private.normalize_path.sql
-\ir ../deploy/paths/coord_private.normalize_path_checked.sql
-\ir ../deploy/paths/coord_private.segment_regex.sql
-\ir ../deploy/paths/coord_private.glob_regex.sql
+\ir ../parts/paths/coord_private.normalize_path.sql
+\ir ../parts/paths/coord_private.normalize_path_checked.sql
+\ir ../parts/paths/coord_private.segment_regex.sql
+\ir ../parts/paths/coord_private.glob_regex.sql
 
 DROP FUNCTION coord_private.fold_path_case(text);
 DROP FUNCTION coord_private.describe_code_point(text);
@@ -93,5 +93,5 @@ UPDATE coord_private.error_codes
  WHERE sqlstate = 'PC003';
 
 -- The definitions above pinned an empty search path, as written before definer_search_path.
-\ir ../deploy/definer_search_path/pin.sql
+\ir ../parts/definer_search_path/pin.sql
 COMMIT;

@@ -5,9 +5,9 @@
 BEGIN;
 SET LOCAL ROLE coord_owner;
 
-\ir ../deploy/tasks/coord.get_task.sql
+\ir ../parts/tasks/coord.get_task.sql
 
-\ir ../deploy/tasks/coord.tasks.view.sql
+\ir ../parts/tasks/coord.tasks.view.sql
 ALTER VIEW coord.tasks RESET (security_invoker);
 
 REVOKE SELECT (task_id, task_type, description, input, priority, status, submitter, idempotency_key, max_attempts,
@@ -25,5 +25,5 @@ DROP FUNCTION coord_private.task_access(boolean, boolean, timestamptz, text, tex
 DROP FUNCTION coord_private.task_viewer();
 
 -- The definitions above pinned an empty search path, as written before definer_search_path.
-\ir ../deploy/definer_search_path/pin.sql
+\ir ../parts/definer_search_path/pin.sql
 COMMIT;
