@@ -24,16 +24,7 @@ import pytest
 from pgcoord import hooks
 
 from .helpers import Database
-
-PAYLOADS = Path(__file__).parent / "hook_payloads"
-PGCOORD = str(Path(sys.executable).parent / "pgcoord")
-# the installed console script; the fast form `pgcoord hook install` prints (the package's
-# __main__.py as a script); the package directory; python -m
-ENTRIES = {"console": [PGCOORD, "hook", "pre-tool-use"],
-           "fast": [sys.executable, "-I", os.path.join(hooks.HOOK_DIR, "__main__.py"), "pre-tool-use"],
-           "directory": [sys.executable, "-I", hooks.HOOK_DIR, "pre-tool-use"],
-           "module": [sys.executable, "-m", "pgcoord.hooks", "pre-tool-use"]}
-
+from .hook_helpers import ENTRIES, PAYLOADS, agent, lease, payload, run_hook
 
 # -- set-up ----------------------------------------------------------------------------------
 
@@ -56,20 +47,6 @@ def net(net_db: Database) -> Iterator[Database]:
     net_db.advance_clock(86401)
 
 
-def agent(db: Database, profile: str = "implementer") -> str:
-    role = db.create_role("coord_agent")
-    db.su.execute("SELECT coord.register_agent(%s, %s)", (role, profile))
-    return role
-
-
-def lease(db: Database, role: str, path: str, mode: str = "exclusive", ttl: int = 600) -> dict:
-    with db.session(role) as s:
-        row = s.execute("SELECT * FROM coord.acquire_lock(%s, make_interval(secs => %s), %s)",
-                        (path, ttl, mode)).fetchone()
-    assert row["ok"], row
-    return row
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "project"
@@ -77,11 +54,6 @@ def repo(tmp_path: Path) -> Path:
     (root / ".git").mkdir()            # what the hook looks for; git itself is exercised in test_hooks_git
     (root / "src" / "app" / "users.py").write_text("def get_user(id):\n    return db.get(id)\n")
     return root
-
-
-def payload(name: str, repo: Path, other: str = "nobody") -> dict:
-    text = (PAYLOADS / name).read_text()
-    return json.loads(text.replace("$REPO", str(repo)).replace("$OTHER", other))
 
 
 def ask(db: Database, role: str, p: dict, config: hooks.Config | None = None) -> hooks.Decision:
@@ -97,15 +69,6 @@ def my_events(db: Database, role: str, event_ids: list[int]) -> dict[int, dict]:
     with db.session(role) as s:
         rows = s.execute("SELECT * FROM coord.my_audit_events WHERE event_id = ANY(%s)", (event_ids,)).fetchall()
     return {r["event_id"]: r for r in rows}
-
-
-def run_hook(entry: str, stdin: str | bytes, dsn: str | None, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PGCOORD_")}
-    if dsn is not None:
-        environment["PGCOORD_DSN"] = dsn
-    environment.update(env)
-    data = stdin.encode() if isinstance(stdin, str) else stdin
-    return subprocess.run(ENTRIES[entry], input=data, capture_output=True, env=environment, timeout=60)
 
 
 def assert_denied(proc: subprocess.CompletedProcess, *fragments: str) -> str:

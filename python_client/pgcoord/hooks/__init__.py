@@ -4,6 +4,8 @@
                                      and in the exit code (0 no objection, 2 denied)
     pgcoord hook git-pre-commit      every staged path covered by a live exclusive lease
                                      of the committing agent, its token checked by check_fence
+    pgcoord hook serve               the agent's warm hook server (PGCOORD_HOOK_WARM=1): holds
+                                     the connection and answers pre-tool-use over a Unix socket
     pgcoord hook install [--repo D]  writes .git/hooks/pre-commit; prints the Claude Code
                                      and Codex configuration snippets
 
@@ -18,6 +20,8 @@ The modules, one concern each:
 
     cli               main(argv, dsn=...): `pgcoord hook <subcommand>` (pgcoord.commands calls it)
     protocol          pre-tool-use: the payload on stdin, the decision out, failing closed
+    warm              the warm path: the hook asks the agent's server over a private Unix socket
+    serve             `pgcoord hook serve`: the server, one connection as the agent
     payload           the PreToolUse payload parsed and reduced to a Request
     repository_paths  a file argument as a path relative to the repository's root
     shell_targets     the network targets a shell command names
@@ -36,7 +40,8 @@ libpq is called through ctypes (psycopg alone takes ~140 ms to import); where li
 cannot be loaded the hooks fall back to psycopg. ``python -I .../pgcoord/hooks/__main__.py
 pre-tool-use`` (what ``install`` prints) loads cli.py and the modules it imports from
 their cached bytecode without importing the pgcoord package, nor this file (see
-__main__.py); bench/hooks.py measures it. This file gathers the hooks' API for
+__main__.py); bench/hooks.py measures it. With PGCOORD_HOOK_WARM=1 a call costs the interpreter's start and
+the socket code only (warm.py). This file gathers the hooks' API for
 ``from pgcoord import hooks``.
 """
 from __future__ import annotations

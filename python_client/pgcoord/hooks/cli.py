@@ -11,19 +11,27 @@ import sys
 from .protocol import pre_tool_use
 
 USAGE = """usage: pgcoord hook pre-tool-use        (a PreToolUse hook: the payload on stdin)
+       pgcoord hook serve               (the agent's warm hook server: PGCOORD_HOOK_WARM=1)
        pgcoord hook git-pre-commit      (from .git/hooks/pre-commit)
        pgcoord hook install [--repo DIR] [--force]
 The agent's database login is $PGCOORD_DSN. docs/hooks.md has the details.
 """
 
 
-def main(argv: list[str] | None = None, dsn: str | None = None) -> int:
+def main(argv: list[str] | None = None, dsn: str | None = None, payload: bytes | None = None) -> int:
     """Run the hook ``argv`` names (default: sys.argv[1:]) and return its exit code;
-    ``dsn`` is the agent's login, else PGCOORD_DSN."""
+    ``dsn`` is the agent's login, else PGCOORD_DSN; ``payload``: pre-tool-use's stdin,
+    already read by the fast form's warm path, which no server answered."""
     argv = list(sys.argv[1:] if argv is None else argv)
     what = argv[0] if argv else ""
     if what == "pre-tool-use" and len(argv) == 1:
+        if payload is not None:
+            import io
+            return pre_tool_use(stdin=io.BytesIO(payload), dsn=dsn, warm_asked=True)
         return pre_tool_use(dsn=dsn)
+    if what == "serve" and len(argv) == 1:
+        from .serve import serve
+        return serve(dsn=dsn)
     if what == "git-pre-commit" and len(argv) == 1:
         from .pre_commit import git_pre_commit
         return git_pre_commit(dsn=dsn)

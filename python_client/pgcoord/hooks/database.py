@@ -143,6 +143,10 @@ class LibpqConnection:
         finally:
             lib.PQclear(res)
 
+    def ok(self) -> bool:
+        """The connection is still usable (libpq's status after the last statement)."""
+        return bool(getattr(self, "_conn", None)) and self._lib.PQstatus(self._conn) == 0
+
     def close(self) -> None:
         if getattr(self, "_conn", None):
             self._lib.PQfinish(self._conn)
@@ -178,6 +182,10 @@ class PsycopgConnection:
         if res.ntuples < 1 or res.get_value(0, 0) is None:
             return None
         return json.loads(res.get_value(0, 0).decode("utf-8"))
+
+    def ok(self) -> bool:
+        """The connection is still usable."""
+        return not self.conn.closed and self.conn.pgconn.status == 0
 
     def close(self) -> None:
         if self._owned:

@@ -5,7 +5,7 @@ that is not pgcoord's is left alone, or with --force kept as pre-commit.orig) an
 the snippets to merge into Claude Code's .claude/settings.json and Codex's
 .codex/hooks.json. The snippets run the fast form, hook_command: this interpreter,
 isolated, on the package's __main__.py as a script, which does not import the pgcoord
-package or psycopg (a hook is a process per tool call).
+package or psycopg (a hook is a process per tool call), with the warm path on.
 """
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def console_command(subcommand: str) -> str:
 
 def settings_snippets() -> tuple[dict, dict]:
     """(Claude Code's .claude/settings.json hooks, Codex's .codex/hooks.json)."""
-    command = hook_command("pre-tool-use") + " || exit 2"
+    # PGCOORD_HOOK_WARM=1: the agent's hook server answers (warm.py); without it each call
+    # connects anew and misses the 50 ms p99 budget (docs/hooks.md, "Latency")
+    command = "PGCOORD_HOOK_WARM=1 " + hook_command("pre-tool-use") + " || exit 2"
     claude = {"hooks": {"PreToolUse": [{
         "matcher": "Edit|Write|MultiEdit|NotebookEdit|Bash|WebFetch|WebSearch",
         "hooks": [{"type": "command", "command": command, "timeout": 30}]}]}}

@@ -44,7 +44,11 @@ class Request:
 
 def read_payload(stdin) -> object:
     """The JSON value on ``stdin`` (a text or binary stream), which must be UTF-8."""
-    raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()
+    return parse_payload(stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read())
+
+
+def parse_payload(raw: bytes | str) -> object:
+    """The JSON value of ``raw``, which must be UTF-8."""
     try:
         return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except UnicodeDecodeError as exc:

@@ -13,11 +13,12 @@ import json
 import os
 import sys
 
+from . import warm
 from .config import Config
 from .database import DbError, connect
 from .decisions import Decision, decide_request, denial
 from .errors import HookError
-from .payload import HOOK_EVENT, read_payload, request_from_payload
+from .payload import HOOK_EVENT, parse_payload, request_from_payload
 
 MAX_REASON = 4000
 
@@ -43,50 +44,93 @@ def render(decision: Decision, config: Config) -> tuple[str, str, int]:
     return json.dumps({"hookSpecificOutput": out}) + "\n", "", 0
 
 
-def pre_tool_use(stdin=None, stdout=None, stderr=None, env=None, dsn: str | None = None) -> int:
-    """`pgcoord hook pre-tool-use`: never raises, never exits with anything but 0 or 2."""
+def pre_tool_use(stdin=None, stdout=None, stderr=None, env=None, dsn: str | None = None,
+                 warm_asked: bool = False) -> int:
+    """`pgcoord hook pre-tool-use`: never raises, never exits with anything but 0 or 2.
+    With PGCOORD_HOOK_WARM=1 the agent's `pgcoord hook serve` answers if it runs (warm.py;
+    ``warm_asked``: the fast form asked it already, and nothing answered)."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     env = os.environ if env is None else env
+    try:
+        raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        out, err, code = b"", b"", 2
+        answered = False
+        dsn = dsn or env.get("PGCOORD_DSN", "").strip()
+        if dsn and warm.enabled(env) and not warm_asked:
+            try:
+                answer = warm.ask(raw, dsn, env)
+            except warm.WarmTimeout:
+                answer = warm.timeout_answer()
+            if answer is not None:
+                out, err, code = answer
+                answered = True
+        if not answered:
+            o, e, code = respond(raw, env, dsn)
+            out, err = o.encode("utf-8", "replace"), e.encode("utf-8", "replace")
+            if dsn and warm.enabled(env):
+                warm.start_server({**env, "PGCOORD_DSN": dsn})
+    except BaseException as exc:  # noqa: BLE001 - fail closed, whatever it was
+        o, e, code = internal_error(exc)
+        out, err = o.encode("utf-8", "replace"), e.encode("utf-8", "replace")
+    return _write(out, err, code, stdout, stderr)
+
+
+def respond(raw: bytes, env, dsn: str | None, db=None) -> tuple[str, str, int]:
+    """(stdout, stderr, exit code) for one payload: over ``db`` if given (the server's
+    connection, left open), else over a connection of its own. Never raises."""
     config = Config()
     try:
         try:
             config = Config.from_env(env)
-            payload = read_payload(stdin)
+            payload = parse_payload(raw)
             request = request_from_payload(payload, config)
             if request is None:
                 decision = Decision(True, "not_checked", f"pgcoord: {payload['tool_name']} is not checked")
+            elif db is not None:
+                decision = decide_request(request, db, config)
             else:
-                dsn = dsn or env.get("PGCOORD_DSN", "").strip()
                 if not dsn:
                     raise HookError("no_dsn", "PGCOORD_DSN is not set: the hook connects as the agent's own login "
                                               "role and cannot decide without it")
                 try:
-                    db = connect(dsn, config.connect_timeout)
+                    own = connect(dsn, config.connect_timeout)
                 except DbError as exc:
                     raise HookError("database_unreachable",
                                     f"the database cannot be reached ({exc.message.splitlines()[0]}); "
                                     "nothing is allowed until it can") from None
                 try:
-                    decision = decide_request(request, db, config)
+                    decision = decide_request(request, own, config)
                 finally:
-                    db.close()
+                    own.close()
         except (HookError, DbError) as exc:
             decision = denial(exc)
-        out, err, code = render(decision, config)
+        return render(decision, config)
     except BaseException as exc:  # noqa: BLE001 - fail closed, whatever it was
-        reason = f"pgcoord (internal_error): the hook failed ({type(exc).__name__}: {exc}); denied to be safe"
-        out, err, code = json.dumps({"hookSpecificOutput": {
-            "hookEventName": HOOK_EVENT, "permissionDecision": "deny", "permissionDecisionReason": reason}}) + "\n", \
-            reason + "\n", 2
-    try:
-        stdout.write(out)
-        stdout.flush()
-    except BaseException:  # noqa: BLE001 - a closed stdout must not turn a denial into a crash
-        code = 2
-    try:
-        if err:
-            stderr.write(err)
-            stderr.flush()
-    except BaseException:  # noqa: BLE001
-        code = 2
+        return internal_error(exc)
+
+
+def internal_error(exc: BaseException) -> tuple[str, str, int]:
+    """The denial for a failure of the hook itself."""
+    reason = f"pgcoord (internal_error): the hook failed ({type(exc).__name__}: {exc}); denied to be safe"
+    return json.dumps({"hookSpecificOutput": {"hookEventName": HOOK_EVENT, "permissionDecision": "deny",
+                                              "permissionDecisionReason": reason}}) + "\n", reason + "\n", 2
+
+
+def _write(out: bytes, err: bytes, code: int, stdout, stderr) -> int:
+    """Write the answer; a stream that cannot be written turns it into a denial (exit 2)."""
+    for stream, data in ((stdout, out), (stderr, err)):
+        if not data:
+            continue
+        try:
+            if hasattr(stream, "buffer"):
+                stream.flush()
+                stream.buffer.write(data)
+                stream.buffer.flush()
+            else:
+                stream.write(data.decode("utf-8", "replace"))
+                stream.flush()
+        except BaseException:  # noqa: BLE001 - a closed stream must not turn a denial into a crash
+            code = 2
     return code
