@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -268,6 +269,24 @@ async def test_a_shadowed_denial_is_a_result_the_server_does_not_decide(db):
 
 
 # -- waiting, resources, tasks life cycle -------------------------------------------------------
+
+
+async def test_INV_RECLAIM_a_waiting_claim_takes_over_an_expired_claim_long_before_its_wait_ends(module_db):
+    """No notification comes when a dead agent's claim runs out. claim_task with wait
+    retries every wait / 5 s (at least every second), so with a 12 s wait it takes over a
+    claim that ran out after 2 s at its second or third try, about 5 s in; at the
+    client's default 15 s poll it would try only once more, as the wait ends (12 s)."""
+    a, b = agent(module_db), agent(module_db)
+    task_type = f"reclaim_{a[-6:]}"
+    async with connected(module_db, a) as ca, connected(module_db, b) as cb:
+        submitted = ok(await ca.call_tool("submit_task", {"task_type": task_type}))
+        first = ok(await ca.call_tool("claim_task", {"types": [task_type], "lease": 2}))   # a dies holding it
+        assert first["claimed"] and first["task_id"] == submitted["task_id"]
+        started = time.monotonic()
+        taken = ok(await asyncio.wait_for(cb.call_tool("claim_task", {"types": [task_type], "wait": 12}), 30))
+        took = time.monotonic() - started
+        assert taken["claimed"] is True and taken["task_id"] == submitted["task_id"] and taken["claim_token"] == 2
+        assert took < 9, f"taken over after {took:.1f} s of a 12 s wait: the wait polled too seldom"
 
 
 async def test_wait_is_granted_when_the_holder_releases_and_a_claim_when_a_task_arrives(module_db):

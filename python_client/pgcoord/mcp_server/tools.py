@@ -25,6 +25,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..async_client import AsyncClient
+from ..client import POLL_INTERVAL
 from ..results import Refusal, TaskStatus
 from .connection import AgentConnection
 from .replies import refusal_error
@@ -352,7 +353,12 @@ class Tools:
     async def claim_task(self, types: list[str] | None = None, lease: Seconds = DEFAULT_CLAIM,
                          wait: Wait = 0) -> ClaimOut:
         if wait > 0:
-            result = await self.db.waiting(lambda c: c.wait_for_task(types, wait, lease=lease, raise_on_refusal=False))
+            # a claim that runs out sends no notification (expiry is a time, not a write): poll
+            # often enough to take over a dead agent's task within the wait, seldom enough that
+            # the refused tries (each an audit event) stay few: 5 per wait, 1 s to 15 s apart
+            poll = min(POLL_INTERVAL, max(1.0, wait / 5))
+            result = await self.db.waiting(lambda c: c.wait_for_task(types, wait, lease=lease, poll_interval=poll,
+                                                                     raise_on_refusal=False))
         else:
             result = await self._write(lambda c: c.claim_task(types, lease, raise_on_refusal=False))
         if not isinstance(result, Refusal):
