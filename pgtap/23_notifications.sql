@@ -23,7 +23,9 @@ SELECT plan(51);
 -- ---------------------------------------------------------------- helpers
 -- TEST ONLY, gone with the transaction.
 --   pg_temp.sent            what coord_private.send_notification was asked to send
---   pg_temp.take()          'channel payload' of each, in order, and forgets them
+--   pg_temp.take()          'channel payload' of each on pgcoord_leases and pgcoord_tasks, in
+--                           order, and forgets everything sent (the agents' own channels,
+--                           pgcoord_agent_<role>, are 24_liveness's)
 SELECT tests.start_calls();
 CREATE TEMP TABLE sent (id bigserial PRIMARY KEY, channel text NOT NULL, payload text NOT NULL);
 GRANT INSERT, SELECT ON pg_temp.sent TO coord_owner;
@@ -31,8 +33,8 @@ GRANT USAGE ON SEQUENCE pg_temp.sent_id_seq TO coord_owner;
 
 CREATE FUNCTION pg_temp.take() RETURNS text[]
 LANGUAGE sql AS $$
-    WITH d AS (DELETE FROM pg_temp.sent RETURNING id, channel || ' ' || payload AS s)
-    SELECT coalesce(array_agg(s ORDER BY id), '{}') FROM d
+    WITH d AS (DELETE FROM pg_temp.sent RETURNING id, channel, channel || ' ' || payload AS s)
+    SELECT coalesce(array_agg(s ORDER BY id) FILTER (WHERE channel IN ('pgcoord_leases', 'pgcoord_tasks')), '{}') FROM d
 $$;
 
 SELECT tests.create_agents('implementer', 't23_a', 't23_b'), tests.create_agents('orchestrator', 't23_o'),

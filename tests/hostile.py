@@ -883,6 +883,8 @@ OWN_FILTERS = {
     # table: SQL predicate over alias t selecting the rows NOT owned by the roles in %(own)s
     "locks": "t.holder <> ALL (%(own)s)",
     "sessions": "t.agent <> ALL (%(own)s)",
+    "agent_liveness": "t.role_name <> ALL (%(own)s)",
+    "lost_grants": "t.agent <> ALL (%(own)s)",
     "tasks": "t.submitter <> ALL (%(own)s)",
     "task_deps": "NOT EXISTS (SELECT 1 FROM coord_private.tasks x WHERE x.task_id = t.task_id AND x.submitter = ANY (%(own)s))",
     "network_decisions": "t.agent <> ALL (%(own)s)",

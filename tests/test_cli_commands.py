@@ -150,3 +150,41 @@ def test_the_installed_command_runs_without_a_traceback():
     proc = subprocess.run([sys.executable, "-m", "pgcoord.cli", "task", "nope"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "No such command" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_INV_LOCK_EXPIRY_heartbeat_discover_and_lease_status(db, cli):
+    alice, _ = db.agent("implementer")
+    bob, _ = db.agent("implementer")
+    code, out, err = cli(db.role_dsn(alice), "--json", "agent", "heartbeat", "--status", "busy",
+                         "--capability", "python", "--capability", "docs")
+    assert code == EXIT_OK, err
+    assert as_json(out)["channel"].startswith("pgcoord_agent_")
+    code, out, err = cli(db.role_dsn(bob), "--json", "agent", "discover", "--capability", "python")
+    assert code == EXIT_OK, err
+    assert [(x["role_name"], x["liveness"], x["reported_status"]) for x in as_json(out)] == [(alice, "live", "busy")]
+    assert cli(db.role_dsn(alice), "lease", "acquire", "src/cli/")[0] == EXIT_OK
+    assert cli(db.role_dsn(alice), "lease", "release", "src/cli/")[0] == EXIT_OK
+    code, out, _ = cli(db.role_dsn(alice), "--json", "lease", "status")
+    assert [(g["path"], g["state"], g["cause"]) for g in as_json(out)] == [("src/cli/", "lost", "released")]
+    code, _, err = cli(db.role_dsn(alice), "agent", "heartbeat", "--status", "sleeping")
+    assert code == EXIT_BAD_INPUT and ("sleeping" in err or "status" in err), err
+    code, _, err = cli(db.role_dsn(alice), "agent", "stale-after", "30", "--reason", "tighter")
+    assert code == EXIT_REFUSED and "permission denied" in err      # granted to coord_admin only
+    code, out, err = cli(db.dsn, "--json", "agent", "stale-after", "30", "--reason", "tighter")
+    assert code == EXIT_OK, err
+
+
+def test_INV_RLS_handoff_write_and_read(db, cli):
+    alice, _ = db.agent("implementer")
+    bob, _ = db.agent("implementer")
+    code, out, err = cli(db.role_dsn(alice), "--json", "handoff", "write", "api split in two",
+                         "--completed", "users", "--next", "orders", "--file", "src/api/")
+    assert code == EXIT_OK, err
+    written = as_json(out)
+    assert written["handoff_id"] > 0 and written["reason"] == "allowed"
+    code, out, err = cli(db.role_dsn(bob), "--json", "handoff", "read", "--agent", alice)
+    assert code == EXIT_OK, err
+    assert [(h["summary"], h["next_steps"], h["files"]) for h in as_json(out)] == \
+        [("api split in two", ["orders"], ["src/api/"])]
+    code, _, err = cli(db.role_dsn(bob), "handoff", "read", "--limit", "0")
+    assert code == EXIT_BAD_INPUT, err

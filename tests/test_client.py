@@ -7,6 +7,7 @@ here too; what the triggers send inside one transaction is pgtap/23_notification
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import threading
 import uuid
@@ -679,3 +680,72 @@ def test_results_read_as_mappings_for_dict_era_callers(module_db):
     assert grant["ok"] is True and "token" in grant and grant.as_dict()["token"] == grant.token
     with pytest.raises(KeyError):
         grant["holders"]  # noqa: B018
+
+
+# -- liveness (sql/deploy/liveness.sql) ------------------------------------------------------
+
+
+def test_INV_LOCK_EXPIRY_a_stale_agent_keeps_its_leases_until_they_expire(db):
+    """heartbeat and discover_agents through the client: an agent that stops beating
+    shows as stale, and its lease still holds another agent off until its own expiry."""
+    role_a, a = db.agent()
+    role_b, b = db.agent()
+    beat = a.heartbeat("busy", ["python", "sql"])
+    assert beat.ok and beat.stale_after.total_seconds() == 90 and beat.channel.startswith("pgcoord_agent_")
+    assert a.acquire_lock("src/live/", 600).token > 0
+    seen = {x.role_name: x for x in b.discover_agents()}
+    assert seen[role_a].liveness == "live" and seen[role_a].reported_status == "busy"
+    assert seen[role_a].capabilities == ("python", "sql") and seen[role_a].live_leases == 1
+    assert seen[role_b].liveness == "never"
+    assert [x.role_name for x in b.discover_agents(capability="python")] == [role_a]
+    db.advance_clock(120)
+    assert {x.role_name: x.liveness for x in b.discover_agents()}[role_a] == "stale"
+    assert [x.role_name for x in b.discover_agents(status="stale")] == [role_a]
+    with pytest.raises(LockHeld):
+        b.acquire_lock("src/live/x.py", 60)
+    db.advance_clock(600)
+    assert b.acquire_lock("src/live/x.py", 60).ok
+
+
+def test_INV_RLS_lease_status_says_how_a_lease_was_lost_to_its_holder_only(db):
+    role_a, a = db.agent()
+    _, b = db.agent()
+    _, lead = db.agent("orchestrator")
+    a.acquire_lock("docs/kept/", 600)
+    a.acquire_lock("docs/taken/", 600)
+    a.acquire_lock("docs/mine/", 600)
+    channel = a.heartbeat().channel
+    with db.session(role_a) as listener:
+        listener.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel)))
+        lead.force_release_lock("docs/taken/", "reassigned")
+        a.release_lock("docs/mine/")
+        heard = [json.loads(n.payload) for n in listener.notifies(timeout=5, stop_after=1)]
+    assert heard and heard[0]["cause"] == "force_released" and heard[0]["path"] == "docs/taken/"
+    states = {(g.path, g.state, g.cause) for g in a.lease_status() if g.kind == "lease"}
+    assert ("docs/kept/", "live", None) in states
+    assert ("docs/taken/", "lost", "force_released") in states
+    assert ("docs/mine/", "lost", "released") in states
+    assert all(g.path not in ("docs/taken/", "docs/mine/", "docs/kept/") for g in b.lease_status())
+
+
+# -- handoffs (sql/deploy/handoffs.sql) ------------------------------------------------------
+
+
+def test_INV_RLS_a_handoff_is_written_for_the_fleet_and_read_newest_first(db):
+    role_a, a = db.agent()
+    _, b = db.agent()
+    _, reviewer = db.agent("reviewer")
+    first = a.write_handoff("parser half done", completed=["lexer"], in_progress=["parser"],
+                            decisions=["keep the old AST"], next_steps=["finish the parser"], files=["src/parse/"])
+    second = a.write_handoff("parser done", completed=["lexer", "parser"])
+    assert first.ok and second.handoff_id > first.handoff_id
+    seen = b.read_handoffs(role_a)
+    assert [h.summary for h in seen] == ["parser done", "parser half done"]
+    assert seen[1].files == ("src/parse/",) and seen[1].next_steps == ("finish the parser",)
+    assert seen[1].session_id is None and seen[1].agent == role_a
+    assert [h.handoff_id for h in reviewer.read_handoffs(role_a, limit=1)] == [second.handoff_id]
+    with pytest.raises(errors.TrustTooLow):
+        reviewer.write_handoff("a reviewer may not write one")
+    with pytest.raises(errors.InvalidArgument):
+        a.write_handoff("   ")
+    assert len(b.read_handoffs(role_a)) == 2

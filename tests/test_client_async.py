@@ -223,3 +223,17 @@ async def test_async_client_on_a_passed_connection_and_on_a_pool(module_db):
         await until(lambda: reasons(module_db, "acquire_lock", role).count("lock_held_by_other") >= 1, "the waiter")
         other.release_lock(p)
         assert (await asyncio.wait_for(waiter, 30)).ok
+
+
+async def test_INV_LOCK_EXPIRY_async_heartbeat_discover_and_lease_status(module_db):
+    role, sync = module_db.agent()
+    async with AsyncClient(module_db.role_dsn(role)) as c:
+        beat = await c.heartbeat("idle", ["review"])
+        assert beat.ok and beat.heartbeat_at is not None
+        mine = [x for x in await c.discover_agents(capability="review") if x.role_name == role]
+        assert mine and mine[0].liveness == "live" and mine[0].reported_status == "idle"
+        path = f"async/{role}/"
+        await c.acquire_lock(path, 600)
+        assert [(g.path, g.state) for g in await c.lease_status()] == [(path, "live")]
+        await c.release_lock(path)
+        assert [(g.path, g.state, g.cause) for g in await c.lease_status()] == [(path, "lost", "released")]

@@ -289,6 +289,41 @@ async def test_INV_RECLAIM_a_waiting_claim_takes_over_an_expired_claim_long_befo
         assert took < 9, f"taken over after {took:.1f} s of a 12 s wait: the wait polled too seldom"
 
 
+async def test_INV_LOCK_EXPIRY_the_fleet_toolset_heartbeat_discover_and_lease_status(module_db):
+    a, b = agent(module_db), agent(module_db)
+    async with connected(module_db, a, "--toolsets", "fleet,leases") as ca, \
+            connected(module_db, b, "--toolsets", "fleet") as cb:
+        assert {t.name for t in (await cb.list_tools()).tools} == {"heartbeat", "discover_agents", "lease_status"}
+        beat = ok(await ca.call_tool("heartbeat", {"status": "busy", "capabilities": ["mcp"]}))
+        assert beat["stale_after_s"] == 90 and beat["reason"] == "allowed"
+        assert trail(module_db.admin(), beat["event_id"])["operation"] == "heartbeat"
+        found = ok(await cb.call_tool("discover_agents", {"capability": "mcp"}))["agents"]
+        assert [(x["role_name"], x["liveness"], x["reported_status"]) for x in found] == [(a, "live", "busy")]
+        bad = error(await ca.call_tool("heartbeat", {"capabilities": ["bad name with spaces"]}))
+        assert bad.startswith("PC002") or "PC002" in bad, bad
+        path = f"mcp/{a}/"
+        ok(await ca.call_tool("acquire_lease", {"path": path}))
+        ok(await ca.call_tool("release_lease", {"path": path}))
+        grants = ok(await ca.call_tool("lease_status", {}))["grants"]
+        assert [(g["path"], g["state"], g["cause"]) for g in grants] == [(path, "lost", "released")]
+        assert ok(await cb.call_tool("lease_status", {}))["grants"] == []
+
+
+async def test_INV_RLS_the_handoffs_toolset_writes_and_reads_handoffs(module_db):
+    a, b = agent(module_db), agent(module_db)
+    async with connected(module_db, a, "--toolsets", "handoffs") as ca, \
+            connected(module_db, b, "--toolsets", "handoffs", "--read-only") as cb:
+        assert {t.name for t in (await cb.list_tools()).tools} == {"read_handoffs"}
+        written = ok(await ca.call_tool("write_handoff", {"summary": "schema migrated", "next_steps": ["backfill"],
+                                                          "files": ["db/"]}))
+        assert trail(module_db.admin(), written["event_id"])["operation"] == "write_handoff"
+        found = ok(await cb.call_tool("read_handoffs", {"agent": a}))["handoffs"]
+        assert [(h["handoff_id"], h["summary"], h["next_steps"]) for h in found] == \
+            [(written["handoff_id"], "schema migrated", ["backfill"])]
+        bad = error(await ca.call_tool("write_handoff", {"summary": ""}))
+        assert "PC00" in bad, bad
+
+
 async def test_wait_is_granted_when_the_holder_releases_and_a_claim_when_a_task_arrives(module_db):
     a, b = agent(module_db), agent(module_db)
     task_type = f"deploy_{a[-6:]}"

@@ -15,12 +15,15 @@ from .catalog import describe
 # intended schema", applied to the API surface).
 EXPECTED_COORD_FUNCTIONS = {
     "acquire_lock", "add_guardrail_pattern", "add_network_rule", "audit_digest", "cancel_task",
-    "cedar_engine", "check_fence", "check_guardrails", "check_locks", "check_network_access", "claim_task",
-    "claim_tasks", "complete_task", "drop_profile", "end_session", "fail_task", "force_release_lock",
-    "get_my_profile", "get_task", "now", "purge_audit", "reap_expired", "register_agent", "register_session",
-    "release_lock", "remove_guardrail_pattern", "remove_network_rule", "renew_claim", "renew_lock",
-    "set_agent_profile", "set_agent_status", "set_cedar_policies", "set_enforcement_mode", "set_path_case",
-    "set_policy_engine", "set_profile", "submit_task", "verify_audit", "verify_audit_digest", "whoami",
+    "cedar_engine", "check_fence", "check_guardrails", "check_locks", "check_network_access",
+    "check_write_coverage", "claim_task",
+    "claim_tasks", "complete_task", "discover_agents", "drop_profile", "end_session", "fail_task",
+    "force_release_lock", "get_my_profile", "get_task", "heartbeat", "lease_status", "now", "purge_audit",
+    "reap_expired", "register_agent", "register_session", "release_lock", "remove_guardrail_pattern",
+    "remove_network_rule", "renew_claim", "renew_lock", "set_agent_profile", "set_agent_status",
+    "set_cedar_policies", "set_enforcement_mode", "set_path_case", "set_policy_engine", "set_profile",
+    "set_stale_threshold", "submit_task", "verify_audit", "verify_audit_digest", "whoami",
+    "read_handoffs", "write_handoff",
 }
 EXPECTED_COORD_VIEWS = {
     "agents", "audit_trail", "cedar_policies", "enforcement", "error_codes", "guardrail_patterns",

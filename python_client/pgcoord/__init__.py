@@ -65,8 +65,13 @@ from .errors import (
     UnknownTask,
 )
 from .results import (
+    AgentLiveness,
     Claim,
+    GrantStatus,
     GuardrailCheck,
+    Handoff,
+    HandoffWritten,
+    Heartbeat,
     Holder,
     Identity,
     LeaseGrant,
@@ -88,7 +93,8 @@ __all__ = [
     "LEASES_CHANNEL", "TASKS_CHANNEL",
     # results (the rest: pgcoord.results)
     "Verdict", "Refusal", "Holder", "LeaseGrant", "LeaseRenewal", "LiveLease", "Claim", "Task", "SubmittedTask",
-    "GuardrailCheck", "NetworkDecision", "Identity", "LockMode", "TaskStatus",
+    "GuardrailCheck", "NetworkDecision", "Identity", "LockMode", "TaskStatus", "Heartbeat", "AgentLiveness",
+    "GrantStatus", "Handoff", "HandoffWritten",
     # exceptions
     "PgcoordError", "InvalidInput", "NullArgument", "InvalidArgument", "InvalidPath", "TtlOutOfRange",
     "UnknownTask", "UnknownProfile", "UnknownAgent", "InvalidEnforcementMode", "AuditImmutable", "InvalidAgentRole",

@@ -114,6 +114,36 @@ def end_session(session_id: Any) -> Call[r.Verdict]:
     return Call("end_session", (session_id,), _one(r.Verdict))
 
 
+# -- liveness -----------------------------------------------------------------------------
+
+def heartbeat(status: str, capabilities: Sequence[str] | None) -> Call[r.Heartbeat]:
+    return Call("heartbeat", (status, None if capabilities is None else list(capabilities)), _one(r.Heartbeat))
+
+
+def discover_agents(capability: str | None, status: str | None) -> Call[list[r.AgentLiveness]]:
+    return _read("discover_agents", (capability, status), _each(r.AgentLiveness))
+
+
+def lease_status() -> Call[list[r.GrantStatus]]:
+    return _read("lease_status", (), _each(r.GrantStatus))
+
+
+def set_stale_threshold(threshold: Seconds, reason: str) -> Call[r.StaleThresholdSet]:
+    return Call("set_stale_threshold", (interval(threshold), reason), _one(r.StaleThresholdSet))
+
+
+# -- handoffs -----------------------------------------------------------------------------
+
+def write_handoff(summary: str, completed: Sequence[str], in_progress: Sequence[str], decisions: Sequence[str],
+                  next_steps: Sequence[str], files: Sequence[str], session_id: Any) -> Call[r.HandoffWritten]:
+    return Call("write_handoff", (summary, list(completed), list(in_progress), list(decisions), list(next_steps),
+                                  list(files), session_id), _one(r.HandoffWritten))
+
+
+def read_handoffs(agent: str | None, limit: int) -> Call[list[r.Handoff]]:
+    return _read("read_handoffs", (agent, limit), _each(r.Handoff))
+
+
 # -- leases -------------------------------------------------------------------------------
 
 def acquire_lock(path: str, ttl: Seconds, mode: str, reason: str) -> Call[r.LeaseGrant]:

@@ -42,6 +42,7 @@ from . import calls, errors
 from .calls import LEASES_CHANNEL, TASKS_CHANNEL, Call, View, seconds
 from .results import (
     Agent,
+    AgentLiveness,
     AuditEvent,
     AuditPurge,
     AuditVerification,
@@ -55,10 +56,14 @@ from .results import (
     Enforcement,
     EnforcementMode,
     ForceRelease,
+    GrantStatus,
     GuardrailCheck,
     GuardrailPatternSet,
     GuardrailSeverity,
     GuardrailTarget,
+    Handoff,
+    HandoffWritten,
+    Heartbeat,
     Identity,
     LeaseGrant,
     LeaseRenewal,
@@ -74,9 +79,11 @@ from .results import (
     ProfileSet,
     Reaped,
     Refusal,
+    ReportedStatus,
     Seconds,
     Session,
     SessionOpened,
+    StaleThresholdSet,
     SubmittedTask,
     Task,
     TaskFailure,
@@ -419,6 +426,67 @@ class Client:
 
     def profiles(self) -> list[Profile]:
         return self._view(calls.profiles())
+
+    # -- liveness -------------------------------------------------------------------------------
+
+    @overload
+    def heartbeat(self, status: ReportedStatus = ..., capabilities: Sequence[str] | None = ..., *,
+                  raise_on_refusal: Literal[True] = ...) -> Heartbeat: ...
+    @overload
+    def heartbeat(self, status: ReportedStatus = ..., capabilities: Sequence[str] | None = ..., *,
+                  raise_on_refusal: bool) -> Heartbeat | Refusal: ...
+    def heartbeat(self, status: ReportedStatus = "active", capabilities: Sequence[str] | None = None, *,
+                  raise_on_refusal: bool = True) -> Heartbeat | Refusal:
+        """Record that the calling agent is alive (``status``: active, idle or busy) and,
+        if given, its capabilities (None keeps the ones recorded). An agent without one
+        within ``stale_after`` shows as stale in discover_agents; its leases and claims
+        stay live until their own expiry."""
+        return self._mutate(calls.heartbeat(status, capabilities), raise_on_refusal)
+
+    def discover_agents(self, capability: str | None = None, status: str | None = None) -> list[AgentLiveness]:
+        """The registered agents with their liveness (live, stale, never), reported status,
+        capabilities and live lease and claim counts; filtered by a capability and by a
+        status (a reported status, or a liveness)."""
+        return self._read(calls.discover_agents(capability, status))
+
+    def lease_status(self) -> list[GrantStatus]:
+        """The caller's leases and claims: live ones with their expiry and token, and those
+        lost lately with why (expired, released, force_released, taken_over)."""
+        return self._read(calls.lease_status())
+
+    @overload
+    def set_stale_threshold(self, threshold: Seconds, reason: str, *,
+                            raise_on_refusal: Literal[True] = ...) -> StaleThresholdSet: ...
+    @overload
+    def set_stale_threshold(self, threshold: Seconds, reason: str, *,
+                            raise_on_refusal: bool) -> StaleThresholdSet | Refusal: ...
+    def set_stale_threshold(self, threshold: Seconds, reason: str, *,
+                            raise_on_refusal: bool = True) -> StaleThresholdSet | Refusal:
+        """coord_admin: after how long without a heartbeat an agent shows as stale."""
+        return self._mutate(calls.set_stale_threshold(threshold, reason), raise_on_refusal)
+
+    # -- handoffs -------------------------------------------------------------------------------
+
+    @overload
+    def write_handoff(self, summary: str, *, completed: Sequence[str] = ..., in_progress: Sequence[str] = ...,
+                      decisions: Sequence[str] = ..., next_steps: Sequence[str] = ..., files: Sequence[str] = ...,
+                      session_id: Any = ..., raise_on_refusal: Literal[True] = ...) -> HandoffWritten: ...
+    @overload
+    def write_handoff(self, summary: str, *, completed: Sequence[str] = ..., in_progress: Sequence[str] = ...,
+                      decisions: Sequence[str] = ..., next_steps: Sequence[str] = ..., files: Sequence[str] = ...,
+                      session_id: Any = ..., raise_on_refusal: bool) -> HandoffWritten | Refusal: ...
+    def write_handoff(self, summary: str, *, completed: Sequence[str] = (), in_progress: Sequence[str] = (),
+                      decisions: Sequence[str] = (), next_steps: Sequence[str] = (), files: Sequence[str] = (),
+                      session_id: Any = None, raise_on_refusal: bool = True) -> HandoffWritten | Refusal:
+        """Leave a handoff for whoever continues this agent's work: a summary (required),
+        what was completed, what is in progress, decisions taken, next steps and the files
+        concerned (bounded: docs in the README, "Handoffs")."""
+        return self._mutate(calls.write_handoff(summary, completed, in_progress, decisions, next_steps, files,
+                                                session_id), raise_on_refusal)
+
+    def read_handoffs(self, agent: str | None = None, limit: int = 10) -> list[Handoff]:
+        """The fleet's handoffs (one agent's, if given), newest first, at most ``limit`` (1..100)."""
+        return self._read(calls.read_handoffs(agent, limit))
 
     # -- leases ---------------------------------------------------------------------------------
 

@@ -28,6 +28,10 @@ GuardrailSeverity = Literal["block", "warn"]
 GuardrailTarget = Literal["text", "path", "both"]
 NetworkAction = Literal["allow", "deny"]
 Outcome = Literal["allow", "deny", "refuse"]
+ReportedStatus = Literal["active", "idle", "busy"]
+Liveness = Literal["live", "stale", "never"]
+GrantState = Literal["live", "lost"]
+LossCause = Literal["expired", "released", "force_released", "taken_over"]
 
 #: A duration: seconds (int or float) or a timedelta; sent as an interval.
 Seconds = int | float | timedelta
@@ -108,6 +112,12 @@ _CONVERTERS: dict[str, Any] = {
     "allowed_operations": _tuple,
     "blocked_operations": _tuple,
     "depends_on": lambda v: tuple(v or ()),
+    "capabilities": _tuple,
+    "completed": _tuple,
+    "in_progress": _tuple,
+    "decisions": _tuple,
+    "next_steps": _tuple,
+    "files": _tuple,
 }
 
 
@@ -527,3 +537,87 @@ class CedarEngine(Row):
     policy_version: int | None
     detail: dict[str, Any] | None
     schema: str | None
+
+
+# -- liveness ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Heartbeat(Verdict):
+    """heartbeat: when it was recorded, after how long without one the agent shows as
+    stale, and the agent's own notification channel (force-released or taken-over
+    leases and claims are announced there)."""
+
+    heartbeat_at: datetime
+    stale_after: timedelta
+    channel: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class AgentLiveness(Row):
+    """A row of discover_agents: a registered agent, its reported status and liveness
+    (``live``: a heartbeat within ``stale_after``; ``stale``; ``never``)."""
+
+    role_name: str
+    profile: str | None
+    trust_level: int | None
+    status: AgentStatus
+    reported_status: ReportedStatus | None
+    last_heartbeat: datetime | None
+    liveness: Liveness
+    capabilities: tuple[str, ...]
+    live_leases: int
+    live_claims: int
+    stale_after: timedelta
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class GrantStatus(Row):
+    """A row of lease_status: one of the caller's leases (``kind`` lease: ``path``,
+    ``mode``) or claims (``kind`` claim: ``task_id``), live or lost, and why it was lost
+    (``state`` lost, ``cause``: expired, released, force_released, taken_over)."""
+
+    kind: Literal["lease", "claim"]
+    path: str | None
+    task_id: int | None
+    mode: LockMode | None
+    token: int | None
+    expires_at: datetime | None
+    state: GrantState
+    cause: LossCause | None
+    lost_at: datetime | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class StaleThresholdSet(Verdict):
+    """set_stale_threshold: the threshold it replaced."""
+
+    previous: timedelta | None
+
+
+# -- handoffs ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class HandoffWritten(Verdict):
+    """write_handoff: the new handoff's id and the warning guardrails its text matched."""
+
+    handoff_id: int
+    guardrails: tuple[GuardrailMatch, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Handoff(Row):
+    """A row of read_handoffs: what an agent left for whoever continues its work
+    (``session_id`` only for its author and administrators)."""
+
+    handoff_id: int
+    agent: str
+    session_id: uuid.UUID | None
+    summary: str
+    completed: tuple[str, ...]
+    in_progress: tuple[str, ...]
+    decisions: tuple[str, ...]
+    next_steps: tuple[str, ...]
+    files: tuple[str, ...]
+    created_at: datetime

@@ -2,10 +2,11 @@
 
   pgcoord db start|stop|status|url      the embedded cluster under .pgcoord/
   pgcoord deploy|revert|verify|plan     Sqitch (deploy creates the database if needed)
-  pgcoord lease acquire|renew|release|list
+  pgcoord lease acquire|renew|release|list|status
   pgcoord task submit|claim|complete|fail|cancel|list|show
   pgcoord check guardrails|network
-  pgcoord agent add|list|suspend|resume
+  pgcoord agent add|list|suspend|resume|stale-after|heartbeat|discover
+  pgcoord handoff write|read
   pgcoord mode [off|shadow|enforce]
   pgcoord audit tail|verify|export|digest
   pgcoord status [--watch]
@@ -22,7 +23,7 @@ from typing import Annotated
 
 import typer
 
-from . import agents, audit, checks, database, leases, status, tasks
+from . import agents, audit, checks, database, handoffs, leases, status, tasks
 from .common import Options
 
 app = typer.Typer(name="pgcoord", help="Coordination for fleets of AI coding agents, enforced in PostgreSQL.",
@@ -48,6 +49,7 @@ app.add_typer(leases.app, name="lease")
 app.add_typer(tasks.app, name="task")
 app.add_typer(checks.app, name="check")
 app.add_typer(agents.app, name="agent")
+app.add_typer(handoffs.app, name="handoff")
 app.add_typer(audit.app, name="audit")
 
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}

@@ -1,4 +1,5 @@
-"""pgcoord agent add|list|suspend|resume — the fleet (as coord_admin)."""
+"""pgcoord agent add|list|suspend|resume|stale-after — the fleet (as coord_admin); heartbeat and
+discover (as any agent)."""
 from __future__ import annotations
 
 import json
@@ -66,3 +67,33 @@ def suspend(ctx: typer.Context, role: str) -> None:
 def resume(ctx: typer.Context, role: str) -> None:
     """Make a suspended agent active again."""
     show(ctx, run(ctx, lambda c: c.set_agent_status(role, "active")), ["ok", "reason", "event_id"])
+
+
+@app.command()
+def heartbeat(ctx: typer.Context,
+              status: Annotated[str, typer.Option(help="active, idle or busy")] = "active",
+              capability: Annotated[list[str] | None, typer.Option(
+                  help="a capability to record (repeat for several; none given keeps the recorded ones)")] = None
+              ) -> None:
+    """As the connected agent: record that it is alive, its status and capabilities."""
+    show(ctx, run(ctx, lambda c: c.heartbeat(status, capability)),  # type: ignore[arg-type]
+         ["ok", "reason", "heartbeat_at", "stale_after", "channel", "event_id"])
+
+
+@app.command()
+def discover(ctx: typer.Context,
+             capability: Annotated[str | None, typer.Option(help="only agents with this capability")] = None,
+             status: Annotated[str | None, typer.Option(
+                 help="only agents with this reported status (active, idle, busy) or liveness (live, stale, never)")
+             ] = None) -> None:
+    """The fleet with its liveness: live, stale (no heartbeat within the threshold) or never."""
+    show(ctx, run(ctx, lambda c: c.discover_agents(capability, status)),
+         ["role_name", "profile", "status", "reported_status", "liveness", "last_heartbeat", "capabilities",
+          "live_leases", "live_claims"], title="agents")
+
+
+@app.command("stale-after")
+def stale_after(ctx: typer.Context, seconds: float,
+                reason: Annotated[str, typer.Option(help="why (kept in the audit trail)")]) -> None:
+    """As coord_admin: after how many seconds without a heartbeat an agent shows as stale."""
+    show(ctx, run(ctx, lambda c: c.set_stale_threshold(seconds, reason)), ["ok", "reason", "previous", "event_id"])

@@ -1,4 +1,4 @@
-"""pgcoord lease acquire|renew|release|list — file leases as the connected agent."""
+"""pgcoord lease acquire|renew|release|list|status — file leases as the connected agent."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -44,3 +44,12 @@ def list_(ctx: typer.Context,
         who = c.whoami().role_name if mine else holder
         return c.live_locks(who)
     show(ctx, run(ctx, leases), LEASE_COLUMNS, title="live leases")
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Your leases and claims: what is still live, and what was lost lately and why
+    (expired, released, force_released, taken_over)."""
+    show(ctx, run(ctx, lambda c: c.lease_status()),
+         ["kind", "path", "task_id", "mode", "token", "expires_at", "state", "cause", "lost_at"],
+         title="your leases and claims")

@@ -3,18 +3,21 @@
     pgcoord hook pre-tool-use        the hook's JSON on stdin; the decision on stdout/stderr
                                      and in the exit code (0 no objection, 2 denied)
     pgcoord hook git-pre-commit      every staged path covered by a live exclusive lease
-                                     of the committing agent, its token checked by check_fence
+                                     of the committing agent, its grant still fenced
+                                     (coord.check_write_coverage decides)
     pgcoord hook serve               the agent's warm hook server (PGCOORD_HOOK_WARM=1): holds
                                      the connection and answers pre-tool-use over a Unix socket
     pgcoord hook install [--repo D]  writes .git/hooks/pre-commit; prints the Claude Code
                                      and Codex configuration snippets
 
 Every rule is the database's: the hooks turn a tool call into ``coord.*`` calls
-(check_locks, check_fence, acquire_lock, check_guardrails, check_network_access) and
-their answers into the hook's output format. Identity is the connection made from
-PGCOORD_DSN (the agent's own login role), never a field of the payload. Anything that
-goes wrong denies: a malformed or unknown payload, no PGCOORD_DSN, an unreachable
-database, a database error, a bug here. docs/hooks.md has the set-up and the reference.
+(check_write_coverage, acquire_lock, check_guardrails, check_network_access) and their
+answers into the hook's output format; whether a lease covers a write is
+check_write_coverage's answer, which the hooks only put into words. Identity is the
+connection made from PGCOORD_DSN (the agent's own login role), never a field of the
+payload. Anything that goes wrong denies: a malformed or unknown payload, no
+PGCOORD_DSN, an unreachable database, a database error, a bug here. docs/hooks.md has
+the set-up and the reference.
 
 The modules, one concern each:
 
@@ -26,7 +29,7 @@ The modules, one concern each:
     repository_paths  a file argument as a path relative to the repository's root
     shell_targets     the network targets a shell command names
     decisions         a Request and the database's answers make a Decision
-    leases            which of the agent's live leases covers a path, or why none does
+    leases            the database's write-coverage answer put into words (decides nothing)
     queries           the SQL statements, one JSON value each
     database          the connection: libpq through ctypes, psycopg as the fallback
     config            the settings, from the environment
@@ -53,7 +56,7 @@ from .decisions import Decision, decide, decide_request, denial, deny
 from .errors import HookError
 from .git import run_git, staged_paths
 from .installation import HOOK_DIR, MARKER, console_command, hook_command, install, settings_snippets
-from .leases import covering_lease, lease_status, leases_by_path
+from .leases import REASON_WORDING, coverage_rows, holders_text, uncovered_text
 from .payload import HOOK_EVENT, Request, patch_paths, read_payload, request_from_payload
 from .pre_commit import check_commit, git_pre_commit
 from .protocol import pre_tool_use, render
@@ -61,10 +64,10 @@ from .repository_paths import repo_relative, repository_root
 from .shell_targets import DynamicTarget, network_targets
 
 __all__ = [
-    "HOOK_DIR", "HOOK_EVENT", "MARKER", "USAGE", "Config", "DbError", "Decision", "DynamicTarget", "HookError",
-    "Libpq", "LibpqConnection", "PsycopgConnection", "Request", "check_commit", "connect", "console_command",
-    "covering_lease", "decide", "decide_request", "denial", "deny", "git_pre_commit", "hook_command", "install",
-    "lease_status", "leases_by_path", "main", "network_targets", "patch_paths", "pre_tool_use", "read_payload",
-    "render", "repo_relative", "repository_root", "request_from_payload", "run_git", "settings_snippets",
-    "staged_paths",
+    "HOOK_DIR", "HOOK_EVENT", "MARKER", "REASON_WORDING", "USAGE", "Config", "DbError", "Decision", "DynamicTarget",
+    "HookError", "Libpq", "LibpqConnection", "PsycopgConnection", "Request", "check_commit", "connect",
+    "console_command", "coverage_rows", "decide", "decide_request", "denial", "deny", "git_pre_commit",
+    "hook_command", "holders_text", "install", "main", "network_targets", "patch_paths", "pre_tool_use",
+    "read_payload", "render", "repo_relative", "repository_root", "request_from_payload", "run_git",
+    "settings_snippets", "staged_paths", "uncovered_text",
 ]

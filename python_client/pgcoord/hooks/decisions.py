@@ -1,10 +1,11 @@
 """The pre-tool-use decisions: a Request and the database's answers make a Decision.
 
 An edit needs a live exclusive lease of the calling agent on every path (checked with
-its fencing token); without one it is denied, or, with PGCOORD_HOOK_ON_UNLEASED=acquire,
-the leases are asked for and the first refusal denies. A shell command goes through the
-guardrails and each of its network targets through the network policy; a fetch or
-search through the network policy. Every verdict is the database's, enforcement mode
+its fencing token), as coord.check_write_coverage judges it; without one it is denied,
+or, with PGCOORD_HOOK_ON_UNLEASED=acquire, the leases are asked for and the first
+refusal denies. A shell command goes through the guardrails and each of its network
+targets through the network policy; a fetch or search through the network policy.
+Every verdict is the database's, enforcement mode
 included (shadow mode: the database allows and the Decision carries its warning as
 context for the model). ``decide`` is the in-process API (the tests and the benchmark
 call it over an open connection); ``decide_request`` is what the command runs once it
@@ -18,7 +19,7 @@ import time
 from .config import Config
 from .database import DbError
 from .errors import HookError
-from .leases import covering_lease, lease_status, leases_by_path
+from .leases import coverage_rows, holders_text, uncovered_text
 from .payload import Request, request_from_payload
 from .queries import ACQUIRE_SQL, COMMAND_SQL, EDIT_SQL, NETWORK_SQL
 
@@ -121,15 +122,16 @@ def _describe_call(request: Request) -> str:
 
 
 def _decide_edit(request: Request, db, config: Config) -> Decision:
-    """An edit: the path guardrails, then a covering lease of the caller on every path (or,
-    with on_unleased=acquire, leases taken for it)."""
+    """An edit: the path guardrails, then the database's word that a lease of the caller
+    covers every path (coord.check_write_coverage; or, with on_unleased=acquire, leases
+    taken for it), in one statement."""
     answer = db.query_json(EDIT_SQL, [json.dumps(request.paths)])
     guard, me = answer["guard"], answer["me"]
     events = [guard["event_id"]]
     if not guard["ok"]:
         return _judge_checks(request, guard, [])
-    by_path = leases_by_path(answer["leases"], request.paths)
-    uncovered = [p for p in request.paths if covering_lease(by_path[p], me) is None]
+    # coord.check_write_coverage decided, per path: covered, or why not
+    uncovered = [r for r in coverage_rows(answer["coverage"], request.paths) if not r["covered"]]
     context = None
     if guard.get("blocked"):
         context = _judge_checks(request, guard, []).context
@@ -137,8 +139,8 @@ def _decide_edit(request: Request, db, config: Config) -> Decision:
     if not uncovered:
         return Decision(True, "allowed", f"pgcoord: {what} allowed (covered by live leases of {me})", context, events)
     if config.on_unleased == "deny":
-        lines = "; ".join(f"{p}: {lease_status(by_path[p], me)}" for p in uncovered)
-        first = uncovered[0]
+        lines = "; ".join(f"{r['path']}: {uncovered_text(r)}" for r in uncovered)
+        first = uncovered[0]["path"]
         return deny("lease_required",
                     f"pgcoord: {what} denied (lease_required) - a write needs a live exclusive lease of {me} "
                     f"covering each path. {lines}. Take one first, e.g. SELECT * FROM coord.acquire_lock("
@@ -148,7 +150,7 @@ def _decide_edit(request: Request, db, config: Config) -> Decision:
     deadline = time.monotonic() + ACQUIRE_BUDGET_S
     taken = []
     reason = f"pgcoord hook: {request.tool}" + (f" (session {request.session})" if request.session else "")
-    for p in uncovered:
+    for p in (r["path"] for r in uncovered):
         if time.monotonic() > deadline:
             # an agent's hook that runs out its timeout lets the call through: stop well before
             return deny("hook_timeout", f"pgcoord (hook_timeout): {what} denied - acquiring {len(uncovered)} leases "
@@ -157,8 +159,7 @@ def _decide_edit(request: Request, db, config: Config) -> Decision:
         grant = db.query_json(ACQUIRE_SQL, [p, str(config.lease_ttl), reason[:500]])
         events.append(grant["event_id"])
         if not grant["ok"]:
-            holders = "; ".join(f"{h['holder']} ({h['mode']} on {h['path']}, until {h['expires_at']})"
-                                for h in grant.get("holders") or [])
+            holders = holders_text(grant.get("holders") or [], "; ")
             got = f" (leases taken meanwhile: {', '.join(taken)})" if taken else ""
             return deny(grant["reason"],
                         f"pgcoord: {what} denied - acquiring a lease on {p} was refused: {grant['reason']}"

@@ -2,10 +2,10 @@
 
 Run from .git/hooks/pre-commit (installation.py writes it) as the agent whose login is
 PGCOORD_DSN: every staged path (both sides of a rename included) must be covered by a
-live exclusive lease of that agent, checked with its fencing token (coord.check_fence),
-and the paths must pass the path guardrails. The failure lists each uncovered path and
-why; any failure at all (no PGCOORD_DSN, no database, a git error, a bug) refuses the
-commit, which is never let through unchecked.
+live exclusive lease of that agent whose grant is still fenced, as the database judges
+it (coord.check_write_coverage), and the paths must pass the path guardrails. The
+failure lists each uncovered path and why; any failure at all (no PGCOORD_DSN, no
+database, a git error, a bug) refuses the commit, which is never let through unchecked.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from .config import Config
 from .database import DbError, connect
 from .errors import HookError
 from .git import staged_paths
-from .leases import covering_lease, lease_status, leases_by_path
-from .queries import LEASES_SQL, MAX_PATHS, PATH_GUARD_SQL
+from .leases import coverage_rows, uncovered_text
+from .queries import COVERAGE_SQL, MAX_PATHS, PATH_GUARD_SQL
 
 
 def check_commit(paths: list[str], db) -> tuple[str, list[tuple[str, str]], dict | None]:
@@ -28,22 +28,21 @@ def check_commit(paths: list[str], db) -> tuple[str, list[tuple[str, str]], dict
     for start in range(0, len(paths), MAX_PATHS):
         chunk = paths[start:start + MAX_PATHS]
         try:
-            answer = db.query_json(LEASES_SQL, [json.dumps(chunk)])
+            answer = db.query_json(COVERAGE_SQL, [json.dumps(chunk)])
+            me = answer["me"] or me
+            uncovered += [(r["path"], uncovered_text(r)) for r in coverage_rows(answer["coverage"], chunk)
+                          if not r["covered"]]
         except DbError:
             # one bad path spoils the statement: ask per path to name each one
-            answer = {"me": "", "leases": []}
             for p in chunk:
                 try:
-                    one = db.query_json(LEASES_SQL, [json.dumps([p])])
-                    answer["me"] = one["me"]
-                    answer["leases"] += one["leases"]
+                    one = db.query_json(COVERAGE_SQL, [json.dumps([p])])
                 except DbError as exc:
                     uncovered.append((p, f"not a lease path: {exc.describe()}"))
-        me = answer["me"] or me
-        by_path = leases_by_path(answer["leases"], chunk)
-        bad = {p for p, _ in uncovered}
-        uncovered += [(p, lease_status(by_path[p], me)) for p in chunk
-                      if p not in bad and covering_lease(by_path[p], me) is None]
+                    continue
+                me = one["me"] or me
+                uncovered += [(r["path"], uncovered_text(r)) for r in coverage_rows(one["coverage"], [p])
+                              if not r["covered"]]
     guard = None
     guardable = [p for p in paths if 1 <= len(p) <= 4096]
     for start in range(0, len(guardable), 1000):

@@ -38,8 +38,11 @@ TOOLSETS: dict[str, str] = {
     "leases": "leases on files, directories and globs",
     "tasks": "the task queue: submit, claim, renew, complete, fail, cancel, list, read",
     "checks": "guardrail and network-policy decisions",
+    "fleet": "liveness: heartbeat, who else is alive, what became of your leases and claims",
+    "handoffs": "handoffs: leave and read what an agent hands over to whoever continues its work",
 }
-DEFAULT_TOOLSETS = tuple(TOOLSETS)
+#: The core toolsets (tools/list within its token budget); the others are chosen by flag.
+DEFAULT_TOOLSETS = ("context", "leases", "tasks", "checks")
 
 #: A lease's length when the agent gives none (seconds).
 DEFAULT_TTL = 600
@@ -213,6 +216,69 @@ class StatusOut(Out):
     trust_level: int | None
     leases: list[MyLease]
     claims: list[MyClaim]
+
+
+class HeartbeatOut(Out):
+    heartbeat_at: datetime
+    stale_after_s: float
+    channel: str
+    reason: str
+    event_id: int
+
+
+class AgentOut(Out):
+    role_name: str
+    profile: str | None
+    status: str
+    reported_status: str | None
+    liveness: str
+    last_heartbeat: datetime | None
+    capabilities: list[str]
+    live_leases: int
+    live_claims: int
+
+
+class AgentsOut(Out):
+    agents: list[AgentOut]
+
+
+class GrantOut(Out):
+    kind: str
+    path: str | None
+    task_id: int | None
+    mode: str | None
+    token: int | None
+    expires_at: datetime | None
+    state: str
+    cause: str | None
+    lost_at: datetime | None
+
+
+class GrantsOut(Out):
+    grants: list[GrantOut]
+
+
+class HandoffWrittenOut(Out):
+    handoff_id: int
+    reason: str
+    event_id: int
+    warnings: list[str] = []
+
+
+class HandoffOut(Out):
+    handoff_id: int
+    agent: str
+    summary: str
+    completed: list[str]
+    in_progress: list[str]
+    decisions: list[str]
+    next_steps: list[str]
+    files: list[str]
+    created_at: datetime
+
+
+class HandoffsOut(Out):
+    handoffs: list[HandoffOut]
 
 
 # -- registration -----------------------------------------------------------------------------
@@ -434,6 +500,49 @@ class Tools:
                                    event_id=result.event_id)
         return NetworkCheckOut(allowed=bool(result.allowed), domain=result.domain, reason=result.reason,
                                event_id=result.event_id)
+
+
+    # -- fleet ---------------------------------------------------------------------------------
+
+    @tool("fleet", """Every minute or so while you work: say you are alive (status active, idle or busy; your
+          capabilities). Without one for stale_after_s you show as stale to others.""", idempotent=True)
+    async def heartbeat(self, status: Literal["active", "idle", "busy"] = "active",
+                        capabilities: list[str] | None = None) -> HeartbeatOut:
+        beat = self._granted(await self._write(lambda c: c.heartbeat(status, capabilities, raise_on_refusal=False)))
+        return HeartbeatOut(heartbeat_at=beat.heartbeat_at, stale_after_s=beat.stale_after.total_seconds(),
+                            channel=beat.channel, reason=beat.reason, event_id=beat.event_id)
+
+    @tool("fleet", """To find other agents: who is registered, live or stale, busy or idle, with which
+          capabilities and how many leases and claims.""", read_only=True)
+    async def discover_agents(self, capability: str | None = None, status: str | None = None) -> AgentsOut:
+        found = await self._read(lambda c: c.discover_agents(capability, status))
+        return AgentsOut(agents=[AgentOut.model_validate(a) for a in found])
+
+    @tool("fleet", """When a lease or claim may have been lost: your leases and claims, live ones and those
+          lost lately with why (expired, released, force_released, taken_over).""", read_only=True)
+    async def lease_status(self) -> GrantsOut:
+        grants = await self._read(lambda c: c.lease_status())
+        return GrantsOut(grants=[GrantOut.model_validate(g) for g in grants])
+
+
+    # -- handoffs ------------------------------------------------------------------------------
+
+    @tool("handoffs", """Before you stop or hand work over: leave a handoff (summary required; completed,
+          in_progress, decisions, next_steps, files) for whoever continues.""")
+    async def write_handoff(self, summary: str, completed: list[str] | None = None,
+                            in_progress: list[str] | None = None, decisions: list[str] | None = None,
+                            next_steps: list[str] | None = None, files: list[str] | None = None) -> HandoffWrittenOut:
+        done = self._granted(await self._write(lambda c: c.write_handoff(
+            summary, completed=completed or (), in_progress=in_progress or (), decisions=decisions or (),
+            next_steps=next_steps or (), files=files or (), raise_on_refusal=False)))
+        return HandoffWrittenOut(handoff_id=done.handoff_id, reason=done.reason, event_id=done.event_id,
+                                 warnings=_warnings(done))
+
+    @tool("handoffs", """When you take over work: the latest handoffs (of one agent, if given), newest
+          first.""", read_only=True)
+    async def read_handoffs(self, agent: str | None = None, limit: int = 10) -> HandoffsOut:
+        found = await self._read(lambda c: c.read_handoffs(agent, limit))
+        return HandoffsOut(handoffs=[HandoffOut.model_validate(h) for h in found])
 
 
 def tool_methods(tools: Tools) -> list[tuple[Callable[..., Any], ToolInfo]]:
