@@ -2,7 +2,7 @@
 
 A fresh database on the bench server (the embedded cluster, or PGCOORD_BENCH_DSN), one
 registered agent holding a lease on src/ of a scratch repository, and these decisions:
-  * edit (leased):   Edit of src/app.py        check_guardrails on the path + check_locks/check_fence
+  * edit (leased):   Edit of src/app.py        check_guardrails on the path + check_write_coverage
   * edit (unleased): Edit of docs/x.md         the same, denied (lease_required)
   * bash:            a test command            check_guardrails
   * bash + curl:     curl of a URL              check_guardrails + check_network_access (denied: no rule)
