@@ -39,6 +39,7 @@ bench: setup
 	@$(PY) -m bench.budget
 	@$(PY) -m bench.hooks
 	@$(PY) -m bench.mcp
+	@$(PY) -m bench.memory
 
 db-start: setup
 	@$(PGCOORD) db start

@@ -19,6 +19,9 @@
 (*                             failed or cancelled)                        *)
 (*   ClaimTask(a, t)           claim a pending task                        *)
 (*   Reclaim(a, t)             claim a task whose claim expired            *)
+(*   ClaimWithLeases(a, t)     claim a pending task, or one whose claim    *)
+(*                             expired, and lease every path it touches    *)
+(*                             exclusively in the same step                *)
 (*   ExhaustAttempts(t)        an expired claim with no attempts left      *)
 (*                             fails the task                              *)
 (*   RenewClaim(a, t, tok)     extend one's own live claim                 *)
@@ -31,7 +34,7 @@
 (*                                                                         *)
 (* The guards the SQL must keep are named operators -- AcqOverlap,        *)
 (* AcqLive, ModesConflict, GrantToken, OwnerCheck, TokenCheck, DepsCheck,  *)
-(* ReclaimExpired                                                          *)
+(* ReclaimExpired, TouchFree, LeaseTouchFree                               *)
 (* -- so that each variant in formal/mutations/ replaces exactly one of   *)
 (* them (a TLC definition override, `Op <- MutOp` in its .cfg) and shows   *)
 (* that the invariant which depends on that guard can fail.               *)
@@ -45,6 +48,7 @@
 (*   INV-DEPS            INV_DEPS (safety), INV_DEPS_SETTLE (liveness)     *)
 (*   INV-RECLAIM         INV_RECLAIM = INV_RECLAIM_LOCK /\                 *)
 (*                       INV_RECLAIM_CLAIM (liveness, under Fairness)      *)
+(*   INV-CLAIM-TOUCH     INV_CLAIM_TOUCH                                   *)
 (* INV-BOUNDARY, INV-AUDIT-COMPLETE, INV-AUDIT-IMMUTABLE, INV-TRUST,       *)
 (* INV-POLICY-EQ and INV-RLS are properties of the database layer          *)
 (* (privileges, the audit chain, the policy engines, RLS); they are not    *)
@@ -52,6 +56,17 @@
 (* may share overlapping paths; an exclusive grant overlaps no other       *)
 (* agent's live grant (the SQL's UNIQUE (path, holder): one row per agent   *)
 (* and path).                                                              *)
+(*                                                                         *)
+(* Touches (change claim_touches): each task declares the paths it edits.  *)
+(* A claim is granted only while no other agent holds a live lock (either  *)
+(* mode) overlapping one of them; ClaimWithLeases also takes an exclusive  *)
+(* lock on every touch in the same step, with fresh fencing tokens, and    *)
+(* those locks are renewed with the claim and released when it ends.  The  *)
+(* claim actions are the only ones that read and write both the lock and   *)
+(* the task state.  Abstraction: a lock row belongs to at most one claim   *)
+(* here (the SQL lets two claims of one holder share a row, kept until     *)
+(* both end); a holder's own re-grant or release of a claim's row ends the *)
+(* claim's hold on it in both.                                             *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
@@ -66,7 +81,8 @@ CONSTANTS
     TTL,          \* lease length of locks and claims, in clock ticks
     MaxTime,      \* the modelled horizon of the abstract clock
     MaxGrants,    \* bound on the number of lock grants (model bound only)
-    MaxAttempts   \* attempts per task; then ExhaustAttempts fails it
+    MaxAttempts,  \* attempts per task; then ExhaustAttempts fails it
+    Touches       \* [Tasks -> SUBSET Paths]: the paths each task edits
 
 ASSUME /\ TTL \in Nat \ {0}
        /\ MaxTime \in Nat \ {0}
@@ -76,6 +92,7 @@ ASSUME /\ TTL \in Nat \ {0}
        /\ NoPath \notin Paths
        /\ Parent \in [Paths -> Paths \cup {NoPath}]
        /\ Deps \in [Tasks -> SUBSET Tasks]
+       /\ Touches \in [Tasks -> SUBSET Paths]
 
 VARIABLES
     now,        \* the abstract clock, 0..MaxTime
@@ -97,14 +114,18 @@ VARIABLES
                 \*   agent believes it holds (0 = none).  An agent is not told
                 \*   when its claim is taken over; it only sees its own lease
                 \*   run out.
+    leased,     \* [Tasks -> SUBSET LeaseRec]: the locks the current (or last)
+                \*   claim of t took with ClaimWithLeases (claim_leases)
     \* ---- ghost / history variables (no SQL counterpart) ----
     grants,     \* Seq of lock grants [path, token], in grant order
     done,       \* set of CompleteTask/FailTask steps with the claim they saw
-    ended       \* [Tasks -> {"none"} \cup Terminal]: first terminal status
+    ended,      \* [Tasks -> {"none"} \cup Terminal]: first terminal status
+    clash       \* [Tasks -> BOOLEAN]: the current claim of t was granted while
+                \*   another agent held a live lock overlapping a touch
 
 lockVars  == <<lock, fence, grants>>
 claimVars == <<claimer, attempt, claimTok, claimExp, claimedAt>>
-taskVars  == <<status, claimVars, reason, holding, done, ended>>
+taskVars  == <<status, claimVars, reason, holding, done, ended, leased, clash>>
 vars      == <<now, lockVars, taskVars>>
 
 -----------------------------------------------------------------------------
@@ -123,6 +144,7 @@ ClaimTokens == 1..MaxAttempts
 Modes       == {"exclusive", "shared"}
 NoLock      == [mode |-> "none", token |-> 0, expires |-> 0]
 LockRow     == [mode : Modes \cup {"none"}, token : Tokens, expires : Time]
+LeaseRec    == [path : Paths, agent : Agents, token : Tokens]
 
 Max(x, y)   == IF x >= y THEN x ELSE y
 
@@ -148,6 +170,32 @@ Overlap(p, q) == OverlapTable[p][q]
 \* it as absent (INV-LOCK-EXPIRY), and a later grant replaces it.
 LockLive(p, a) == lock[p][a].mode # "none" /\ lock[p][a].expires > now
 ClaimLive(t) == claimExp[t] > now
+
+\* The lock row a lease record names is still there (its holder has not
+\* released or re-granted it: a re-grant draws a new token).
+Holds(e) == lock[e.path][e.agent].mode # "none" /\ lock[e.path][e.agent].token = e.token
+
+\* The locks with the leases the current claim of t took released (the rows
+\* it still holds).
+ReleaseLeases(t) ==
+    [p \in Paths |-> [b \in Agents |->
+        IF \E e \in leased[t] : e.path = p /\ e.agent = b /\ Holds(e)
+        THEN NoLock ELSE lock[p][b]]]
+
+\* The touches of t in the order their fencing tokens are drawn.
+TouchOrder(t) ==
+    CHOOSE s \in [1..Cardinality(Touches[t]) -> Touches[t]] :
+        \A i, j \in DOMAIN s : i # j => s[i] # s[j]
+
+\* Agent b's row at q stands in the way of a claim of t by a: another agent's
+\* live row, of either mode (it would conflict with an exclusive lock),
+\* overlapping one of t's touches.  Not a guard itself: the ghost `clash`
+\* records it, the guards below restate it.
+ClaimBlocks(a, t, q, b) ==
+    /\ b # a
+    /\ lock[q][b].mode # "none"
+    /\ lock[q][b].expires > now
+    /\ \E p \in Touches[t] : Overlap(p, q)
 
 -----------------------------------------------------------------------------
 (* The guards pgcoord's SQL keeps, one named operator each *)
@@ -187,6 +235,21 @@ DepsCheck(t) == \A d \in Deps[t] : status[d] = "completed"
 \* Reclaim: the current claim has expired.
 ReclaimExpired(t) == claimExp[t] <= now
 
+\* ClaimTask / Reclaim: no other agent holds a live lock overlapping a touch
+\* (the task is skipped otherwise).
+TouchFree(a, t) ==
+    \A q \in Paths, b \in Agents :
+        ~(b # a /\ lock[q][b].mode # "none" /\ lock[q][b].expires > now
+          /\ \E p \in Touches[t] : Overlap(p, q))
+
+\* ClaimWithLeases: the same check, which is also the conflict check of the
+\* exclusive locks it takes (stated apart so that a mutation can drop it for
+\* leasing claims alone).
+LeaseTouchFree(a, t) ==
+    \A q \in Paths, b \in Agents :
+        ~(b # a /\ lock[q][b].mode # "none" /\ lock[q][b].expires > now
+          /\ \E p \in Touches[t] : Overlap(p, q))
+
 -----------------------------------------------------------------------------
 Init ==
     /\ now       = 0
@@ -203,6 +266,8 @@ Init ==
     /\ holding   = [a \in Agents |-> [t \in Tasks |-> 0]]
     /\ done      = {}
     /\ ended     = [t \in Tasks |-> "none"]
+    /\ leased    = [t \in Tasks |-> {}]
+    /\ clash     = [t \in Tasks |-> FALSE]
 
 -----------------------------------------------------------------------------
 (* Clock *)
@@ -215,7 +280,7 @@ Tick ==
     /\ now' = now + 1
     /\ holding' = [a \in Agents |-> [t \in Tasks |->
                      IF holding[a][t] > now + 1 THEN holding[a][t] ELSE 0]]
-    /\ UNCHANGED <<lockVars, status, claimVars, reason, done, ended>>
+    /\ UNCHANGED <<lockVars, status, claimVars, reason, done, ended, leased, clash>>
 
 -----------------------------------------------------------------------------
 (* Locks *)
@@ -266,9 +331,11 @@ SubmitTask(t) ==
     /\ \A d \in Deps[t] : status[d] # "unsubmitted"
     /\ \A d \in Deps[t] : status[d] \notin Dead
     /\ status' = [status EXCEPT ![t] = "pending"]
-    /\ UNCHANGED <<now, lockVars, claimVars, reason, holding, done, ended>>
+    /\ UNCHANGED <<now, lockVars, claimVars, reason, holding, done, ended, leased, clash>>
 
 \* A new claim of t by a: next attempt, claim token = attempt, lease from now.
+\* The ghost clash records whether another agent's live lock overlapped a
+\* touch when it was granted.
 GrantClaim(a, t) ==
     /\ status'    = [status    EXCEPT ![t] = "claimed"]
     /\ claimer'   = [claimer   EXCEPT ![t] = a]
@@ -277,21 +344,56 @@ GrantClaim(a, t) ==
     /\ claimExp'  = [claimExp  EXCEPT ![t] = LeaseEnd]
     /\ claimedAt' = [claimedAt EXCEPT ![t] = now]
     /\ holding'   = [holding   EXCEPT ![a][t] = LeaseEnd]
-    /\ UNCHANGED <<now, lockVars, reason, done, ended>>
+    /\ clash'     = [clash     EXCEPT ![t] = \E q \in Paths, b \in Agents : ClaimBlocks(a, t, q, b)]
+    /\ UNCHANGED <<now, reason, done, ended>>
 
 ClaimTask(a, t) ==
     /\ status[t] = "pending"
     /\ DepsCheck(t)
     /\ attempt[t] < MaxAttempts
+    /\ TouchFree(a, t)
     /\ GrantClaim(a, t)
+    /\ leased' = [leased EXCEPT ![t] = {}]
+    /\ UNCHANGED lockVars
 
 \* A task whose claim expired is taken over by any agent (the earlier
-\* claimer included) with a new attempt and a new token.
+\* claimer included) with a new attempt and a new token; the locks the
+\* expired claim took are released.
 Reclaim(a, t) ==
     /\ status[t] = "claimed"
     /\ ReclaimExpired(t)
     /\ DepsCheck(t)
     /\ attempt[t] < MaxAttempts
+    /\ TouchFree(a, t)
+    /\ GrantClaim(a, t)
+    /\ lock'   = ReleaseLeases(t)
+    /\ leased' = [leased EXCEPT ![t] = {}]
+    /\ UNCHANGED <<fence, grants>>
+
+\* Claim t (pending, or its claim expired: then the expired claim's locks are
+\* released) and take an exclusive lock on every path it touches, all in one
+\* step: a fresh fencing token each, expiring with the claim.  Granted only if
+\* no other agent holds a live lock overlapping a touch (all or nothing).
+ClaimWithLeases(a, t) ==
+    /\ \/ status[t] = "pending"
+       \/ status[t] = "claimed" /\ ReclaimExpired(t)
+    /\ DepsCheck(t)
+    /\ attempt[t] < MaxAttempts
+    /\ Touches[t] # {}
+    /\ Len(grants) + Cardinality(Touches[t]) <= MaxGrants   \* model bound only
+    /\ LeaseTouchFree(a, t)
+    /\ LET seq  == TouchOrder(t)
+           n    == Len(seq)
+           rest == ReleaseLeases(t)
+           tok(p) == fence + (CHOOSE i \in 1..n : seq[i] = p)
+       IN /\ lock'   = [p \in Paths |-> [b \in Agents |->
+                         IF b = a /\ p \in Touches[t]
+                         THEN [mode |-> "exclusive", token |-> tok(p), expires |-> LeaseEnd]
+                         ELSE rest[p][b]]]
+          /\ fence'  = fence + n
+          /\ grants' = grants \o [i \in 1..n |-> [path |-> seq[i], agent |-> a, token |-> fence + i]]
+          /\ leased' = [leased EXCEPT ![t] =
+                          {[path |-> p, agent |-> a, token |-> tok(p)] : p \in Touches[t]}]
     /\ GrantClaim(a, t)
 
 \* The current claim expired and no attempts are left: the task fails.
@@ -303,8 +405,9 @@ ExhaustAttempts(t) ==
     /\ reason' = [reason EXCEPT ![t] = "attempts_exhausted"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "failed" ELSE @]
     /\ claimExp' = [claimExp EXCEPT ![t] = 0]
-    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimedAt,
-                   holding, done>>
+    /\ lock'     = ReleaseLeases(t)
+    /\ UNCHANGED <<now, fence, grants, claimer, attempt, claimTok, claimedAt,
+                   holding, done, leased, clash>>
 
 \* tok ranges over the tokens issued for t so far (1..attempt[t]): an agent
 \* may present a stale token -- remembered from an earlier attempt, its own or
@@ -320,8 +423,15 @@ RenewClaim(a, t, tok) ==
     /\ ClaimLive(t)
     /\ claimExp' = [claimExp EXCEPT ![t] = LeaseEnd]
     /\ holding'  = [holding  EXCEPT ![a][t] = LeaseEnd]
-    /\ UNCHANGED <<now, lockVars, status, claimer, attempt, claimTok,
-                   claimedAt, reason, done, ended>>
+    \* the locks the claim took and still holds live are renewed with it (an
+    \* expired one is not revived)
+    /\ lock' = [p \in Paths |-> [b \in Agents |->
+                  IF /\ \E e \in leased[t] : e.path = p /\ e.agent = b /\ Holds(e)
+                     /\ lock[p][b].expires > now
+                  THEN [lock[p][b] EXCEPT !.expires = LeaseEnd]
+                  ELSE lock[p][b]]]
+    /\ UNCHANGED <<now, fence, grants, status, claimer, attempt, claimTok,
+                   claimedAt, reason, done, ended, leased, clash>>
 
 \* Complete or fail t (to status s).  The step is recorded in the ghost `done`
 \* with the claim it acted on, so INV_COMPLETE_OWNER can judge it afterwards.
@@ -338,7 +448,9 @@ Finish(a, t, tok, s) ==
     /\ claimExp' = [claimExp EXCEPT ![t] = 0]
     /\ claimer'  = IF s = "pending" THEN [claimer EXCEPT ![t] = NoAgent]
                                     ELSE claimer
-    /\ UNCHANGED <<now, lockVars, attempt, claimTok, claimedAt>>
+    \* the locks the claim took end with it
+    /\ lock'     = ReleaseLeases(t)
+    /\ UNCHANGED <<now, fence, grants, attempt, claimTok, claimedAt, leased, clash>>
 
 CompleteTask(a, t, tok) ==
     /\ tok <= attempt[t]
@@ -370,8 +482,9 @@ CancelTask(t) ==
     /\ reason' = [reason EXCEPT ![t] = "cancelled"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "cancelled" ELSE @]
     /\ claimExp' = [claimExp EXCEPT ![t] = 0]
-    /\ UNCHANGED <<now, lockVars, claimer, attempt, claimTok, claimedAt,
-                   holding, done>>
+    /\ lock'     = ReleaseLeases(t)
+    /\ UNCHANGED <<now, fence, grants, claimer, attempt, claimTok, claimedAt,
+                   holding, done, leased, clash>>
 
 \* A failed or cancelled dependency settles a pending dependent: cancelled,
 \* with reason "dependency_failed" (INV-DEPS).
@@ -381,11 +494,14 @@ SettleDependents(t) ==
     /\ status' = [status EXCEPT ![t] = "cancelled"]
     /\ reason' = [reason EXCEPT ![t] = "dependency_failed"]
     /\ ended'  = [ended  EXCEPT ![t] = IF @ = "none" THEN "cancelled" ELSE @]
-    /\ UNCHANGED <<now, lockVars, claimVars, holding, done>>
+    /\ UNCHANGED <<now, lockVars, claimVars, holding, done, leased, clash>>
 
 -----------------------------------------------------------------------------
-(* The next-state relation.  The lock and task halves share only the clock:  *)
-(* no action reads or writes both (MCCoordination relies on this).          *)
+(* The next-state relation.  The lock and task halves share only the clock, *)
+(* except through the claims of tasks with touches (ClaimTask, Reclaim and  *)
+(* ClaimWithLeases read the locks; ClaimWithLeases, Reclaim and the ends of *)
+(* a claim write them): MCCoordination checks those from a start of their   *)
+(* own.                                                                     *)
 
 LockNext ==
     \/ \E a \in Agents, p \in Paths, m \in Modes : AcquireLock(a, p, m)
@@ -396,6 +512,7 @@ TaskNext ==
     \/ \E t \in Tasks : SubmitTask(t)
     \/ \E a \in Agents, t \in Tasks : ClaimTask(a, t)
     \/ \E a \in Agents, t \in Tasks : Reclaim(a, t)
+    \/ \E a \in Agents, t \in Tasks : ClaimWithLeases(a, t)
     \/ \E t \in Tasks : ExhaustAttempts(t)
     \/ \E a \in Agents, t \in Tasks, tok \in ClaimTokens : RenewClaim(a, t, tok)
     \/ \E a \in Agents, t \in Tasks, tok \in ClaimTokens : CompleteTask(a, t, tok)
@@ -443,6 +560,8 @@ TypeOK ==
                        /\ r.to \in Terminal \cup {"pending"}
     /\ ended \in [Tasks -> {"none"} \cup Terminal]
     /\ \A t \in Tasks : status[t] = "claimed" => claimer[t] \in Agents
+    /\ leased \in [Tasks -> SUBSET LeaseRec]
+    /\ clash \in [Tasks -> BOOLEAN]
 
 \* INV-LOCK-EXCL: two live locks of different agents that cover a common path
 \* (a directory lock covers everything beneath it) are both shared: an
@@ -512,6 +631,17 @@ INV_DEPS ==
               => /\ status[t] = "cancelled"
                  /\ \E d \in Deps[t] : status[d] \in Dead
 
+\* INV-CLAIM-TOUCH: no claim was granted while another agent held a live
+\* lock overlapping one of the task's touches; a lock taken with a claim
+\* (and still held by its holder) exists only while that claim is its task's
+\* current claim: it ends with the claim.  (While the claim holds them its
+\* locks are exclusive, so INV_LOCK_EXCL keeps every other agent's
+\* overlapping lock away.)
+INV_CLAIM_TOUCH ==
+    /\ \A t \in Tasks : ~clash[t]
+    /\ \A t \in Tasks : \A e \in leased[t] :
+          Holds(e) => status[t] = "claimed" /\ claimer[t] = e.agent
+
 Safety ==
     /\ TypeOK
     /\ INV_LOCK_EXCL
@@ -520,6 +650,7 @@ Safety ==
     /\ INV_CLAIM_UNIQ
     /\ INV_COMPLETE_OWNER
     /\ INV_DEPS
+    /\ INV_CLAIM_TOUCH
 
 -----------------------------------------------------------------------------
 (* Liveness *)

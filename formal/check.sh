@@ -5,6 +5,8 @@
 #     invariant and temporal property must hold, and TLC's coverage must show
 #     every action of Next taking at least one step to a new distinct state
 #     (so no guard is vacuously false).
+# 1b. TLC checks formal/MCApprovals.cfg (approvals, INV-APPROVAL) the same way:
+#     no error, and every action of its Next covered.
 #  2. TLC checks every variant listed in formal/mutations/mutations.tsv; each
 #     removes or weakens one guard (or one fairness condition), and TLC must
 #     report a violation of exactly the invariant (or temporal property) the
@@ -137,6 +139,58 @@ else
     else
         fail "$name: coverage: ${problems[*]}"
         sed 's/^/      /' "$work/coverage.txt"
+    fi
+fi
+
+# ------------------------------------------------ 1b. the approvals model
+# formal/Approvals.tla, checked through MCApprovals.cfg: no error, and every
+# action of its Next (Tick, PolicyChange and every `: Name(` in the Next
+# disjunction) takes at least one step to a new distinct state.  Its
+# mutations are rows of mutations.tsv like the others (step 2).
+approvals_actions() {
+    awk '/^Next ==/{on=1; next} on && !/^[[:space:]]/{on=0} on' "$here/Approvals.tla" |
+        grep -oE '\\/ [A-Z][A-Za-z]*[[:space:]]*$|: [A-Z][A-Za-z]*\(' |
+        sed -E 's/^(\\\/|:) //; s/[[:space:]]*$//; s/\($//' | sort -u
+}
+run_tlc MCApprovals "$here/MCApprovals.tla" "$here/MCApprovals.cfg"
+rc=$?
+out="$work/MCApprovals.out"
+stats="$(grep -oE '^[0-9,]+ states generated, [0-9,]+ distinct states found' "$out" | tail -n 1)"
+if [[ $rc -ne 0 ]] || ! grep -q 'Model checking completed. No error has been found.' "$out"; then
+    fail "MCApprovals: TLC reported an error (exit $rc, ${elapsed}s)"
+    show_tail MCApprovals 60
+else
+    awk '/^The coverage statistics/{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$out" |
+        grep -E '^<[A-Za-z_][A-Za-z0-9_]* line [0-9]+, col [0-9]+ to line [0-9]+, col [0-9]+ of module [A-Za-z0-9_]+>: [0-9]+:[0-9]+$' |
+        sed -E 's/^<([A-Za-z0-9_]+) .*>: ([0-9]+):([0-9]+)$/\1 \2 \3/' |
+        grep -vE '^(Init|MC_Init) ' >"$work/coverage-approvals.txt"
+    problems=()
+    n_actions=0
+    while read -r action; do
+        n_actions=$((n_actions + 1))
+        line="$(grep -E "^$action " "$work/coverage-approvals.txt" | head -n 1)"
+        if [[ -z "$line" ]]; then
+            problems+=("$action: not in TLC's coverage report")
+        else
+            read -r _ distinct generated <<<"$line"
+            if [[ "$distinct" -eq 0 ]]; then
+                problems+=("$action: never reached a new state (${distinct}:${generated})")
+            fi
+        fi
+    done < <(approvals_actions)
+    while read -r action distinct generated; do
+        if [[ "$distinct" -eq 0 ]]; then
+            problems+=("$action: never reached a new state (${distinct}:${generated})")
+        fi
+    done <"$work/coverage-approvals.txt"
+    if [[ $n_actions -lt 7 ]]; then
+        problems+=("only $n_actions actions found in the Next of Approvals.tla (expected at least 7)")
+    fi
+    if [[ ${#problems[@]} -eq 0 ]]; then
+        pass "MCApprovals: no error; all $n_actions actions of Next covered; ${stats:-?}; ${elapsed}s"
+    else
+        fail "MCApprovals: coverage: ${problems[*]}"
+        sed 's/^/      /' "$work/coverage-approvals.txt"
     fi
 fi
 

@@ -188,3 +188,36 @@ def test_INV_RLS_handoff_write_and_read(db, cli):
         [("api split in two", ["orders"], ["src/api/"])]
     code, _, err = cli(db.role_dsn(bob), "handoff", "read", "--limit", "0")
     assert code == EXIT_BAD_INPUT, err
+
+
+def test_INV_RLS_memory_remember_recall_and_skills(db, cli):
+    alice, _ = db.agent("implementer")
+    bob, _ = db.agent("implementer")
+    code, out, err = cli(db.role_dsn(alice), "--json", "memory", "remember", "gotcha", "pgbouncer breaks prepared "
+                         "statements", "--tag", "pooler", "--lesson", "prepare_threshold=None")
+    assert code == EXIT_OK, err
+    assert as_json(out)["deduplicated"] is False
+    code, out, err = cli(db.role_dsn(bob), "--json", "memory", "recall", "--text", "pgbouncer prepared")
+    assert code == EXIT_OK, err
+    assert [m["agent"] for m in as_json(out)] == [alice]
+    assert cli(db.role_dsn(bob), "memory", "skill", "deploy", "--succeeded")[0] == EXIT_OK
+    code, out, _ = cli(db.role_dsn(alice), "--json", "memory", "skills", "--prefix", "dep")
+    assert [(x["skill"], x["attempts"], x["successes"]) for x in as_json(out)] == [("deploy", 1, 1)]
+    code, _, err = cli(db.role_dsn(bob), "memory", "recall", "--limit", "1000")
+    assert code == EXIT_BAD_INPUT, err
+
+
+def test_INV_CLAIM_TOUCH_task_submit_touches_and_claim_lease_touches(db, cli):
+    alice, _ = db.agent("implementer")
+    bob, _ = db.agent("implementer")
+    code, out, err = cli(db.role_dsn(alice), "--json", "task", "submit", "docs", "--touches", "docs/")
+    assert code == EXIT_OK, err
+    task_id = as_json(out)["task_id"]
+    assert cli(db.role_dsn(alice), "lease", "acquire", "docs/guide.md")[0] == EXIT_OK
+    code, _, err = cli(db.role_dsn(bob), "task", "claim", "--type", "docs", "--lease-touches")
+    assert code == EXIT_REFUSED and "task_not_claimable" in err
+    assert cli(db.role_dsn(alice), "lease", "release", "docs/guide.md")[0] == EXIT_OK
+    code, out, err = cli(db.role_dsn(bob), "--json", "task", "claim", "--type", "docs", "--lease-touches")
+    assert code == EXIT_OK and as_json(out)["task_id"] == task_id, err
+    code, out, _ = cli(db.role_dsn(bob), "--json", "lease", "list", "--mine")
+    assert [x["path"] for x in as_json(out)] == ["docs/"]

@@ -749,3 +749,51 @@ def test_INV_RLS_a_handoff_is_written_for_the_fleet_and_read_newest_first(db):
     with pytest.raises(errors.InvalidArgument):
         a.write_handoff("   ")
     assert len(b.read_handoffs(role_a)) == 2
+
+
+# -- memory (sql/deploy/memory.sql) ------------------------------------------------------------
+
+
+def test_INV_RLS_memory_episodes_for_the_fleet_working_memory_for_its_session(db):
+    role_a, a = db.agent()
+    role_b, b = db.agent()
+    first = a.remember("fix", "flaky test fixed by pinning the clock", outcome="green",
+                       lessons=["never read now() in tests"], tags=["tests", "clock"])
+    again = a.remember("fix", "flaky test fixed by pinning the clock", tags=["tests", "clock"])
+    assert first.ok and not first.deduplicated and again.deduplicated and again.memory_id == first.memory_id
+    found = b.recall(text="flaky clock")
+    assert [m.memory_id for m in found][:1] == [first.memory_id] and found[0].lessons == ("never read now() in tests",)
+    assert [m.memory_id for m in b.recall(tags=["clock"])] == [first.memory_id]
+    assert b.recall(tags=["nothing-like-it"]) == []
+    session = a.register_session("work").session_id
+    assert a.set_working_memory(session, "plan", {"step": 2}).keys == 1
+    assert [(w.key, w.value) for w in a.get_working_memory(session)] == [("plan", {"step": 2})]
+    with pytest.raises(errors.Refused):
+        b.set_working_memory(session, "plan", {"step": 9})          # another agent's session
+    assert [(w.key, w.value) for w in a.get_working_memory(session)] == [("plan", {"step": 2})]
+    assert b.record_skill_outcome("migrate-db", True).attempts == 1
+    assert a.record_skill_outcome("migrate-db", False, "needs the lock first").attempts == 2
+    (skill,) = [s for s in b.skills("migrate") if s.skill == "migrate-db"]
+    assert (skill.attempts, skill.successes, skill.my_attempts) == (2, 1, 1)
+
+
+# -- conflict-aware claims (sql/deploy/claim_touches.sql) ------------------------------------------
+
+
+def test_INV_CLAIM_TOUCH_a_claim_skips_a_task_another_agent_leases_and_can_lease_its_touches(db):
+    role_a, a = db.agent()
+    _, b = db.agent()
+    kind = uid("touch")
+    task = a.submit_task(kind, "refactor the api", touches=["src/api/"])
+    a.acquire_lock("src/api/users.py", 600)
+    with pytest.raises(TaskNotClaimable):
+        b.claim_task([kind], lease_touches=True)           # skipped: a leases a touched file
+    a.release_lock("src/api/users.py")
+    claim = b.claim_task([kind], 300, lease_touches=True)
+    assert claim.task_id == task.task_id
+    held = [x.path for x in b.live_locks() if x.holder != role_a]
+    assert held == ["src/api/"]
+    with pytest.raises(LockHeld):
+        a.acquire_lock("src/api/users.py", 60)             # the claim's lease holds others off
+    b.complete_task(claim.task_id, claim.claim_token)
+    assert [x.path for x in b.live_locks() if x.path == "src/api/"] == []      # it ended with the claim

@@ -9,6 +9,10 @@
   INV-DEPS, INV-RECLAIM), the model's action names are the ones SQL comments
   and the hypothesis state machine cite, and the mutation manifest is
   consistent with the modules and configurations it names.
+- formal/Approvals.tla (approvals, INV_APPROVAL; MCApprovals.cfg) is a second,
+  separate model: check.sh runs it too, its mutations are rows of the same
+  manifest (their modules extend MCApprovals), and the tests below check its
+  actions, configuration and mutations the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +33,14 @@ MC_CFG = FORMAL / "MCCoordination.cfg"
 MUTATIONS = FORMAL / "mutations"
 MANIFEST = MUTATIONS / "mutations.tsv"
 CHECK_SH = FORMAL / "check.sh"
+APPROVALS_SPEC = FORMAL / "Approvals.tla"
+APPROVALS_CFG = FORMAL / "MCApprovals.cfg"
+
+# Each model-checking module a mutation may extend -> (its spec, its CI cfg).
+MODELS = {
+    "MCCoordination": (SPEC, MC_CFG),
+    "MCApprovals": (APPROVALS_SPEC, APPROVALS_CFG),
+}
 
 # Which invariants the model states is a column of docs/invariants.md ("TLA+"):
 # privileges, policies, audit and catalogue rules live only at the database layer.
@@ -43,6 +55,7 @@ ACTIONS = {
     "SubmitTask",
     "ClaimTask",
     "Reclaim",
+    "ClaimWithLeases",
     "ExhaustAttempts",
     "RenewClaim",
     "CompleteTask",
@@ -64,6 +77,22 @@ REQUIRED_MUTATIONS = {
     "TokenCheck": "INV_COMPLETE_OWNER",  # token check after reclaim
     "DepsCheck": "INV_DEPS",  # dependency check on claim
     "ModesConflict": "INV_LOCK_EXCL",  # shared grants coexist, never with an exclusive one
+    "LeaseTouchFree": "INV_LOCK_EXCL",  # a claim leasing its touches checks for conflicts (claim_touches)
+    "TouchFree": "INV_CLAIM_TOUCH",  # a claim skips a task another agent leases a touch of
+    "ReleaseLeases": "INV_CLAIM_TOUCH",  # a claim's leases end with it
+}
+
+# The actions of the approvals model's Next (docs/approvals.md).
+APPROVAL_ACTIONS = {"Tick", "PolicyChange", "Request", "Grant", "Reject", "Expire", "Use"}
+
+# The guards of Approvals.tla -> the invariant TLC must report violated when
+# that guard is removed (UseMatches twice: the arguments and the policy version).
+REQUIRED_APPROVAL_MUTATIONS = {
+    "UseUnused": "INV_APPROVAL",  # single use
+    "UseMatches": "INV_APPROVAL",  # arguments / policy version in the binding
+    "NotSelf": "INV_APPROVAL",  # never approved by the requester
+    "UseLive": "INV_APPROVAL",  # never used after its expiry
+    "GrantPending": "INV_APPROVAL",  # only a pending request is decided
 }
 
 SKIP_NO_JAR = "TLA2TOOLS_JAR not set: formal model check skipped"
@@ -124,7 +153,7 @@ def _jar() -> Path | None:
 
 def test_tlc_model_check():
     """INV-LOCK-EXCL, INV-LOCK-FENCE, INV-LOCK-EXPIRY, INV-CLAIM-UNIQ,
-    INV-COMPLETE-OWNER, INV-DEPS, INV-RECLAIM: TLC proves them on the CI model
+    INV-COMPLETE-OWNER, INV-DEPS, INV-RECLAIM, INV-CLAIM-TOUCH: TLC proves them on the CI model
     (all actions covered) and every mutation makes TLC report its invariant."""
     jar = _jar()
     if jar is None:
@@ -145,8 +174,9 @@ def test_tlc_model_check():
     summary = re.search(r"^formal: (\d+) passed, (\d+) failed$", proc.stdout, re.M)
     assert summary, output
     assert summary.group(2) == "0", output
-    # the model itself + every listed mutation
-    assert int(summary.group(1)) == 1 + len(_manifest()), output
+    # the two models (MCCoordination, MCApprovals) + every listed mutation
+    assert int(summary.group(1)) == 2 + len(_manifest()), output
+    assert re.search(r"^PASS  MCApprovals: no error; all \d+ actions of Next covered", proc.stdout, re.M), output
 
 
 def test_check_sh_skips_without_jar(tmp_path):
@@ -178,6 +208,19 @@ def test_catalogued_invariants_in_model():
     assert not undefined, f"no operator named after these IDs: {undefined}"
 
 
+def test_catalogued_tla_operators_are_defined():
+    """Every TLA+ operator docs/invariants.md names, whatever the row's status
+    (a planned ID may be modelled before its SQL exists), is defined in a module
+    of formal/ that also names the ID."""
+    modules = {p.name: p.read_text(encoding="utf-8") for p in FORMAL.glob("*.tla")}
+    for row in invariants():
+        if not row.tla:
+            continue
+        homes = [name for name, text in modules.items() if _defined(text, row.tla)]
+        assert homes, f"{row.id}: {row.tla} is defined in no formal/*.tla"
+        assert any(row.id in modules[name] for name in homes), f"{row.id}: not named next to {row.tla}"
+
+
 def test_model_actions_are_the_cited_names():
     spec = _spec_text()
     block = spec[spec.index("\nLockNext ==") : spec.index("\nNext ==")]
@@ -207,14 +250,30 @@ def test_ci_config_checks_every_property():
     assert "WF_vars(Tick)" in spec and "WF_vars(Settling(t))" in spec
 
 
+def test_approvals_model_actions_and_config():
+    """Approvals.tla: Next is the actions of docs/approvals.md, the guards are
+    named operators, and MCApprovals.cfg checks TypeOK and INV_APPROVAL."""
+    spec = APPROVALS_SPEC.read_text(encoding="utf-8")
+    block = spec[spec.index("\nNext ==") : spec.index("\nSpec ==")]
+    in_next = set(re.findall(r"\\/ ([A-Z][A-Za-z]*)\s*$", block, re.M)) | set(
+        re.findall(r":\s*([A-Z][A-Za-z]*)\(", block)
+    )
+    assert in_next == APPROVAL_ACTIONS
+    for name in APPROVAL_ACTIONS | set(REQUIRED_APPROVAL_MUTATIONS) | {"TypeOK", "INV_APPROVAL", "Spec"}:
+        assert _defined(spec, name), name
+    assert re.search(r"^Spec == Init /\\ \[\]\[Next\]_vars$", spec, re.M)
+    body = _cfg_body(APPROVALS_CFG.read_text(encoding="utf-8"))
+    start = body.index("INVARIANTS") + 1
+    assert sorted(body[start : _section_end(body, start)]) == ["INV_APPROVAL", "TypeOK"]
+    assert _defined((FORMAL / "MCApprovals.tla").read_text(encoding="utf-8"), "MC_Spec")
+
+
 # --------------------------------------------------------------- mutations
 
 
 def test_mutation_manifest_is_consistent():
-    spec = _spec_text()
     rows = _manifest()
-    base = _cfg_body(MC_CFG.read_text(encoding="utf-8"))
-    seen = {}
+    seen: dict[str, dict[str, set[str]]] = {}
     for row in rows:
         variant, override, expected, kind = row["variant"], row["override"], row["expected"], row["kind"]
         tla = MUTATIONS / f"{variant}.tla"
@@ -222,13 +281,18 @@ def test_mutation_manifest_is_consistent():
         assert tla.is_file() and cfg.is_file(), variant
         module = tla.read_text(encoding="utf-8")
         assert re.search(rf"^-+ MODULE {variant} -+$", module, re.M), variant
-        assert "EXTENDS MCCoordination" in module, variant
+        extends = re.search(r"^EXTENDS (\w+)\s*$", module, re.M)
+        assert extends and extends.group(1) in MODELS, f"{variant}: extends none of {sorted(MODELS)}"
+        model = extends.group(1)
+        spec_path, base_cfg = MODELS[model]
+        spec = spec_path.read_text(encoding="utf-8")
+        base = _cfg_body(base_cfg.read_text(encoding="utf-8"))
         assert _defined(module, f"{variant}_{override}"), variant
         assert _defined(spec, override), f"{variant}: {override} is not a definition of the spec"
         assert _defined(spec, expected), f"{variant}: {expected} is not a definition of the spec"
         assert kind in {"invariant", "temporal"}, variant
 
-        # The cfg is MCCoordination.cfg plus the one override (and, for a
+        # The cfg is its model's CI cfg plus the one override (and, for a
         # temporal variant, only the expected property).
         body = _cfg_body(cfg.read_text(encoding="utf-8"))
         override_line = f"{override} <- {variant}_{override}"
@@ -240,10 +304,16 @@ def test_mutation_manifest_is_consistent():
             end = _section_end(expected_body, start)
             expected_body[start:end] = [expected]
         else:
-            assert expected in base, f"{variant}: {expected} is not checked by MCCoordination.cfg"
-        assert body == expected_body, f"{variant}.cfg drifted from MCCoordination.cfg"
-        seen.setdefault(override, set()).add(expected)
+            assert expected in base, f"{variant}: {expected} is not checked by {base_cfg.name}"
+        assert body == expected_body, f"{variant}.cfg drifted from {base_cfg.name}"
+        seen.setdefault(model, {}).setdefault(override, set()).add(expected)
 
     for guard, invariant in REQUIRED_MUTATIONS.items():
-        assert invariant in seen.get(guard, set()), f"no mutation removes {guard} (expecting {invariant})"
+        assert invariant in seen.get("MCCoordination", {}).get(guard, set()), \
+            f"no mutation removes {guard} (expecting {invariant})"
+    for guard, invariant in REQUIRED_APPROVAL_MUTATIONS.items():
+        assert invariant in seen.get("MCApprovals", {}).get(guard, set()), \
+            f"no approvals mutation removes {guard} (expecting {invariant})"
+    # The arguments and the policy version in the binding each have their own.
+    assert sum(1 for r in rows if r["override"] == "UseMatches") >= 2
     assert any(r["kind"] == "temporal" and r["expected"] == "INV_RECLAIM" for r in rows)

@@ -324,6 +324,24 @@ async def test_INV_RLS_the_handoffs_toolset_writes_and_reads_handoffs(module_db)
         assert "PC00" in bad, bad
 
 
+async def test_INV_RLS_the_memory_toolset(module_db):
+    a, b = agent(module_db), agent(module_db)
+    async with connected(module_db, a, "--toolsets", "memory") as ca, connected(module_db, b, "--toolsets", "memory",
+                                                                                "--read-only") as cb:
+        assert {t.name for t in (await cb.list_tools()).tools} == {"recall", "skills"}
+        kept = ok(await ca.call_tool("remember", {"event_type": "incident", "summary": f"disk full on runner {a}",
+                                                  "tags": ["ci"], "lessons": ["prune caches"]}))
+        assert trail(module_db.admin(), kept["event_id"])["operation"] == "remember"
+        found = ok(await cb.call_tool("recall", {"text": f"disk full {a}"}))["memories"]
+        assert found and found[0]["memory_id"] == kept["memory_id"] and found[0]["lessons"] == ["prune caches"]
+        counted = ok(await ca.call_tool("record_skill_outcome", {"skill": f"prune-{a}", "succeeded": True}))
+        assert counted["attempts"] == 1
+        listed = ok(await cb.call_tool("skills", {"prefix": f"prune-{a}"}))["skills"]
+        assert [(x["skill"], x["success_rate"]) for x in listed] == [(f"prune-{a}", 1.0)]
+        bad = error(await ca.call_tool("remember", {"event_type": "x", "summary": ""}))
+        assert "PC00" in bad, bad
+
+
 async def test_wait_is_granted_when_the_holder_releases_and_a_claim_when_a_task_arrives(module_db):
     a, b = agent(module_db), agent(module_db)
     task_type = f"deploy_{a[-6:]}"

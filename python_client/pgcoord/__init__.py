@@ -78,8 +78,11 @@ from .results import (
     LeaseRenewal,
     LiveLease,
     LockMode,
+    Memory,
     NetworkDecision,
     Refusal,
+    Remembered,
+    Skill,
     SubmittedTask,
     Task,
     TaskStatus,
@@ -94,7 +97,7 @@ __all__ = [
     # results (the rest: pgcoord.results)
     "Verdict", "Refusal", "Holder", "LeaseGrant", "LeaseRenewal", "LiveLease", "Claim", "Task", "SubmittedTask",
     "GuardrailCheck", "NetworkDecision", "Identity", "LockMode", "TaskStatus", "Heartbeat", "AgentLiveness",
-    "GrantStatus", "Handoff", "HandoffWritten",
+    "GrantStatus", "Handoff", "HandoffWritten", "Memory", "Remembered", "Skill",
     # exceptions
     "PgcoordError", "InvalidInput", "NullArgument", "InvalidArgument", "InvalidPath", "TtlOutOfRange",
     "UnknownTask", "UnknownProfile", "UnknownAgent", "InvalidEnforcementMode", "AuditImmutable", "InvalidAgentRole",

@@ -67,6 +67,7 @@ from .results import (
     LeaseRenewal,
     LiveLease,
     LockMode,
+    Memory,
     NetworkAction,
     NetworkDecision,
     NetworkRuleSet,
@@ -77,16 +78,21 @@ from .results import (
     ProfileSet,
     Reaped,
     Refusal,
+    Remembered,
     ReportedStatus,
     Seconds,
     Session,
     SessionOpened,
+    Skill,
+    SkillOutcome,
     StaleThresholdSet,
     SubmittedTask,
     Task,
     TaskFailure,
     TaskStatus,
     Verdict,
+    WorkingMemoryItem,
+    WorkingMemorySet,
 )
 
 if TYPE_CHECKING:
@@ -440,6 +446,59 @@ class AsyncClient:
         """The fleet's handoffs (one agent's, if given), newest first, at most ``limit`` (1..100)."""
         return await self._read(calls.read_handoffs(agent, limit))
 
+    # -- memory ---------------------------------------------------------------------------------
+
+    @overload
+    async def remember(self, event_type: str, summary: str, *, details: dict[str, Any] | None = ...,
+                 outcome: str | None = ..., lessons: Sequence[str] = ..., tags: Sequence[str] = ...,
+                 raise_on_refusal: Literal[True] = ...) -> Remembered: ...
+    @overload
+    async def remember(self, event_type: str, summary: str, *, details: dict[str, Any] | None = ...,
+                 outcome: str | None = ..., lessons: Sequence[str] = ..., tags: Sequence[str] = ...,
+                 raise_on_refusal: bool) -> Remembered | Refusal: ...
+    async def remember(self, event_type: str, summary: str, *, details: dict[str, Any] | None = None,
+                 outcome: str | None = None, lessons: Sequence[str] = (), tags: Sequence[str] = (),
+                 raise_on_refusal: bool = True) -> Remembered | Refusal:
+        """Record an episode for the fleet (deduplicated within a window: README, "Memory")."""
+        return await self._mutate(calls.remember(event_type, summary, details, outcome, lessons, tags),
+                                raise_on_refusal)
+
+    async def recall(self, tags: Sequence[str] | None = None, event_type: str | None = None, text: str | None = None,
+               limit: int = 10) -> list[Memory]:
+        """Episodic memories ranked by full-text relevance to ``text`` and by recency,
+        filtered by tags and event type."""
+        return await self._read(calls.recall(tags, event_type, text, limit))
+
+    @overload
+    async def set_working_memory(self, session_id: Any, key: str, value: Any, *,
+                           raise_on_refusal: Literal[True] = ...) -> WorkingMemorySet: ...
+    @overload
+    async def set_working_memory(self, session_id: Any, key: str, value: Any, *,
+                           raise_on_refusal: bool) -> WorkingMemorySet | Refusal: ...
+    async def set_working_memory(self, session_id: Any, key: str, value: Any, *,
+                           raise_on_refusal: bool = True) -> WorkingMemorySet | Refusal:
+        """Keep ``value`` (JSON) under ``key`` in one of the caller's open sessions (private to it)."""
+        return await self._mutate(calls.set_working_memory(session_id, key, value), raise_on_refusal)
+
+    async def get_working_memory(self, session_id: Any) -> list[WorkingMemoryItem]:
+        """The working memory of one of the caller's sessions."""
+        return await self._read(calls.get_working_memory(session_id))
+
+    @overload
+    async def record_skill_outcome(self, skill: str, succeeded: bool, notes: str | None = ..., *,
+                             raise_on_refusal: Literal[True] = ...) -> SkillOutcome: ...
+    @overload
+    async def record_skill_outcome(self, skill: str, succeeded: bool, notes: str | None = ..., *,
+                             raise_on_refusal: bool) -> SkillOutcome | Refusal: ...
+    async def record_skill_outcome(self, skill: str, succeeded: bool, notes: str | None = None, *,
+                             raise_on_refusal: bool = True) -> SkillOutcome | Refusal:
+        """Count one attempt at a skill (and its success) for the fleet."""
+        return await self._mutate(calls.record_skill_outcome(skill, succeeded, notes), raise_on_refusal)
+
+    async def skills(self, prefix: str | None = None) -> list[Skill]:
+        """The fleet's skills with their attempts, successes and rate (and the caller's own)."""
+        return await self._read(calls.skills(prefix))
+
     # -- leases ---------------------------------------------------------------------------------
 
     @overload
@@ -527,30 +586,33 @@ class AsyncClient:
     @overload
     async def submit_task(self, task_type: str, description: str = ..., input: dict[str, Any] | None = ...,
                           priority: int = ..., depends_on: Sequence[int] = ..., idempotency_key: str | None = ...,
-                          max_attempts: int = ..., *, raise_on_refusal: Literal[True] = ...) -> SubmittedTask: ...
+                          max_attempts: int = ..., *, touches: Sequence[str] = ...,
+                    raise_on_refusal: Literal[True] = ...) -> SubmittedTask: ...
     @overload
     async def submit_task(self, task_type: str, description: str = ..., input: dict[str, Any] | None = ...,
                           priority: int = ..., depends_on: Sequence[int] = ..., idempotency_key: str | None = ...,
-                          max_attempts: int = ..., *, raise_on_refusal: bool) -> SubmittedTask | Refusal: ...
+                          max_attempts: int = ..., *, touches: Sequence[str] = ...,
+                    raise_on_refusal: bool) -> SubmittedTask | Refusal: ...
     async def submit_task(self, task_type: str, description: str = "", input: dict[str, Any] | None = None,
                           priority: int = 0, depends_on: Sequence[int] = (), idempotency_key: str | None = None,
-                          max_attempts: int = 3, *, raise_on_refusal: bool = True) -> SubmittedTask | Refusal:
+                          max_attempts: int = 3, *, touches: Sequence[str] = (),
+                    raise_on_refusal: bool = True) -> SubmittedTask | Refusal:
         return await self._mutate(calls.submit_task(task_type, description, input, priority, depends_on,
-                                                    idempotency_key, max_attempts), raise_on_refusal)
+                                                    idempotency_key, max_attempts, touches), raise_on_refusal)
 
     @overload
     async def claim_task(self, types: Sequence[str] | None = ..., lease: Seconds = ..., *,
-                         raise_on_refusal: Literal[True] = ...) -> Claim: ...
+                         lease_touches: bool = False, raise_on_refusal: Literal[True] = ...) -> Claim: ...
     @overload
     async def claim_task(self, types: Sequence[str] | None = ..., lease: Seconds = ..., *,
-                         raise_on_refusal: bool) -> Claim | Refusal: ...
+                         lease_touches: bool = False, raise_on_refusal: bool) -> Claim | Refusal: ...
     async def claim_task(self, types: Sequence[str] | None = None, lease: Seconds = DEFAULT_CLAIM_LEASE, *,
-                         raise_on_refusal: bool = True) -> Claim | Refusal:
-        return await self._mutate(calls.claim_task(types, lease), raise_on_refusal)
+                         lease_touches: bool = False, raise_on_refusal: bool = True) -> Claim | Refusal:
+        return await self._mutate(calls.claim_task(types, lease, lease_touches), raise_on_refusal)
 
     async def claim_tasks(self, limit: int, types: Sequence[str] | None = None,
-                          lease: Seconds = DEFAULT_CLAIM_LEASE) -> list[Claim]:
-        return await self._read(calls.claim_tasks(limit, types, lease))
+                          lease: Seconds = DEFAULT_CLAIM_LEASE, *, lease_touches: bool = False) -> list[Claim]:
+        return await self._read(calls.claim_tasks(limit, types, lease, lease_touches))
 
     @overload
     async def renew_claim(self, task_id: int, claim_token: int, lease: Seconds = ..., *,
@@ -606,19 +668,22 @@ class AsyncClient:
 
     @overload
     async def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = ...,
-                            poll_interval: float = ..., raise_on_refusal: Literal[True] = ...) -> Claim: ...
+                            poll_interval: float = ..., lease_touches: bool = ...,
+                      raise_on_refusal: Literal[True] = ...) -> Claim: ...
     @overload
     async def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = ...,
-                            poll_interval: float = ..., raise_on_refusal: bool) -> Claim | Refusal: ...
+                            poll_interval: float = ..., lease_touches: bool = ...,
+                      raise_on_refusal: bool) -> Claim | Refusal: ...
     async def wait_for_task(self, types: Sequence[str] | None, timeout: float, *,
                             lease: Seconds = DEFAULT_CLAIM_LEASE, poll_interval: float = POLL_INTERVAL,
-                            raise_on_refusal: bool = True) -> Claim | Refusal:
+                            lease_touches: bool = False, raise_on_refusal: bool = True) -> Claim | Refusal:
         """See :meth:`pgcoord.Client.wait_for_task`."""
         check_held(self)
         async with self._source.borrow() as conn:
             await _listen(conn, TASKS_CHANNEL)
             try:
-                result = await self._claim_waiting(conn, types, lease, monotonic() + timeout, None, poll_interval)
+                result = await self._claim_waiting(conn, types, lease, monotonic() + timeout, None, poll_interval,
+                                            lease_touches)
             finally:
                 await _unlisten(conn, TASKS_CHANNEL)
         assert result is not None
@@ -649,8 +714,9 @@ class AsyncClient:
                 await _unlisten(conn, TASKS_CHANNEL)
 
     async def _claim_waiting(self, conn: AConn, types: Sequence[str] | None, lease: Seconds, deadline: float,
-                             stop: asyncio.Event | None, poll_interval: float) -> Claim | Refusal | None:
-        call = calls.claim_task(types, lease)
+                             stop: asyncio.Event | None, poll_interval: float,
+                             lease_touches: bool = False) -> Claim | Refusal | None:
+        call = calls.claim_task(types, lease, lease_touches)
         wanted = None if types is None else set(calls._types(types) or ())
         while True:
             if stop is not None and stop.is_set():

@@ -144,6 +144,34 @@ def read_handoffs(agent: str | None, limit: int) -> Call[list[r.Handoff]]:
     return _read("read_handoffs", (agent, limit), _each(r.Handoff))
 
 
+# -- memory -------------------------------------------------------------------------------
+
+def remember(event_type: str, summary: str, details: dict[str, Any] | None, outcome: str | None,
+             lessons: Sequence[str], tags: Sequence[str]) -> Call[r.Remembered]:
+    return Call("remember", (event_type, summary, details or {}, outcome, list(lessons), list(tags)),
+                _one(r.Remembered))
+
+
+def recall(tags: Sequence[str] | None, event_type: str | None, text: str | None, limit: int) -> Call[list[r.Memory]]:
+    return _read("recall", (None if tags is None else list(tags), event_type, text, limit), _each(r.Memory))
+
+
+def set_working_memory(session_id: Any, key: str, value: Any) -> Call[r.WorkingMemorySet]:
+    return Call("set_working_memory", (session_id, key, Jsonb(value)), _one(r.WorkingMemorySet))
+
+
+def get_working_memory(session_id: Any) -> Call[list[r.WorkingMemoryItem]]:
+    return _read("get_working_memory", (session_id,), _each(r.WorkingMemoryItem))
+
+
+def record_skill_outcome(skill: str, succeeded: bool, notes: str | None) -> Call[r.SkillOutcome]:
+    return Call("record_skill_outcome", (skill, succeeded, notes), _one(r.SkillOutcome))
+
+
+def skills(prefix: str | None) -> Call[list[r.Skill]]:
+    return _read("skills", (prefix,), _each(r.Skill))
+
+
 # -- leases -------------------------------------------------------------------------------
 
 def acquire_lock(path: str, ttl: Seconds, mode: str, reason: str) -> Call[r.LeaseGrant]:
@@ -174,17 +202,19 @@ def check_fence(path: str, token: int) -> Call[bool]:
 # -- tasks --------------------------------------------------------------------------------
 
 def submit_task(task_type: str, description: str, input: dict[str, Any] | None, priority: int,
-                depends_on: Sequence[int], idempotency_key: str | None, max_attempts: int) -> Call[r.SubmittedTask]:
+                depends_on: Sequence[int], idempotency_key: str | None, max_attempts: int,
+                touches: Sequence[str] = ()) -> Call[r.SubmittedTask]:
     return Call("submit_task", (task_type, description, input or {}, priority, list(depends_on), idempotency_key,
-                                max_attempts), _one(r.SubmittedTask))
+                                max_attempts, list(touches)), _one(r.SubmittedTask))
 
 
-def claim_task(types: Sequence[str] | None, lease: Seconds) -> Call[r.Claim]:
-    return Call("claim_task", (_types(types), interval(lease)), _one(r.Claim))
+def claim_task(types: Sequence[str] | None, lease: Seconds, lease_touches: bool = False) -> Call[r.Claim]:
+    return Call("claim_task", (_types(types), interval(lease), lease_touches), _one(r.Claim))
 
 
-def claim_tasks(limit: int, types: Sequence[str] | None, lease: Seconds) -> Call[list[r.Claim]]:
-    return _read("claim_tasks", (limit, _types(types), interval(lease)), _each(r.Claim))
+def claim_tasks(limit: int, types: Sequence[str] | None, lease: Seconds,
+                lease_touches: bool = False) -> Call[list[r.Claim]]:
+    return _read("claim_tasks", (limit, _types(types), interval(lease), lease_touches), _each(r.Claim))
 
 
 def renew_claim(task_id: int, claim_token: int, lease: Seconds) -> Call[r.ClaimRenewal]:

@@ -69,6 +69,7 @@ from .results import (
     LeaseRenewal,
     LiveLease,
     LockMode,
+    Memory,
     NetworkAction,
     NetworkDecision,
     NetworkRuleSet,
@@ -79,16 +80,21 @@ from .results import (
     ProfileSet,
     Reaped,
     Refusal,
+    Remembered,
     ReportedStatus,
     Seconds,
     Session,
     SessionOpened,
+    Skill,
+    SkillOutcome,
     StaleThresholdSet,
     SubmittedTask,
     Task,
     TaskFailure,
     TaskStatus,
     Verdict,
+    WorkingMemoryItem,
+    WorkingMemorySet,
 )
 
 if TYPE_CHECKING:
@@ -488,6 +494,59 @@ class Client:
         """The fleet's handoffs (one agent's, if given), newest first, at most ``limit`` (1..100)."""
         return self._read(calls.read_handoffs(agent, limit))
 
+    # -- memory ---------------------------------------------------------------------------------
+
+    @overload
+    def remember(self, event_type: str, summary: str, *, details: dict[str, Any] | None = ...,
+                 outcome: str | None = ..., lessons: Sequence[str] = ..., tags: Sequence[str] = ...,
+                 raise_on_refusal: Literal[True] = ...) -> Remembered: ...
+    @overload
+    def remember(self, event_type: str, summary: str, *, details: dict[str, Any] | None = ...,
+                 outcome: str | None = ..., lessons: Sequence[str] = ..., tags: Sequence[str] = ...,
+                 raise_on_refusal: bool) -> Remembered | Refusal: ...
+    def remember(self, event_type: str, summary: str, *, details: dict[str, Any] | None = None,
+                 outcome: str | None = None, lessons: Sequence[str] = (), tags: Sequence[str] = (),
+                 raise_on_refusal: bool = True) -> Remembered | Refusal:
+        """Record an episode for the fleet (deduplicated within a window: README, "Memory")."""
+        return self._mutate(calls.remember(event_type, summary, details, outcome, lessons, tags),
+                                raise_on_refusal)
+
+    def recall(self, tags: Sequence[str] | None = None, event_type: str | None = None, text: str | None = None,
+               limit: int = 10) -> list[Memory]:
+        """Episodic memories ranked by full-text relevance to ``text`` and by recency,
+        filtered by tags and event type."""
+        return self._read(calls.recall(tags, event_type, text, limit))
+
+    @overload
+    def set_working_memory(self, session_id: Any, key: str, value: Any, *,
+                           raise_on_refusal: Literal[True] = ...) -> WorkingMemorySet: ...
+    @overload
+    def set_working_memory(self, session_id: Any, key: str, value: Any, *,
+                           raise_on_refusal: bool) -> WorkingMemorySet | Refusal: ...
+    def set_working_memory(self, session_id: Any, key: str, value: Any, *,
+                           raise_on_refusal: bool = True) -> WorkingMemorySet | Refusal:
+        """Keep ``value`` (JSON) under ``key`` in one of the caller's open sessions (private to it)."""
+        return self._mutate(calls.set_working_memory(session_id, key, value), raise_on_refusal)
+
+    def get_working_memory(self, session_id: Any) -> list[WorkingMemoryItem]:
+        """The working memory of one of the caller's sessions."""
+        return self._read(calls.get_working_memory(session_id))
+
+    @overload
+    def record_skill_outcome(self, skill: str, succeeded: bool, notes: str | None = ..., *,
+                             raise_on_refusal: Literal[True] = ...) -> SkillOutcome: ...
+    @overload
+    def record_skill_outcome(self, skill: str, succeeded: bool, notes: str | None = ..., *,
+                             raise_on_refusal: bool) -> SkillOutcome | Refusal: ...
+    def record_skill_outcome(self, skill: str, succeeded: bool, notes: str | None = None, *,
+                             raise_on_refusal: bool = True) -> SkillOutcome | Refusal:
+        """Count one attempt at a skill (and its success) for the fleet."""
+        return self._mutate(calls.record_skill_outcome(skill, succeeded, notes), raise_on_refusal)
+
+    def skills(self, prefix: str | None = None) -> list[Skill]:
+        """The fleet's skills with their attempts, successes and rate (and the caller's own)."""
+        return self._read(calls.skills(prefix))
+
     # -- leases ---------------------------------------------------------------------------------
 
     @overload
@@ -585,34 +644,38 @@ class Client:
     @overload
     def submit_task(self, task_type: str, description: str = ..., input: dict[str, Any] | None = ...,
                     priority: int = ..., depends_on: Sequence[int] = ..., idempotency_key: str | None = ...,
-                    max_attempts: int = ..., *, raise_on_refusal: Literal[True] = ...) -> SubmittedTask: ...
+                    max_attempts: int = ..., *, touches: Sequence[str] = ...,
+                    raise_on_refusal: Literal[True] = ...) -> SubmittedTask: ...
     @overload
     def submit_task(self, task_type: str, description: str = ..., input: dict[str, Any] | None = ...,
                     priority: int = ..., depends_on: Sequence[int] = ..., idempotency_key: str | None = ...,
-                    max_attempts: int = ..., *, raise_on_refusal: bool) -> SubmittedTask | Refusal: ...
+                    max_attempts: int = ..., *, touches: Sequence[str] = ...,
+                    raise_on_refusal: bool) -> SubmittedTask | Refusal: ...
     def submit_task(self, task_type: str, description: str = "", input: dict[str, Any] | None = None,
                     priority: int = 0, depends_on: Sequence[int] = (), idempotency_key: str | None = None,
-                    max_attempts: int = 3, *, raise_on_refusal: bool = True) -> SubmittedTask | Refusal:
-        """Queue a task; the same idempotency key from the same agent returns the existing one."""
+                    max_attempts: int = 3, *, touches: Sequence[str] = (),
+                    raise_on_refusal: bool = True) -> SubmittedTask | Refusal:
+        """Queue a task; the same idempotency key from the same agent returns the existing one. ``touches``:
+        the paths it will edit (claims skip it while another agent leases one of them)."""
         return self._mutate(calls.submit_task(task_type, description, input, priority, depends_on, idempotency_key,
-                                              max_attempts), raise_on_refusal)
+                                              max_attempts, touches), raise_on_refusal)
 
     @overload
     def claim_task(self, types: Sequence[str] | None = ..., lease: Seconds = ..., *,
-                   raise_on_refusal: Literal[True] = ...) -> Claim: ...
+                   lease_touches: bool = False, raise_on_refusal: Literal[True] = ...) -> Claim: ...
     @overload
     def claim_task(self, types: Sequence[str] | None = ..., lease: Seconds = ..., *,
-                   raise_on_refusal: bool) -> Claim | Refusal: ...
+                   lease_touches: bool = False, raise_on_refusal: bool) -> Claim | Refusal: ...
     def claim_task(self, types: Sequence[str] | None = None, lease: Seconds = DEFAULT_CLAIM_LEASE, *,
-                   raise_on_refusal: bool = True) -> Claim | Refusal:
+                   lease_touches: bool = False, raise_on_refusal: bool = True) -> Claim | Refusal:
         """Claim the best claimable task of ``types`` (None: any); none →
         :class:`~pgcoord.errors.TaskNotClaimable`."""
-        return self._mutate(calls.claim_task(types, lease), raise_on_refusal)
+        return self._mutate(calls.claim_task(types, lease, lease_touches), raise_on_refusal)
 
     def claim_tasks(self, limit: int, types: Sequence[str] | None = None,
-                    lease: Seconds = DEFAULT_CLAIM_LEASE) -> list[Claim]:
+                    lease: Seconds = DEFAULT_CLAIM_LEASE, *, lease_touches: bool = False) -> list[Claim]:
         """Claim up to ``limit`` tasks (fewer, or none, when fewer are claimable)."""
-        return self._read(calls.claim_tasks(limit, types, lease))
+        return self._read(calls.claim_tasks(limit, types, lease, lease_touches))
 
     @overload
     def renew_claim(self, task_id: int, claim_token: int, lease: Seconds = ..., *,
@@ -677,12 +740,15 @@ class Client:
 
     @overload
     def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = ...,
-                      poll_interval: float = ..., raise_on_refusal: Literal[True] = ...) -> Claim: ...
+                      poll_interval: float = ..., lease_touches: bool = ...,
+                      raise_on_refusal: Literal[True] = ...) -> Claim: ...
     @overload
     def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = ...,
-                      poll_interval: float = ..., raise_on_refusal: bool) -> Claim | Refusal: ...
+                      poll_interval: float = ..., lease_touches: bool = ...,
+                      raise_on_refusal: bool) -> Claim | Refusal: ...
     def wait_for_task(self, types: Sequence[str] | None, timeout: float, *, lease: Seconds = DEFAULT_CLAIM_LEASE,
-                      poll_interval: float = POLL_INTERVAL, raise_on_refusal: bool = True) -> Claim | Refusal:
+                      poll_interval: float = POLL_INTERVAL, lease_touches: bool = False,
+                      raise_on_refusal: bool = True) -> Claim | Refusal:
         """Claim a task of ``types``, waiting up to ``timeout`` seconds for one to become
         claimable (NOTIFY pgcoord_tasks; every ``poll_interval`` seconds too, for claims
         that expire, which send nothing). After ``timeout``: the last refusal."""
@@ -690,7 +756,8 @@ class Client:
         with self._source.borrow() as conn:
             _listen(conn, TASKS_CHANNEL)
             try:
-                result = self._claim_waiting(conn, types, lease, monotonic() + timeout, None, poll_interval)
+                result = self._claim_waiting(conn, types, lease, monotonic() + timeout, None, poll_interval,
+                                            lease_touches)
             finally:
                 _unlisten(conn, TASKS_CHANNEL)
         assert result is not None
@@ -727,11 +794,12 @@ class Client:
                 _unlisten(conn, TASKS_CHANNEL)
 
     def _claim_waiting(self, conn: psycopg.Connection[Any], types: Sequence[str] | None, lease: Seconds,
-                       deadline: float, stop: threading.Event | None, poll_interval: float) -> Claim | Refusal | None:
+                       deadline: float, stop: threading.Event | None, poll_interval: float,
+                       lease_touches: bool = False) -> Claim | Refusal | None:
         """Claim on ``conn`` (LISTENing on pgcoord_tasks); while nothing is claimable,
         wait for a notification of one of ``types`` and try again, until ``deadline``.
         None when ``stop`` was set."""
-        call = calls.claim_task(types, lease)
+        call = calls.claim_task(types, lease, lease_touches)
         wanted = None if types is None else set(calls._types(types) or ())
         while True:
             if stop is not None and stop.is_set():

@@ -118,6 +118,9 @@ _CONVERTERS: dict[str, Any] = {
     "decisions": _tuple,
     "next_steps": _tuple,
     "files": _tuple,
+    "lessons": _tuple,
+    "tags": _tuple,
+    "seen_by": _tuple,
 }
 
 
@@ -621,3 +624,82 @@ class Handoff(Row):
     next_steps: tuple[str, ...]
     files: tuple[str, ...]
     created_at: datetime
+
+
+# -- memory -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Remembered(Verdict):
+    """remember: the memory's id; ``deduplicated`` when an equal one of the window was
+    found (its id), and the warning guardrails its text matched."""
+
+    memory_id: int
+    deduplicated: bool
+    guardrails: tuple[GuardrailMatch, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Memory(Row):
+    """A row of recall: an episodic memory with its relevance to the query and its score
+    (relevance and recency)."""
+
+    memory_id: int
+    agent: str
+    event_type: str
+    summary: str
+    details: dict[str, Any]
+    outcome: str | None
+    lessons: tuple[str, ...]
+    tags: tuple[str, ...]
+    seen_count: int
+    seen_by: tuple[str, ...]
+    recurrence: int
+    created_at: datetime
+    last_seen_at: datetime
+    relevance: float | None
+    score: float | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class WorkingMemorySet(Verdict):
+    """set_working_memory: whether the key existed, and how many keys the session holds."""
+
+    existed: bool
+    keys: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class WorkingMemoryItem(Row):
+    """A row of get_working_memory."""
+
+    key: str
+    value: Any
+    updated_at: datetime
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class SkillOutcome(Verdict):
+    """record_skill_outcome: the skill's counts after this outcome."""
+
+    skill: str
+    attempts: int
+    successes: int
+    guardrails: tuple[GuardrailMatch, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Skill(Row):
+    """A row of skills: the fleet's attempts and successes with a skill, and the caller's."""
+
+    skill: str
+    attempts: int
+    successes: int
+    success_rate: float | None
+    agents: int
+    my_attempts: int
+    my_successes: int
+    last_at: datetime | None
+    last_note: str | None
+    last_note_by: str | None
+    last_note_at: datetime | None

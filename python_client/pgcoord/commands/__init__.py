@@ -7,6 +7,7 @@
   pgcoord check guardrails|network
   pgcoord agent add|list|suspend|resume|stale-after|heartbeat|discover
   pgcoord handoff write|read
+  pgcoord memory remember|recall|skill|skills
   pgcoord mode [off|shadow|enforce]
   pgcoord audit tail|verify|export|digest
   pgcoord status [--watch]
@@ -23,7 +24,7 @@ from typing import Annotated
 
 import typer
 
-from . import agents, audit, checks, database, handoffs, leases, status, tasks
+from . import agents, audit, checks, database, handoffs, leases, memory, status, tasks
 from .common import Options
 
 app = typer.Typer(name="pgcoord", help="Coordination for fleets of AI coding agents, enforced in PostgreSQL.",
@@ -50,6 +51,7 @@ app.add_typer(tasks.app, name="task")
 app.add_typer(checks.app, name="check")
 app.add_typer(agents.app, name="agent")
 app.add_typer(handoffs.app, name="handoff")
+app.add_typer(memory.app, name="memory")
 app.add_typer(audit.app, name="audit")
 
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}

@@ -20,20 +20,25 @@ def submit(ctx: typer.Context, task_type: str,
            priority: int = 0,
            depends_on: Annotated[list[int] | None, typer.Option("--depends-on", help="a task id (repeatable)")] = None,
            idempotency_key: Annotated[str | None, typer.Option(help="the same key returns the same task")] = None,
-           max_attempts: int = 3) -> None:
+           max_attempts: int = 3,
+           touches: Annotated[list[str] | None, typer.Option("--touches", help="a path it will edit (repeatable)")]
+           = None) -> None:
     """Queue a task."""
     payload = parse_json_object(input, "--input")
     show(ctx, run(ctx, lambda c: c.submit_task(task_type, description, payload, priority, depends_on or (),
-                                               idempotency_key, max_attempts)),
+                                               idempotency_key, max_attempts, touches=touches or ())),
          ["task_id", "existing", "event_id"])
 
 
 @app.command()
 def claim(ctx: typer.Context,
           types: Annotated[list[str] | None, typer.Option("--type", help="a task type (repeatable; none: any)")] = None,
-          lease: Annotated[float, typer.Option(help="seconds the claim lasts unless renewed")] = 300) -> None:
-    """Claim the best claimable task; nothing claimable is exit 3 (task_not_claimable)."""
-    show(ctx, run(ctx, lambda c: c.claim_task(types or None, lease)), CLAIM_COLUMNS)
+          lease: Annotated[float, typer.Option(help="seconds the claim lasts unless renewed")] = 300,
+          lease_touches: Annotated[bool, typer.Option("--lease-touches", help="also lease the task's touches")]
+          = False) -> None:
+    """Claim the best claimable task (skipping those whose touches another agent leases); nothing claimable is
+    exit 3 (task_not_claimable)."""
+    show(ctx, run(ctx, lambda c: c.claim_task(types or None, lease, lease_touches=lease_touches)), CLAIM_COLUMNS)
 
 
 @app.command()

@@ -40,6 +40,7 @@ TOOLSETS: dict[str, str] = {
     "checks": "guardrail and network-policy decisions",
     "fleet": "liveness: heartbeat, who else is alive, what became of your leases and claims",
     "handoffs": "handoffs: leave and read what an agent hands over to whoever continues its work",
+    "memory": "the fleet's memory: episodes and lessons, recall by text and tags, skills' success rates",
 }
 #: The core toolsets (tools/list within its token budget); the others are chosen by flag.
 DEFAULT_TOOLSETS = ("context", "leases", "tasks", "checks")
@@ -281,6 +282,50 @@ class HandoffsOut(Out):
     handoffs: list[HandoffOut]
 
 
+class RememberedOut(Out):
+    memory_id: int
+    deduplicated: bool
+    reason: str
+    event_id: int
+    warnings: list[str] = []
+
+
+class MemoryOut(Out):
+    memory_id: int
+    agent: str
+    event_type: str
+    summary: str
+    outcome: str | None
+    lessons: list[str]
+    tags: list[str]
+    seen_count: int
+    last_seen_at: datetime
+    score: float | None
+
+
+class MemoriesOut(Out):
+    memories: list[MemoryOut]
+
+
+class SkillOutcomeOut(Out):
+    skill: str
+    attempts: int
+    successes: int
+    event_id: int
+
+
+class SkillOut(Out):
+    skill: str
+    attempts: int
+    successes: int
+    success_rate: float | None
+    last_note: str | None
+
+
+class SkillsOut(Out):
+    skills: list[SkillOut]
+
+
 # -- registration -----------------------------------------------------------------------------
 
 
@@ -406,10 +451,11 @@ class Tools:
           first; a repeated idempotency_key returns the existing task.""")
     async def submit_task(self, task_type: str, description: str = "", input: dict[str, Any] | None = None,
                           priority: int = 0, depends_on: list[int] | None = None,
-                          idempotency_key: str | None = None, max_attempts: int = 3) -> SubmitOut:
+                          idempotency_key: str | None = None, max_attempts: int = 3,
+                          touches: list[str] | None = None) -> SubmitOut:
         result = self._granted(await self._write(lambda c: c.submit_task(
             task_type, description, input, priority, depends_on or (), idempotency_key, max_attempts,
-            raise_on_refusal=False)))
+            touches=touches or (), raise_on_refusal=False)))
         return SubmitOut(task_id=result.task_id, existing=result.existing, reason=result.reason,
                          event_id=result.event_id, warnings=_warnings(result))
 
@@ -417,16 +463,18 @@ class Tools:
           (or pass wait to block until one arrives). Keep claim_token; renew_claim before claim_expires_at; end
           with complete_task or fail_task.""")
     async def claim_task(self, types: list[str] | None = None, lease: Seconds = DEFAULT_CLAIM,
-                         wait: Wait = 0) -> ClaimOut:
+                         wait: Wait = 0, lease_touches: bool = False) -> ClaimOut:
         if wait > 0:
             # a claim that runs out sends no notification (expiry is a time, not a write): poll
             # often enough to take over a dead agent's task within the wait, seldom enough that
             # the refused tries (each an audit event) stay few: 5 per wait, 1 s to 15 s apart
             poll = min(POLL_INTERVAL, max(1.0, wait / 5))
             result = await self.db.waiting(lambda c: c.wait_for_task(types, wait, lease=lease, poll_interval=poll,
+                                                                     lease_touches=lease_touches,
                                                                      raise_on_refusal=False))
         else:
-            result = await self._write(lambda c: c.claim_task(types, lease, raise_on_refusal=False))
+            result = await self._write(lambda c: c.claim_task(types, lease, lease_touches=lease_touches,
+                                                              raise_on_refusal=False))
         if not isinstance(result, Refusal):
             return ClaimOut(claimed=True, task_id=result.task_id, claim_token=result.claim_token,
                             claim_expires_at=result.claim_expires_at, task_type=result.task_type,
@@ -543,6 +591,37 @@ class Tools:
     async def read_handoffs(self, agent: str | None = None, limit: int = 10) -> HandoffsOut:
         found = await self._read(lambda c: c.read_handoffs(agent, limit))
         return HandoffsOut(handoffs=[HandoffOut.model_validate(h) for h in found])
+
+
+    # -- memory --------------------------------------------------------------------------------
+
+    @tool("memory", """After something worth knowing happened (a fix, a failure, a gotcha): record it with
+          its outcome, lessons and tags for the fleet.""")
+    async def remember(self, event_type: str, summary: str, outcome: str | None = None,
+                       lessons: list[str] | None = None, tags: list[str] | None = None) -> RememberedOut:
+        done = self._granted(await self._write(lambda c: c.remember(
+            event_type, summary, outcome=outcome, lessons=lessons or (), tags=tags or (), raise_on_refusal=False)))
+        return RememberedOut(memory_id=done.memory_id, deduplicated=done.deduplicated, reason=done.reason,
+                             event_id=done.event_id, warnings=_warnings(done))
+
+    @tool("memory", """Before a task or when stuck: what the fleet remembers, by words (text), tags and event
+          type, most relevant and recent first.""", read_only=True)
+    async def recall(self, text: str | None = None, tags: list[str] | None = None, event_type: str | None = None,
+                     limit: int = 10) -> MemoriesOut:
+        found = await self._read(lambda c: c.recall(tags, event_type, text, limit))
+        return MemoriesOut(memories=[MemoryOut.model_validate(m) for m in found])
+
+    @tool("memory", "After using a skill (a procedure, a tool, a recipe): count the attempt and whether it worked.")
+    async def record_skill_outcome(self, skill: str, succeeded: bool, notes: str | None = None) -> SkillOutcomeOut:
+        done = self._granted(await self._write(lambda c: c.record_skill_outcome(skill, succeeded, notes,
+                                                                                raise_on_refusal=False)))
+        return SkillOutcomeOut(skill=done.skill, attempts=done.attempts, successes=done.successes,
+                               event_id=done.event_id)
+
+    @tool("memory", "Choosing how to do something: the fleet's skills with their success rates.", read_only=True)
+    async def skills(self, prefix: str | None = None) -> SkillsOut:
+        found = await self._read(lambda c: c.skills(prefix))
+        return SkillsOut(skills=[SkillOut.model_validate(x) for x in found])
 
 
 def tool_methods(tools: Tools) -> list[tuple[Callable[..., Any], ToolInfo]]:
