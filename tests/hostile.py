@@ -887,6 +887,13 @@ OWN_FILTERS = {
     "lost_grants": "t.agent <> ALL (%(own)s)",
     "tasks": "t.submitter <> ALL (%(own)s)",
     "task_deps": "NOT EXISTS (SELECT 1 FROM coord_private.tasks x WHERE x.task_id = t.task_id AND x.submitter = ANY (%(own)s))",
+    "task_touches": "NOT EXISTS (SELECT 1 FROM coord_private.tasks x WHERE x.task_id = t.task_id "
+                    "AND x.submitter = ANY (%(own)s))",
+    "claim_leases": "NOT EXISTS (SELECT 1 FROM coord_private.locks l WHERE l.lock_id = t.lock_id AND l.holder = ANY (%(own)s))",
+    "handoffs": "t.agent <> ALL (%(own)s)",
+    "memories": "t.agent <> ALL (%(own)s)",
+    "working_memory": "t.agent <> ALL (%(own)s)",
+    "skill_outcomes": "t.agent <> ALL (%(own)s)",
     "network_decisions": "t.agent <> ALL (%(own)s)",
     "guardrail_hits": "NOT EXISTS (SELECT 1 FROM coord_private.audit_events e WHERE e.event_id = t.event_id AND e.actor = ANY (%(own)s))",
     "audit_chain_heads": "NOT EXISTS (SELECT 1 FROM coord_private.audit_events e WHERE e.chain_id = t.chain_id AND e.actor = ANY (%(own)s))",

@@ -148,9 +148,9 @@ async def test_toolsets_select_tools_and_resources(module_db):
     async with connected(module_db, role, "--toolsets", "tasks,checks", "--read-only") as client:
         assert {t.name for t in (await client.list_tools()).tools} == {
             "list_tasks", "get_task", "check_command", "check_network"}
-    proc = subprocess.run([sys.executable, "-m", "pgcoord.mcp_server", "--toolsets", "leases,memory",
+    proc = subprocess.run([sys.executable, "-m", "pgcoord.mcp_server", "--toolsets", "leases,telepathy",
                            "--dsn", module_db.role_dsn(role)], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == EXIT_USAGE and "unknown toolset memory" in proc.stderr, proc.stderr
+    assert proc.returncode == EXIT_USAGE and "unknown toolset telepathy" in proc.stderr, proc.stderr
 
 
 # -- contention, policy, bad input, each with its audit event ----------------------------------
