@@ -38,6 +38,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import pytest
 
 from . import invariants as inv
@@ -63,8 +64,13 @@ def _claim(conn, lease: float, lease_touches: bool) -> dict[str, Any]:
                         ([TASK_TYPE], lease, lease_touches)).fetchone()
 
 
-def race(db, seconds: float, seed: int = SEED) -> dict[str, Any]:
-    """Run the race; returns the clients' tallies (calls, claims seen, monitor findings)."""
+def race(db, seconds: float, seed: int = SEED, defect_may_deadlock: bool = False) -> dict[str, Any]:
+    """Run the race; returns the clients' tallies (calls, claims seen, monitor findings).
+
+    defect_may_deadlock: for a seeded defect that drops the coordination locks, whose
+    lock order is what keeps claim_task and acquire_lock from deadlocking. A deadlock
+    (40P01) then ends one call of that worker and is counted, not raised; the
+    correct code never sets it, so a deadlock there still fails the race."""
     if not db.scalar("SELECT count(*) FROM coord_private.profiles WHERE name = 'ct_roomy'"):
         db.roomy_profile("ct_roomy")
     roles = []
@@ -102,51 +108,59 @@ def race(db, seconds: float, seed: int = SEED) -> dict[str, Any]:
             for _ in range(4):
                 submit(conn, rng)
             while time.monotonic() < deadline:
-                r = rng.random()
-                if r < 0.12:
-                    submit(conn, rng)
-                    mine["submit_task"] += 1
-                elif r < 0.60:
-                    leasing = rng.random() < 0.8
-                    c = _claim(conn, rng.choice([1, 2, 3]), leasing)
-                    mine["claim_task"] += 1
-                    if not c["ok"]:
-                        continue
-                    seen.append((c["task_id"], c["attempt"]))
-                    tid, tok = c["task_id"], c["claim_token"]
-                    time.sleep(rng.random() * 0.01)
-                    if rng.random() < 0.3:
-                        conn.execute("SELECT * FROM coord.renew_claim(%s, %s, make_interval(secs => %s))",
-                                     (tid, tok, rng.choice([2, 3])))
-                        mine["renew_claim"] += 1
-                        time.sleep(rng.random() * 0.01)
-                    end = rng.random()
-                    if end < 0.65:
-                        conn.execute("SELECT * FROM coord.complete_task(%s, %s)", (tid, tok))
-                        mine["complete_task"] += 1
-                    elif end < 0.80:
-                        conn.execute("SELECT * FROM coord.fail_task(%s, %s, 'retry', true)", (tid, tok))
-                        mine["fail_task"] += 1
-                    elif end < 0.85:
-                        conn.execute("SELECT * FROM coord.fail_task(%s, %s, 'broken')", (tid, tok))
-                        mine["fail_task"] += 1
-                    # else: abandoned; it expires, then is taken over or settled
-                else:
-                    path = rng.choice(PATHS)
-                    mode = "shared" if rng.random() < 0.3 else "exclusive"
-                    g = conn.execute("SELECT * FROM coord.acquire_lock(%s, make_interval(secs => %s), %s)",
-                                     (path, rng.choice([1, 2, 3]), mode)).fetchone()
-                    mine["acquire_lock"] += 1
-                    if g["ok"]:
-                        time.sleep(rng.random() * 0.01)
-                        if rng.random() < 0.9:
-                            conn.execute("SELECT * FROM coord.release_lock(%s)", (path,))
-                            mine["release_lock"] += 1
-                if rng.random() < 0.1:
-                    time.sleep(rng.random() * 0.01)
+                try:
+                    step(conn, rng, mine, seen)
+                except psycopg.errors.DeadlockDetected:
+                    if not defect_may_deadlock:
+                        raise
+                    mine["deadlock (seeded defect)"] += 1
         with guard:
             calls.update(mine)
             claims.update(seen)
+
+    def step(conn, rng: random.Random, mine: Counter[str], seen: list[tuple[int, int]]) -> None:
+        r = rng.random()
+        if r < 0.12:
+            submit(conn, rng)
+            mine["submit_task"] += 1
+        elif r < 0.60:
+            leasing = rng.random() < 0.8
+            c = _claim(conn, rng.choice([1, 2, 3]), leasing)
+            mine["claim_task"] += 1
+            if not c["ok"]:
+                return
+            seen.append((c["task_id"], c["attempt"]))
+            tid, tok = c["task_id"], c["claim_token"]
+            time.sleep(rng.random() * 0.01)
+            if rng.random() < 0.3:
+                conn.execute("SELECT * FROM coord.renew_claim(%s, %s, make_interval(secs => %s))",
+                             (tid, tok, rng.choice([2, 3])))
+                mine["renew_claim"] += 1
+                time.sleep(rng.random() * 0.01)
+            end = rng.random()
+            if end < 0.65:
+                conn.execute("SELECT * FROM coord.complete_task(%s, %s)", (tid, tok))
+                mine["complete_task"] += 1
+            elif end < 0.80:
+                conn.execute("SELECT * FROM coord.fail_task(%s, %s, 'retry', true)", (tid, tok))
+                mine["fail_task"] += 1
+            elif end < 0.85:
+                conn.execute("SELECT * FROM coord.fail_task(%s, %s, 'broken')", (tid, tok))
+                mine["fail_task"] += 1
+            # else: abandoned; it expires, then is taken over or settled
+        else:
+            path = rng.choice(PATHS)
+            mode = "shared" if rng.random() < 0.3 else "exclusive"
+            g = conn.execute("SELECT * FROM coord.acquire_lock(%s, make_interval(secs => %s), %s)",
+                             (path, rng.choice([1, 2, 3]), mode)).fetchone()
+            mine["acquire_lock"] += 1
+            if g["ok"]:
+                time.sleep(rng.random() * 0.01)
+                if rng.random() < 0.9:
+                    conn.execute("SELECT * FROM coord.release_lock(%s)", (path,))
+                    mine["release_lock"] += 1
+        if rng.random() < 0.1:
+            time.sleep(rng.random() * 0.01)
 
     with background(stop, monitor):
         run_parallel([lambda i=i: worker(i) for i in range(N_AGENTS)], timeout=seconds + 120)
@@ -329,10 +343,11 @@ def test_INV_CLAIM_TOUCH_race_catches_a_claim_judged_without_coordination_locks(
     db.su.execute("RESET ROLE")
     found: list[str] = []
     for attempt in range(3):
-        run = race(db, 4.0, seed=SEED + attempt)
+        run = race(db, 4.0, seed=SEED + attempt, defect_may_deadlock=True)
         _, violations = replay(db)
         found = violations + run["violations"]
         if found:
             break
-    print(f"\nseeded defect (no coordination locks): {len(found)} violations; first: {found[:2]}")
+    print(f"\nseeded defect (no coordination locks): {len(found)} violations, "
+          f"{run['calls']['deadlock (seeded defect)']} deadlocks; first: {found[:2]}")
     assert found, "claims judged without coordination locks went unnoticed in three races"
