@@ -15,7 +15,7 @@
 --       * coord_private.operations: required_trust = min_trust; write = category
 --         agent below trust 3, elevated = agent at 3 or more, admin = category admin;
 --       * the grants: callers = the pgcoord roles holding EXECUTE on every overload
---         (admin: coord_admin alone; write and elevated: coord_agent alone);
+--         (admin: coord_admin alone; write and elevated: coord_agent alone; approve and reject, coord_agent and coord_admin);
 --       * elevated_trust set exactly where the function passes 'elevated' to the hook;
 --       * the policy engine itself: for every agent operation, agents of the five
 --         baseline profiles are allowed exactly from required_trust (and, elevated,
@@ -34,10 +34,10 @@ SELECT plan(42);
 
 -- FLOORS: raise them when the plan adds coord functions, so the derived checks can
 -- never pass on fewer functions than the plan defines.
-\set min_classified 53
-\set min_reads 17
-\set min_agent_writes 20
-\set min_admins 16
+\set min_classified 58
+\set min_reads 18
+\set min_agent_writes 22
+\set min_admins 18
 
 -- ---------------------------------------------------------------- the check
 -- TEST ONLY, gone with the transaction: every disagreement between the catalog and
@@ -135,6 +135,10 @@ AS $$
       FROM cat c LEFT JOIN agent_ops a ON a.name = c.function_name
      WHERE c.operation IS NOT NULL AND c.function_name IN (SELECT l.name FROM live l)
        AND a.ops IS DISTINCT FROM ARRAY[c.operation]
+       -- an elevated function coord_admin may call too (approve, reject) authorizes
+       -- its agent operation and, for coord_admin members, <operation>_as_admin
+       AND NOT (c.class = 'elevated' AND c.callers = ARRAY['coord_agent', 'coord_admin']
+                AND a.ops = ARRAY[c.operation, c.operation || '_as_admin'])
     -- (c) coord_private.operations
     UNION ALL
     SELECT c.function_name, 'trust_mismatch',
@@ -227,7 +231,7 @@ SELECT is_empty($$ SELECT function_name, detail FROM t29_problems WHERE kind IN 
 SELECT is_empty($$ SELECT function_name, kind, detail FROM t29_problems WHERE kind IN ('trust_mismatch', 'class_mismatch') $$,
     'INV-BOUNDARY: required_trust is the operation''s min_trust, and the class is its category and trust (write: agent below 3, elevated: agent from 3, admin: admin)');
 SELECT is_empty($$ SELECT function_name, detail FROM t29_problems WHERE kind = 'callers_mismatch' $$,
-    'INV-BOUNDARY: callers are exactly the pgcoord roles holding EXECUTE on every overload (admin: coord_admin alone; write and elevated: coord_agent alone)');
+    'INV-BOUNDARY: callers are exactly the pgcoord roles holding EXECUTE on every overload (admin: coord_admin alone; write and elevated: coord_agent alone, approve and reject also coord_admin)');
 SELECT is_empty($$ SELECT function_name, detail FROM t29_problems WHERE kind = 'elevated_mismatch' $$,
     'INV-BOUNDARY: elevated_trust is named exactly for the functions that pass ''elevated'' to the hook');
 SELECT is_empty($$ SELECT * FROM t29_problems $$,

@@ -35,9 +35,9 @@ $$;
 -- ---------------------------------------------------------------- structure (every database)
 SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'coord_private.cedar_policies'::regclass),
     'INV-RLS: row-level security is enabled on coord_private.cedar_policies');
-SELECT results_eq($$ SELECT version, is_current, created_by FROM coord.cedar_policies $$,
-                  $$ VALUES (1::bigint, true, 'pgcoord') $$,
-    'INV-POLICY-EQ: the baseline policies are version 1, in force');
+SELECT results_eq($$ SELECT version, is_current, created_by FROM coord.cedar_policies ORDER BY version $$,
+                  $$ VALUES (1::bigint, false, 'pgcoord'), (2::bigint, true, 'pgcoord') $$,
+    'INV-POLICY-EQ: the baseline policies as released are version 1; with approvals (the approvals change), version 2, in force');
 SELECT results_eq($$ SELECT name, category, min_trust FROM coord.operations
                       WHERE name IN ('set_policy_engine', 'set_cedar_policies') ORDER BY name $$,
                   $$ VALUES ('set_cedar_policies', 'admin', 4), ('set_policy_engine', 'admin', 4) $$,
@@ -77,9 +77,9 @@ ROLLBACK TO SAVEPOINT no_cedar;
 -- ---------------------------------------------------------------- Cedar available
 \if :cedar_ok
 SELECT results_eq($$ SELECT available, in_force, policy_version FROM coord.cedar_engine() $$,
-                  $$ VALUES (true, false, 1::bigint) $$,
-    'INV-POLICY-EQ: coord.cedar_engine() reports the engine available, not in force, at policy version 1');
-SELECT is(coord_private.cedar_validate((SELECT policy_text FROM coord_private.cedar_policies WHERE version = 1)), '{}'::text[],
+                  $$ VALUES (true, false, 2::bigint) $$,
+    'INV-POLICY-EQ: coord.cedar_engine() reports the engine available, not in force, at policy version 2');
+SELECT is(coord_private.cedar_validate((SELECT policy_text FROM coord_private.cedar_policies WHERE version = 2)), '{}'::text[],
     'INV-POLICY-EQ: the baseline policies validate against the schema generated from the operation catalog');
 
 -- the engine switch: coord_admin, audited
@@ -116,7 +116,7 @@ SELECT set_eq($$ SELECT DISTINCT (k).reason FROM t30_cases $$,
               $$ VALUES ('allowed'), ('unknown_operation'), ('not_admin'), ('agent_not_registered'), ('agent_suspended'),
                         ('trust_too_low'), ('limit_exceeded'), ('guardrail_blocked'), ('domain_denied') $$,
     'INV-POLICY-EQ: the comparison is not vacuous: it covers allowed and eight denial reasons');
-SELECT is_empty($$ SELECT 1 FROM t30_cases WHERE (k).engine <> 'cedar' OR ((k).context->>'policy_version')::bigint <> 1 $$,
+SELECT is_empty($$ SELECT 1 FROM t30_cases WHERE (k).engine <> 'cedar' OR ((k).context->>'policy_version')::bigint <> 2 $$,
     'INV-POLICY-EQ: every Cedar decision names the cedar engine and the policy version it used');
 SELECT is((SELECT (k).context->>'limit' FROM t30_cases WHERE actor = 't30_impl' AND operation = 'acquire_lock'
             AND context = '{"live_locks": 20, "lease_seconds": 300}'), 'max_locks',
@@ -174,17 +174,17 @@ SELECT matches(pg_temp.detail_as('t30_admin', $$SELECT * FROM coord.set_cedar_po
 SELECT matches(pg_temp.detail_as('t30_admin', $$SELECT * FROM coord.set_cedar_policies(
         '@id("because") forbid (principal, action, resource);', 'bad id')$$),
     'is not a deny or refuse reason code', 'PC012: a forbid whose @id is not a reason code is refused');
-SELECT results_eq($$ SELECT count(*)::integer, max(version) FROM coord_private.cedar_policies $$, $$ VALUES (1, 1::bigint) $$,
-    'PC012: invalid policies stored nothing: version 1 is still the only one');
+SELECT results_eq($$ SELECT count(*)::integer, max(version) FROM coord_private.cedar_policies $$, $$ VALUES (2, 2::bigint) $$,
+    'PC012: invalid policies stored nothing: version 2 is still the latest');
 SELECT is(tests.audit_count(), :v0::bigint, 'PC012: invalid policies wrote no audit event');
 
 -- a new policy version is in force at the next decision (the session cache is refreshed)
 SELECT is((coord_private.cedar_decide('t30_impl', 'acquire_lock', 'src/x.py', '{"lease_seconds": 1200}')).reason, 'allowed',
-    'cache: under version 1 a 20-minute lease of an implementer is allowed');
+    'cache: under version 2 a 20-minute lease of an implementer is allowed');
 SELECT is((coord_private.cedar_decide('t30_impl', 'acquire_lock', 'src/secret.py', '{"lease_seconds": 300}')).reason, 'allowed',
-    'cache: under version 1 src/secret.py is like any path (the decision memo of this session now holds it)');
+    'cache: under version 2 src/secret.py is like any path (the decision memo of this session now holds it)');
 SELECT tests.row_as('t30_admin', format($$SELECT * FROM coord.set_cedar_policies(%L, 'pgTAP 30: leases over 10 minutes need trust 3')$$,
-    (SELECT policy_text FROM coord_private.cedar_policies WHERE version = 1) || $cedar$
+    (SELECT policy_text FROM coord_private.cedar_policies WHERE version = 2) || $cedar$
 @id("limit_exceeded")
 @precedence("95")
 @limit("pgtap_lease")
@@ -195,33 +195,33 @@ when { context has lease_seconds && context.lease_seconds > 600 && principal has
 forbid (principal, action == Action::"acquire_lock", resource == File::"src/secret.py");
 $cedar$)) AS p2 \gset
 SELECT is(:'p2'::jsonb - 'event_id' - 'version', '{"ok": true, "reason": "allowed"}'::jsonb,
-    'a coord_admin stores version 2 of the policies');
+    'a coord_admin stores version 3 of the policies');
 SELECT results_eq($$ SELECT version FROM coord.cedar_policies WHERE is_current $$,
                   format('VALUES (%s::bigint)', :'p2'::jsonb ->> 'version'),
     'the returned version is the one in force (a later identity than the baseline''s)');
 SELECT results_eq(format($$ SELECT operation, resource, context->>'previous_version', context->>'why', length(context->>'sha256')
                               FROM coord_private.audit_events WHERE event_id = %s $$, :'p2'::jsonb ->> 'event_id'),
-                  $$ VALUES ('set_cedar_policies', 'cedar_policies', '1', 'pgTAP 30: leases over 10 minutes need trust 3', 64) $$,
+                  $$ VALUES ('set_cedar_policies', 'cedar_policies', '2', 'pgTAP 30: leases over 10 minutes need trust 3', 64) $$,
     'INV-AUDIT-COMPLETE: the policy change is audited with the previous version, the reason and the text''s digest');
 SELECT is(tests.row_as('t30_impl', $$SELECT ok, reason FROM coord.acquire_lock('src/y.py', interval '20 minutes')$$),
           '{"ok": false, "reason": "limit_exceeded"}'::jsonb,
-    'cache: the next decision uses version 2: the 20-minute lease is now denied');
+    'cache: the next decision uses version 3: the 20-minute lease is now denied');
 SELECT results_eq($$ SELECT context->'decision'->>'limit', (context->'decision'->>'policy_version')::bigint
                        FROM coord_private.audit_events WHERE actor = 't30_impl' AND resource = 'src/y.py' $$,
                   format($$ VALUES ('pgtap_lease', %s::bigint) $$, :'p2'::jsonb ->> 'version'),
-    'cache: the denial names the new forbid (its @limit annotation) and policy version 2');
+    'cache: the denial names the new forbid (its @limit annotation) and policy version 3');
 SELECT is((coord_private.cedar_decide('t30_impl', 'acquire_lock', 'src/secret.py', '{"lease_seconds": 300}')).reason,
-    'operation_blocked', 'cache: version 2 reads the resource, so the memo tells src/secret.py (denied) ...');
+    'operation_blocked', 'cache: version 3 reads the resource, so the memo tells src/secret.py (denied) ...');
 SELECT is((coord_private.cedar_decide('t30_impl', 'acquire_lock', 'src/other.py', '{"lease_seconds": 300}')).reason,
     'allowed', '... from src/other.py (allowed) on otherwise identical facts');
 SELECT is(tests.row_as('t30_orch', $$SELECT ok, reason FROM coord.acquire_lock('src/z.py', interval '20 minutes')$$),
           '{"ok": true, "reason": "allowed"}'::jsonb,
-    'version 2: an orchestrator (trust 3) still takes the 20-minute lease');
+    'version 3: an orchestrator (trust 3) still takes the 20-minute lease');
 SELECT lives_ok(format($$ SELECT tests.run_as('t30_admin', %L) $$, format('SELECT * FROM coord.set_cedar_policies(%L, %L)',
-                (SELECT policy_text FROM coord_private.cedar_policies WHERE version = 1), 'pgTAP 30: back to the baseline')),
-    'a coord_admin restores the baseline as version 3');
+                (SELECT policy_text FROM coord_private.cedar_policies WHERE version = 2), 'pgTAP 30: back to the baseline')),
+    'a coord_admin restores the baseline as version 4');
 SELECT is((coord_private.cedar_decide('t30_impl', 'acquire_lock', 'src/x.py', '{"lease_seconds": 1200}')).reason, 'allowed',
-    'cache: under version 3 the 20-minute lease is allowed again');
+    'cache: under version 4 the 20-minute lease is allowed again');
 
 -- facts kept between decisions: valid only at the policy generation they were read at
 -- (every change to agents, profiles or operations recompiles the policy and draws a new one)

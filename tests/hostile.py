@@ -895,6 +895,7 @@ OWN_FILTERS = {
     "working_memory": "t.agent <> ALL (%(own)s)",
     "skill_outcomes": "t.agent <> ALL (%(own)s)",
     "network_decisions": "t.agent <> ALL (%(own)s)",
+    "approvals": "t.requester <> ALL (%(own)s)",
     "guardrail_hits": "NOT EXISTS (SELECT 1 FROM coord_private.audit_events e WHERE e.event_id = t.event_id AND e.actor = ANY (%(own)s))",
     "audit_chain_heads": "NOT EXISTS (SELECT 1 FROM coord_private.audit_events e WHERE e.chain_id = t.chain_id AND e.actor = ANY (%(own)s))",
 }

@@ -92,6 +92,11 @@ def test_INV_POLICY_EQ_facts_of_a_context(evaluator):
     }
     assert evaluator.facts_of(json.dumps({"guardrail_matches": [{"severity": "block", "always": "on"}]})) == {
         "guardrail_block_always": True}
+    # INV-APPROVAL: approve matches are facts of their own, read as block matches are
+    assert evaluator.facts_of(json.dumps({"guardrail_matches": [
+        {"severity": "approve", "exempt_trust": "3"}, {"severity": "approve", "always": True, "exempt_trust": "x"},
+        {"severity": "block", "exempt_trust": 1}, {"severity": "warn", "exempt_trust": 4}]})) == {
+        "guardrail_approve_exempt_trust": 3, "guardrail_approve_always": True, "guardrail_block_exempt_trust": 1}
     assert evaluator.facts_of(None) == {} and evaluator.facts_of("[1, 2]") == {}
     with pytest.raises(evaluator.CastError) as err:
         evaluator.facts_of(json.dumps({"guardrail_matches": {"severity": "block"}}))

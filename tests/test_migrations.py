@@ -24,12 +24,13 @@ EXPECTED_COORD_FUNCTIONS = {
     "set_cedar_policies", "set_enforcement_mode", "set_path_case", "set_policy_engine", "set_profile",
     "set_stale_threshold", "submit_task", "verify_audit", "verify_audit_digest", "whoami",
     "read_handoffs", "write_handoff",
+    "approval_status", "approve", "reject", "set_approval_settings", "set_profile_approvals",
     "get_working_memory", "recall", "record_skill_outcome", "remember", "set_working_memory", "skills",
 }
 EXPECTED_COORD_VIEWS = {
     "agents", "audit_trail", "cedar_policies", "enforcement", "error_codes", "guardrail_patterns",
     "live_locks", "my_audit_events", "my_sessions", "network_rules", "operations", "profiles", "reason_codes",
-    "tasks", "function_catalog",
+    "tasks", "function_catalog", "approvals",
 }
 
 

@@ -10,11 +10,17 @@ the ``coord.*`` functions and return the typed results of :mod:`pgcoord.results`
 every exception is in :mod:`pgcoord.errors` and exported here.
 """
 from .async_client import AsyncActiveClaim, AsyncClient, AsyncLease
-from .calls import LEASES_CHANNEL, TASKS_CHANNEL
+from .calls import APPROVALS_CHANNEL, LEASES_CHANNEL, TASKS_CHANNEL
 from .client import ActiveClaim, Client, Lease
 from .errors import (
     REASON_EXCEPTIONS,
     SQLSTATE_EXCEPTIONS,
+    ApprovalExpired,
+    ApprovalNotFound,
+    ApprovalNotPending,
+    ApprovalRequired,
+    ApprovalSelf,
+    ApprovalStalePolicy,
     AttemptsExhausted,
     AuditImmutable,
     ClaimExpired,
@@ -38,6 +44,8 @@ from .errors import (
     LockNotAvailable,
     LockNotHeld,
     NotAdmin,
+    NotApprovable,
+    NotApprover,
     NotClaimOwner,
     NotPermitted,
     NotRegistered,
@@ -66,6 +74,8 @@ from .errors import (
 )
 from .results import (
     AgentLiveness,
+    Approval,
+    ApprovalDecision,
     Claim,
     GrantStatus,
     GuardrailCheck,
@@ -93,11 +103,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Client", "AsyncClient", "Lease", "AsyncLease", "ActiveClaim", "AsyncActiveClaim",
-    "LEASES_CHANNEL", "TASKS_CHANNEL",
+    "LEASES_CHANNEL", "TASKS_CHANNEL", "APPROVALS_CHANNEL",
     # results (the rest: pgcoord.results)
     "Verdict", "Refusal", "Holder", "LeaseGrant", "LeaseRenewal", "LiveLease", "Claim", "Task", "SubmittedTask",
     "GuardrailCheck", "NetworkDecision", "Identity", "LockMode", "TaskStatus", "Heartbeat", "AgentLiveness",
-    "GrantStatus", "Handoff", "HandoffWritten", "Memory", "Remembered", "Skill",
+    "GrantStatus", "Handoff", "HandoffWritten", "Memory", "Remembered", "Skill", "Approval", "ApprovalDecision",
     # exceptions
     "PgcoordError", "InvalidInput", "NullArgument", "InvalidArgument", "InvalidPath", "TtlOutOfRange",
     "UnknownTask", "UnknownProfile", "UnknownAgent", "InvalidEnforcementMode", "AuditImmutable", "InvalidAgentRole",
@@ -107,5 +117,7 @@ __all__ = [
     "UnknownOperation", "OperationBlocked", "OperationNotAllowed", "TrustTooLow", "NotAdmin", "LimitExceeded",
     "SessionNotOwned", "LockHeld", "LockNotHeld", "NotClaimOwner", "ClaimExpired", "TaskTerminal",
     "TaskNotClaimable", "DependencyFailed", "AttemptsExhausted", "GuardrailBlocked", "DomainDenied", "NotPermitted",
-    "PolicyError", "LeaseLost", "ClaimLost", "REASON_EXCEPTIONS", "SQLSTATE_EXCEPTIONS",
+    "PolicyError", "ApprovalRequired", "NotApprovable", "ApprovalNotFound", "ApprovalSelf", "ApprovalNotPending",
+    "ApprovalExpired", "ApprovalStalePolicy", "NotApprover",
+    "LeaseLost", "ClaimLost", "REASON_EXCEPTIONS", "SQLSTATE_EXCEPTIONS",
 ]

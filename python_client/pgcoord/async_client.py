@@ -23,7 +23,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from . import calls, errors
-from .calls import LEASES_CHANNEL, TASKS_CHANNEL, Call, View, seconds
+from .calls import APPROVALS_CHANNEL, LEASES_CHANNEL, TASKS_CHANNEL, Call, View, seconds
 from .client import (
     CLAIM_GONE,
     DEFAULT_CLAIM_LEASE,
@@ -33,7 +33,9 @@ from .client import (
     RENEW_FRACTION,
     _ends_one_of,
     _hold,
+    _names_approval,
     _unhold,
+    _until,
     _until_first_expiry,
     check_held,
     describe_error,
@@ -41,6 +43,9 @@ from .client import (
 from .results import (
     Agent,
     AgentLiveness,
+    Approval,
+    ApprovalDecision,
+    ApprovalState,
     AuditEvent,
     AuditPurge,
     AuditVerification,
@@ -757,6 +762,79 @@ class AsyncClient:
     async def check_network_access(self, target: str, *,
                                    raise_on_refusal: bool = True) -> NetworkDecision | Refusal:
         return await self._mutate(calls.check_network_access(target), raise_on_refusal)
+
+    # -- approvals (INV-APPROVAL) ------------------------------------------------------------------
+
+    async def approval_status(self, approval_id: int) -> Approval | None:
+        """See :meth:`pgcoord.Client.approval_status`."""
+        return await self._read(calls.approval_status(approval_id))
+
+    async def approvals(self, state: ApprovalState | None = None) -> list[Approval]:
+        """See :meth:`pgcoord.Client.approvals`."""
+        return await self._view(calls.approvals(state))
+
+    @overload
+    async def approve(self, approval_id: int, note: str | None = ..., *,
+                      raise_on_refusal: Literal[True] = ...) -> ApprovalDecision: ...
+    @overload
+    async def approve(self, approval_id: int, note: str | None = ..., *,
+                      raise_on_refusal: bool) -> ApprovalDecision | Refusal: ...
+    async def approve(self, approval_id: int, note: str | None = None, *,
+                      raise_on_refusal: bool = True) -> ApprovalDecision | Refusal:
+        """See :meth:`pgcoord.Client.approve`."""
+        return await self._mutate(calls.approve(approval_id, note), raise_on_refusal)
+
+    @overload
+    async def reject(self, approval_id: int, note: str | None = ..., *,
+                     raise_on_refusal: Literal[True] = ...) -> ApprovalDecision: ...
+    @overload
+    async def reject(self, approval_id: int, note: str | None = ..., *,
+                     raise_on_refusal: bool) -> ApprovalDecision | Refusal: ...
+    async def reject(self, approval_id: int, note: str | None = None, *,
+                     raise_on_refusal: bool = True) -> ApprovalDecision | Refusal:
+        """See :meth:`pgcoord.Client.reject`."""
+        return await self._mutate(calls.reject(approval_id, note), raise_on_refusal)
+
+    async def wait_for_approval(self, approval_id: int, timeout: float) -> Approval | None:
+        """See :meth:`pgcoord.Client.wait_for_approval`."""
+        check_held(self)
+        deadline = monotonic() + timeout
+        wanted = str(approval_id)
+        async with self._source.borrow() as conn:
+            await _listen(conn, APPROVALS_CHANNEL)
+            try:
+                while True:
+                    await _drain(conn)
+                    status: Approval | None = await arun_call(conn, calls.approval_status(approval_id))  # type: ignore[assignment]
+                    remaining = deadline - monotonic()
+                    if status is None or status.state != "pending" or remaining <= 0:
+                        return status
+                    until = _until(status.expires_at, await arun_call(conn, calls.now()))  # type: ignore[arg-type]
+                    await _await(conn, min(remaining, until), _names_approval(wanted))
+            finally:
+                await _unlisten(conn, APPROVALS_CHANNEL)
+
+    @overload
+    async def set_profile_approvals(self, profile: str, operations: Sequence[str], approve_elevation: bool = ..., *,
+                              raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    async def set_profile_approvals(self, profile: str, operations: Sequence[str], approve_elevation: bool = ..., *,
+                              raise_on_refusal: bool) -> Verdict | Refusal: ...
+    async def set_profile_approvals(self, profile: str, operations: Sequence[str], approve_elevation: bool = False, *,
+                              raise_on_refusal: bool = True) -> Verdict | Refusal:
+        """See :meth:`pgcoord.Client.set_profile_approvals`."""
+        return await self._mutate(calls.set_profile_approvals(profile, operations, approve_elevation), raise_on_refusal)
+
+    @overload
+    async def set_approval_settings(self, request_ttl: Seconds | None = ..., grant_ttl: Seconds | None = ..., *,
+                              raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    async def set_approval_settings(self, request_ttl: Seconds | None = ..., grant_ttl: Seconds | None = ..., *,
+                              raise_on_refusal: bool) -> Verdict | Refusal: ...
+    async def set_approval_settings(self, request_ttl: Seconds | None = None, grant_ttl: Seconds | None = None, *,
+                              raise_on_refusal: bool = True) -> Verdict | Refusal:
+        """See :meth:`pgcoord.Client.set_approval_settings`."""
+        return await self._mutate(calls.set_approval_settings(request_ttl, grant_ttl), raise_on_refusal)
 
     # -- audit ----------------------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ Rows = list[dict[str, Any]]
 #: Channels the database notifies (sql/deploy/notifications.sql).
 LEASES_CHANNEL = "pgcoord_leases"   # payload: the path of a lease row that is gone
 TASKS_CHANNEL = "pgcoord_tasks"     # payload: the type of a task that became claimable
+#: payload: an approval id when it is requested, '<id> granted' / '<id> rejected' when decided
+APPROVALS_CHANNEL = "pgcoord_approvals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +256,34 @@ def check_network_access(target: str) -> Call[r.NetworkDecision]:
                 lambda row: from_row(r.NetworkDecision, row, ok=bool(row.get("allowed"))), ok_column="allowed")
 
 
+# -- approvals ----------------------------------------------------------------------------
+
+def approval_status(approval_id: int) -> Call[r.Approval | None]:
+    return _read("approval_status", (approval_id,), lambda rows: from_row(r.Approval, rows[0]) if rows else None)
+
+
+def approve(approval_id: int, note: str | None) -> Call[r.ApprovalDecision]:
+    return Call("approve", (approval_id, note), _one(r.ApprovalDecision, approval_id=approval_id))
+
+
+def reject(approval_id: int, note: str | None) -> Call[r.ApprovalDecision]:
+    return Call("reject", (approval_id, note), _one(r.ApprovalDecision, approval_id=approval_id))
+
+
+def set_profile_approvals(profile: str, operations: Sequence[str], approve_elevation: bool) -> Call[r.Verdict]:
+    return Call("set_profile_approvals", (profile, list(operations), approve_elevation), _one(r.Verdict))
+
+
+def set_approval_settings(request_ttl: Seconds | None, grant_ttl: Seconds | None) -> Call[r.Verdict]:
+    return Call("set_approval_settings", (None if request_ttl is None else interval(request_ttl),
+                                          None if grant_ttl is None else interval(grant_ttl)), _one(r.Verdict))
+
+
+def approval_payload_id(payload: str) -> str:
+    """The approval id a pgcoord_approvals payload names ('42', '42 granted', '42 rejected')."""
+    return payload.split(" ", 1)[0] if payload else ""
+
+
 # -- audit --------------------------------------------------------------------------------
 
 def verify_audit() -> Call[r.AuditVerification]:
@@ -389,6 +419,13 @@ def my_audit_events(limit: int | None) -> View[list[r.AuditEvent]]:
 def enforcement() -> View[r.Enforcement]:
     v = _view("enforcement", r.Enforcement)
     return View(v.query, v.params, lambda rows: from_row(r.Enforcement, rows[0]))
+
+
+def approvals(state: str | None) -> View[list[r.Approval]]:
+    """coord.approvals (the caller's own requests; every request for an approver), newest first."""
+    if state is None:
+        return _view("approvals", r.Approval, order="approval_id DESC")
+    return _view("approvals", r.Approval, sql.SQL("state = %s"), (state,), order="approval_id DESC")
 
 
 def profiles() -> View[list[r.Profile]]:

@@ -9,7 +9,7 @@ reason code — unless ``raise_on_refusal=False``, which returns the
 On top of the calls: leases and claims held by a ``with`` block (renewed in the
 background, released or settled on exit: :class:`Lease`, :class:`ActiveClaim`), and
 waiting on the database's notifications instead of polling (:meth:`Client.wait_for_lease`,
-:meth:`Client.wait_for_task`, :meth:`Client.tasks`).
+:meth:`Client.wait_for_task`, :meth:`Client.tasks`, :meth:`Client.wait_for_approval`).
 
 Connections. A client runs on one psycopg connection (from a DSN, or one you pass
 in) or on a ``psycopg_pool.ConnectionPool`` (a connection per call). A background
@@ -39,10 +39,13 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from . import calls, errors
-from .calls import LEASES_CHANNEL, TASKS_CHANNEL, Call, View, seconds
+from .calls import APPROVALS_CHANNEL, LEASES_CHANNEL, TASKS_CHANNEL, Call, View, seconds
 from .results import (
     Agent,
     AgentLiveness,
+    Approval,
+    ApprovalDecision,
+    ApprovalState,
     AuditEvent,
     AuditPurge,
     AuditVerification,
@@ -842,6 +845,95 @@ class Client:
         """Decide a domain or URL; a denial raises DomainDenied."""
         return self._mutate(calls.check_network_access(target), raise_on_refusal)
 
+    # -- approvals (INV-APPROVAL) ------------------------------------------------------------------
+
+    def approval_status(self, approval_id: int) -> Approval | None:
+        """One approval request (the id a refusal ``approval_required`` carries), for its
+        requester or an approver; None when it is unknown or not the caller's to see."""
+        return self._read(calls.approval_status(approval_id))
+
+    def approvals(self, state: ApprovalState | None = None) -> list[Approval]:
+        """The approval requests the caller may see (its own; every one for an approver),
+        newest first, of one effective ``state`` if given (e.g. ``pending``)."""
+        return self._view(calls.approvals(state))
+
+    @overload
+    def approve(self, approval_id: int, note: str | None = ..., *,
+                raise_on_refusal: Literal[True] = ...) -> ApprovalDecision: ...
+    @overload
+    def approve(self, approval_id: int, note: str | None = ..., *,
+                raise_on_refusal: bool) -> ApprovalDecision | Refusal: ...
+    def approve(self, approval_id: int, note: str | None = None, *,
+                raise_on_refusal: bool = True) -> ApprovalDecision | Refusal:
+        """As an approver (coord_admin, or an agent of approver trust), never the requester:
+        grant a pending request; the requester's identical call then proceeds once until
+        ``expires_at``. Refusals: approval_not_found, approval_self, approval_not_pending,
+        approval_expired, approval_stale_policy, not_approver (or trust_too_low, not_admin)."""
+        return self._mutate(calls.approve(approval_id, note), raise_on_refusal)
+
+    @overload
+    def reject(self, approval_id: int, note: str | None = ..., *,
+               raise_on_refusal: Literal[True] = ...) -> ApprovalDecision: ...
+    @overload
+    def reject(self, approval_id: int, note: str | None = ..., *,
+               raise_on_refusal: bool) -> ApprovalDecision | Refusal: ...
+    def reject(self, approval_id: int, note: str | None = None, *,
+               raise_on_refusal: bool = True) -> ApprovalDecision | Refusal:
+        """As an approver: reject a pending request, or revoke a grant not yet used
+        (state ``rejected`` either way). Refusals as :meth:`approve`."""
+        return self._mutate(calls.reject(approval_id, note), raise_on_refusal)
+
+    def wait_for_approval(self, approval_id: int, timeout: float) -> Approval | None:
+        """Wait up to ``timeout`` seconds for a decision on an approval request, and return
+        it as last seen: decided (``granted``, ``rejected``, ...), expired, or still
+        ``pending`` when the time is up; None when it is unknown or not the caller's to see.
+
+        It LISTENs on pgcoord_approvals and asks :meth:`approval_status` again whenever
+        the request's id is notified (a notification is only a hint) and when a pending
+        request's expiry passes (an expiry sends none). Granted: make the identical call
+        again."""
+        check_held(self)
+        deadline = monotonic() + timeout
+        wanted = str(approval_id)
+        with self._source.borrow() as conn:
+            _listen(conn, APPROVALS_CHANNEL)
+            try:
+                while True:
+                    _drain(conn)   # what happened so far, the status below sees
+                    status: Approval | None = run_call(conn, calls.approval_status(approval_id))  # type: ignore[assignment]
+                    remaining = deadline - monotonic()
+                    if status is None or status.state != "pending" or remaining <= 0:
+                        return status
+                    until = _until(status.expires_at, run_call(conn, calls.now()))  # type: ignore[arg-type]
+                    _await(conn, min(remaining, until), _names_approval(wanted))
+            finally:
+                _unlisten(conn, APPROVALS_CHANNEL)
+
+    @overload
+    def set_profile_approvals(self, profile: str, operations: Sequence[str], approve_elevation: bool = ..., *,
+                              raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def set_profile_approvals(self, profile: str, operations: Sequence[str], approve_elevation: bool = ..., *,
+                              raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def set_profile_approvals(self, profile: str, operations: Sequence[str], approve_elevation: bool = False, *,
+                              raise_on_refusal: bool = True) -> Verdict | Refusal:
+        """coord_admin: which approvable operations (acquire_lock, force_release_lock, cancel_task,
+        submit_task) need an approval for the agents of ``profile``, and whether their elevated
+        requests below the needed trust ask for one instead of being denied ``trust_too_low``."""
+        return self._mutate(calls.set_profile_approvals(profile, operations, approve_elevation), raise_on_refusal)
+
+    @overload
+    def set_approval_settings(self, request_ttl: Seconds | None = ..., grant_ttl: Seconds | None = ..., *,
+                              raise_on_refusal: Literal[True] = ...) -> Verdict: ...
+    @overload
+    def set_approval_settings(self, request_ttl: Seconds | None = ..., grant_ttl: Seconds | None = ..., *,
+                              raise_on_refusal: bool) -> Verdict | Refusal: ...
+    def set_approval_settings(self, request_ttl: Seconds | None = None, grant_ttl: Seconds | None = None, *,
+                              raise_on_refusal: bool = True) -> Verdict | Refusal:
+        """coord_admin: how long a pending request (1 min .. 7 days, default 1 h) and an unused
+        grant (10 s .. 1 day, default 15 min) live; None keeps a setting."""
+        return self._mutate(calls.set_approval_settings(request_ttl, grant_ttl), raise_on_refusal)
+
     # -- audit ----------------------------------------------------------------------------------
 
     def verify_audit(self) -> AuditVerification:
@@ -1004,6 +1096,19 @@ def _ends_one_of(paths: set[str]) -> Callable[[psycopg.Notify], bool]:
     def match(note: psycopg.Notify) -> bool:
         return note.channel == LEASES_CHANNEL and note.payload in paths
     return match
+
+
+def _names_approval(approval_id: str) -> Callable[[psycopg.Notify], bool]:
+    """Whether a notification is about approval ``approval_id`` (requested or decided)."""
+    def match(note: psycopg.Notify) -> bool:
+        return note.channel == APPROVALS_CHANNEL and calls.approval_payload_id(note.payload) == approval_id
+    return match
+
+
+def _until(moment: datetime, db_now: datetime) -> float:
+    """Seconds until ``moment`` by the database clock (a little after, so that a
+    status asked then finds it past)."""
+    return max(0.0, (moment - db_now).total_seconds()) + 0.05
 
 
 def _until_first_expiry(refusal: Refusal, db_now: datetime) -> float:

@@ -344,12 +344,75 @@ class PolicyError(Denied):
     reason = "policy_error"
 
 
+# -- approvals (INV-APPROVAL) ---------------------------------------------------------------
+
+class ApprovalRequired(Denied):
+    """No rule denies the call, but one asks for an approval: the database recorded a
+    request whose id, ``approval_id``, is the refused call's audit event (``event_id``).
+
+    Wait for an approver (``client.wait_for_approval(exc.approval_id, timeout)``), then
+    make exactly the same call again (same role, arguments, policy): it proceeds once,
+    using the grant up, with reason ``approved`` (an allow code: no class here). A
+    different call needs its own approval; repeating it before the grant replaces the
+    request with a new one (a new approval id; the old one reads ``superseded``).
+    With ``raise_on_refusal=False`` the :class:`~pgcoord.results.Refusal` carries the
+    same ``approval_id``."""
+
+    reason = "approval_required"
+
+    @property
+    def approval_id(self) -> int | None:
+        return self.event_id
+
+
+class NotApprovable(Denied):
+    """The call would need an approval, but its operation cannot bind one to its
+    arguments: denied (fail closed), no request recorded."""
+
+    reason = "not_approvable"
+
+
+class ApprovalNotFound(RefusedInEveryMode):
+    reason = "approval_not_found"
+
+
+class ApprovalSelf(RefusedInEveryMode):
+    """The requester (by session user) cannot approve or reject its own request."""
+
+    reason = "approval_self"
+
+
+class ApprovalNotPending(RefusedInEveryMode):
+    """The request was already decided, used or superseded (reject: neither pending nor an unused grant)."""
+
+    reason = "approval_not_pending"
+
+
+class ApprovalExpired(RefusedInEveryMode):
+    reason = "approval_expired"
+
+
+class ApprovalStalePolicy(RefusedInEveryMode):
+    """The requester's policy changed since the request: its grant could never be used;
+    the agent has to ask again."""
+
+    reason = "approval_stale_policy"
+
+
+class NotApprover(RefusedInEveryMode):
+    """The caller is neither coord_admin nor an agent trusted enough to approve."""
+
+    reason = "not_approver"
+
+
 REASON_EXCEPTIONS: dict[str, type[Refused]] = {
     cls.reason: cls
     for cls in (NotRegistered, Suspended, ProfileUnresolved, UnknownOperation, OperationBlocked,
                 OperationNotAllowed, TrustTooLow, NotAdmin, LimitExceeded, SessionNotOwned,
                 LockHeld, LockNotHeld, NotClaimOwner, ClaimExpired, TaskTerminal, TaskNotClaimable,
-                DependencyFailed, AttemptsExhausted, GuardrailBlocked, DomainDenied, NotPermitted, PolicyError)
+                DependencyFailed, AttemptsExhausted, GuardrailBlocked, DomainDenied, NotPermitted, PolicyError,
+                ApprovalRequired, NotApprovable, ApprovalNotFound, ApprovalSelf, ApprovalNotPending,
+                ApprovalExpired, ApprovalStalePolicy, NotApprover)
 }
 
 

@@ -24,7 +24,7 @@ EnforcementMode = Literal["off", "shadow", "enforce"]
 PolicyEngine = Literal["native", "cedar"]
 AgentStatus = Literal["active", "suspended"]
 PathCase = Literal["sensitive", "insensitive"]
-GuardrailSeverity = Literal["block", "warn"]
+GuardrailSeverity = Literal["block", "warn", "approve"]
 GuardrailTarget = Literal["text", "path", "both"]
 NetworkAction = Literal["allow", "deny"]
 Outcome = Literal["allow", "deny", "refuse"]
@@ -32,6 +32,12 @@ ReportedStatus = Literal["active", "idle", "busy"]
 Liveness = Literal["live", "stale", "never"]
 GrantState = Literal["live", "lost"]
 LossCause = Literal["expired", "released", "force_released", "taken_over"]
+#: An approval request's effective state (a pending request or an unused grant past
+#: its expiry reads ``expired``).
+ApprovalState = Literal["pending", "granted", "rejected", "used", "expired", "superseded"]
+#: Why a call needs an approval: its profile lists the operation, an elevation below
+#: the needed trust, or a guardrail match of severity ``approve``.
+ApprovalSource = Literal["profile", "elevation", "guardrail"]
 
 #: A duration: seconds (int or float) or a timedelta; sent as an interval.
 Seconds = int | float | timedelta
@@ -121,6 +127,7 @@ _CONVERTERS: dict[str, Any] = {
     "lessons": _tuple,
     "tags": _tuple,
     "seen_by": _tuple,
+    "sources": _tuple,
 }
 
 
@@ -202,6 +209,13 @@ class Refusal(Row):
 
     def __contains__(self, key: object) -> bool:
         return key in _field_names(type(self)) or key in self.row
+
+    @property
+    def approval_id(self) -> int | None:
+        """The approval request this refusal made (reason ``approval_required``: the
+        refused call's audit event), else None. Once it is granted
+        (``client.wait_for_approval(approval_id)``), the identical call proceeds once."""
+        return self.event_id if self.reason == "approval_required" else None
 
     @classmethod
     def from_row(cls, operation: str, row: Mapping[str, Any]) -> Refusal:
@@ -703,3 +717,51 @@ class Skill(Row):
     last_note: str | None
     last_note_by: str | None
     last_note_at: datetime | None
+
+
+# -- approvals --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Approval(Row):
+    """An approval request (approval_status, coord.approvals; INV-APPROVAL): the refused
+    call it binds (``requester``, ``operation``, ``resource``, ``args``), why it needed
+    one (``sources``), its effective ``state`` and until when it lives (``expires_at``:
+    of the request while pending, of the grant once granted), who decided it, and the
+    event of the call that used the grant. ``approval_id`` is the refused call's audit
+    event."""
+
+    approval_id: int
+    requester: str
+    operation: str
+    resource: str | None
+    args: dict[str, Any] | None
+    sources: tuple[ApprovalSource, ...] | None
+    state: ApprovalState
+    requested_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+    used_event_id: int | None
+
+    @property
+    def pending(self) -> bool:
+        """Nobody decided it yet (and it has not expired)."""
+        return self.state == "pending"
+
+    @property
+    def granted(self) -> bool:
+        """Granted and not yet used: the identical call proceeds (once) until ``expires_at``."""
+        return self.state == "granted"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ApprovalDecision(Verdict):
+    """approve / reject: the request's ``state`` after the decision (``granted``,
+    ``rejected``) and, for a grant, until when the requester may use it (``expires_at``;
+    None for a rejection)."""
+
+    approval_id: int
+    state: ApprovalState
+    expires_at: datetime | None = None

@@ -3,8 +3,9 @@
 --   * catalog_rows: its two admin operations, its reason codes, PC012's wording;
 --   * policies: coord_private.cedar_policies, the policy text, versioned (every
 --     change is a new row; the latest version is in force), changed only through
---     coord.set_cedar_policies; version 1 is policies/baseline.cedar, exactly
---     the rules of native_decide;
+--     coord.set_cedar_policies; version 1 is the baseline as released
+--     (sql/parts/cedar_engine/baseline.cedar), exactly the rules of native_decide
+--     then (later baselines, policies/baseline.cedar, are later versions);
 --   * schema: the Cedar schema, entity types for agents, roles, profiles, files,
 --     domains, tasks, sessions and one action per operation of
 --     coord_private.operations (policies/schema.cedarschema; tests check they match);

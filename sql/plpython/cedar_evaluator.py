@@ -1,13 +1,15 @@
 """pgcoord's Cedar evaluator, run by PL/Python inside PostgreSQL (INV-POLICY-EQ).
 
-The one place that installs it is sql/deploy/cedar_engine/install_evaluator.sql:
-it compiles this file into the bodies of coord_private.cedar_probe,
+The one place that installs it is sql/plpython/install_cedar_evaluator.sql
+(included by the changes cedar_engine, cedar_evaluator and approvals): it
+compiles this file into the bodies of coord_private.cedar_probe,
 coord_private.cedar_validate and coord_private.cedar_decide, which load it once
 per session (into the function's SD) and call probe(), validate() or decide().
 
 This code only gathers facts (the agent, its profile, the operation, the counts
 in p_context) into Cedar entities and context, asks cedarpy, and maps the answer
-to a reason code; every rule lives in the Cedar policies
+to a reason code (approval_required with the approval_sources of the approval
+forbids that matched, INV-APPROVAL); every rule lives in the Cedar policies
 (coord_private.cedar_policies). `plpy` is passed in by the function bodies, so
 that the pure parts import and test outside the server (tests/test_cedar_evaluator.py).
 """
@@ -30,7 +32,11 @@ NUM_RE = re.compile(r'[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z')
 ERR_POLICY_RE = re.compile(r'policy `([^`]*)`')
 ALLOW = cedarpy.Decision.Allow if cedarpy else None
 DENY = cedarpy.Decision.Deny if cedarpy else None
-RESERVED = {'id', 'precedence'}
+RESERVED = {'id', 'precedence', 'source'}
+APPROVAL = 'approval_required'
+# Guardrail severities that become facts: a block match denies, an approve match asks
+# for an approval (INV-APPROVAL); warn matches only warn.
+GUARDED = ('block', 'approve')
 
 class Raw(str):
     """A JSON number as written in jsonb's text form (what ->> returns)."""
@@ -141,23 +147,26 @@ def facts_of(p_context):
             fail('22023', 'cannot extract elements from an object')
         if not isinstance(matches, list):
             fail('22023', 'cannot extract elements from a scalar')
-        always = False
-        exempt = None
+        # per severity: a match that always applies, and the highest exempt trust
+        found = {s: [False, None] for s in GUARDED}
         for m in matches:
-            if not isinstance(m, dict) or text_of(m.get('severity')) != 'block':
+            severity = text_of(m.get('severity')) if isinstance(m, dict) else None
+            if severity not in found:
                 continue
+            hit = found[severity]
             a = text_of(m.get('always'))
             if a is not None and to_bool(a):
-                always = True
+                hit[0] = True
                 continue
             e = text_of(m.get('exempt_trust'))
             if e is not None:
                 e = to_int4(e)
-                exempt = e if exempt is None else max(exempt, e)
-        if always:
-            facts['guardrail_block_always'] = True
-        if exempt is not None:
-            facts['guardrail_block_exempt_trust'] = exempt
+                hit[1] = e if hit[1] is None else max(hit[1], e)
+        for severity, (always, exempt) in found.items():
+            if always:
+                facts['guardrail_%s_always' % severity] = True
+            if exempt is not None:
+                facts['guardrail_%s_exempt_trust' % severity] = exempt
     if 'network_verdict' in ctx:
         t = text_of(ctx['network_verdict'])
         if t is not None:
@@ -181,15 +190,16 @@ class Engine:
         # The facts of one request in one query (each SPI call costs about as much as
         # a small query): the latest policy version, the operation, the agent and its
         # profile, NULL where absent.
-        self.FACTS = plpy.prepare("""
-            SELECT (SELECT c.version FROM coord_private.cedar_policies c ORDER BY c.version DESC LIMIT 1) AS version,
-                   o.category, o.min_trust, a.role_name IS NOT NULL AS registered,
-                   a.status, p.name AS profile, p.trust_level, p.allowed_operations, p.blocked_operations,
-                   p.max_locks, p.max_claimed_tasks, p.max_lease_seconds, p.max_file_modifications
-              FROM (SELECT 1) one
-              LEFT JOIN coord_private.operations o ON o.name = $1
-              LEFT JOIN coord_private.agents a ON a.role_name = $2
-              LEFT JOIN coord_private.profiles p ON p.name = a.profile""", ['text', 'text'])
+        # The profile's approval settings live in coord_private.profile_approvals,
+        # which the approvals change creates: this module is installed by
+        # cedar_engine and cedar_evaluator before it exists, and stays installed when
+        # approvals is reverted (the evaluator is not versioned by tag). So FACTS is
+        # prepared for the tables that exist, again whenever the generation changes
+        # (a deploy or revert of approvals recompiles the policy, which draws a new
+        # one); without the table the columns are NULL and the baseline, which reads
+        # them behind `has`, decides as before.
+        self.plpy = plpy
+        self.prepare_facts()
         self.ADMIN = plpy.prepare("""
             SELECT pg_catalog.pg_has_role($1, 'coord_admin', 'MEMBER') AS coord_admin,
                    (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = $1) AS superuser""", ['text'])
@@ -198,7 +208,7 @@ class Engine:
         # What every decision reads: the policy version in force, and the generation of
         # agents, profiles and operations, which says whether facts kept from earlier
         # transactions are still current (each SPI row costs about as much as a small
-        # query, and FACTS, four tables and thirteen columns, three times this).
+        # query, and FACTS, four tables and fifteen columns, three times this).
         self.CURRENT = plpy.prepare("""
             SELECT (SELECT c.version FROM coord_private.cedar_policies c ORDER BY c.version DESC LIMIT 1) AS version,
                    (SELECT g.generation FROM coord_private.policy_generation g) AS generation""", [])
@@ -216,6 +226,30 @@ class Engine:
         self.entities = {}      # facts of agent, profile, operation -> parsed Cedar entities
         self.decisions = {}     # every input Cedar sees -> the decision (cleared with each version)
         self.resource_types = {}
+
+    def prepare_facts(self):
+        with_approvals = self.plpy.execute(
+            "SELECT pg_catalog.to_regclass('coord_private.profile_approvals') IS NOT NULL AS t")[0]['t']
+        if with_approvals:
+            approvals = """CASE WHEN p.name IS NOT NULL THEN coalesce(pa.approval_operations, '{}') END
+                               AS approval_operations,
+                           CASE WHEN p.name IS NOT NULL THEN coalesce(pa.approve_elevation, false) END
+                               AS approve_elevation"""
+            join = "LEFT JOIN coord_private.profile_approvals pa ON pa.profile = p.name"
+        else:
+            approvals = "NULL::text[] AS approval_operations, NULL::boolean AS approve_elevation"
+            join = ""
+        self.FACTS = self.plpy.prepare("""
+            SELECT (SELECT c.version FROM coord_private.cedar_policies c ORDER BY c.version DESC LIMIT 1) AS version,
+                   o.category, o.min_trust, a.role_name IS NOT NULL AS registered,
+                   a.status, p.name AS profile, p.trust_level, p.allowed_operations, p.blocked_operations,
+                   p.max_locks, p.max_claimed_tasks, p.max_lease_seconds, p.max_file_modifications,
+                   %s
+              FROM (SELECT 1) one
+              LEFT JOIN coord_private.operations o ON o.name = $1
+              LEFT JOIN coord_private.agents a ON a.role_name = $2
+              LEFT JOIN coord_private.profiles p ON p.name = a.profile
+              %s""" % (approvals, join), ['text', 'text'])
 
     def load(self, version):
         # the latest policy version, parsed once per session and version
@@ -245,6 +279,7 @@ class Engine:
                 'label': reason or pid,
                 'rank': (0, prec, pos) if prec is not None else (1, 0, pos),
                 'extra': {k: v for k, v in ann.items() if k not in RESERVED},
+                'source': ann.get('source'),
             }
         self.policies, self.meta, self.version = policies, meta, version
         self.uses_resource = uses_resource(parsed) or self.load_error is not None
@@ -278,6 +313,11 @@ class Engine:
             }
             if f['allowed_operations'] is not None:
                 pattrs['allowed_operations'] = [x for x in f['allowed_operations'] if x is not None]
+            # absent where the approvals change is not deployed (see FACTS)
+            if f['approval_operations'] is not None:
+                pattrs['approval_operations'] = [x for x in f['approval_operations'] if x is not None]
+            if f['approve_elevation'] is not None:
+                pattrs['approve_elevation'] = f['approve_elevation']
             out.append({'uid': {'type': 'Profile', 'id': f['profile']}, 'attrs': pattrs, 'parents': []})
         if f['superuser'] is not None:
             attrs['superuser'] = f['superuser']
@@ -305,6 +345,8 @@ class Engine:
         if now['version'] != self.version:
             self.load(now['version'])
         if now['generation'] != self.generation:
+            if self.generation is not None:
+                self.prepare_facts()
             self.facts, self.generation = {}, now['generation']
         # The facts, read in the caller's snapshot, or kept from an earlier read at
         # the same generation: every change to agents, profiles or operations
@@ -331,7 +373,9 @@ class Engine:
                    None if f['allowed_operations'] is None else tuple(f['allowed_operations']),
                    None if f['blocked_operations'] is None else tuple(f['blocked_operations']),
                    f['max_locks'], f['max_claimed_tasks'], f['max_lease_seconds'],
-                   f['max_file_modifications'], f['coord_admin'], f['superuser'])
+                   f['max_file_modifications'],
+                   None if f['approval_operations'] is None else tuple(f['approval_operations']),
+                   f['approve_elevation'], f['coord_admin'], f['superuser'])
         resource = ('' if p_resource is None else p_resource) if self.uses_resource else None
         memo_key = (ent_key, resource, tuple(sorted(context.items())))
         result = self.decisions.get(memo_key)
@@ -364,10 +408,23 @@ class Engine:
             return {'allowed': True, 'reason': 'allowed', 'engine': 'cedar', 'context': json.dumps(dctx)}
         forbids = [p for p in decided if meta.get(p, {}).get('effect') == 'forbid']
         if r.decision == DENY and forbids:
-            chosen = min(forbids, key=lambda p: meta[p]['rank'])
+            # INV-APPROVAL: deny > approval_required, whatever the @precedence: a
+            # forbid @id("approval_required") decides only when no other forbid matched.
+            denials = [p for p in forbids if meta[p]['reason'] != APPROVAL]
+            chosen = min(denials or forbids, key=lambda p: meta[p]['rank'])
             reason = meta[chosen]['reason']
             for k, v in meta[chosen]['extra'].items():
                 dctx.setdefault(k, v)
+            if reason == APPROVAL:
+                # The @source of every approval forbid that matched, sorted and each
+                # once, as the native engine lists its approval sources. A forbid that
+                # failed to evaluate might have denied, and an approval can be
+                # granted: fail closed instead.
+                if forbid_errors:
+                    reason = 'policy_error'
+                else:
+                    dctx['approval_sources'] = sorted({meta[p]['source'] for p in forbids
+                                                       if meta[p]['reason'] == APPROVAL and meta[p]['source']})
         elif errors or r.decision != DENY:
             reason = 'policy_error'
         else:

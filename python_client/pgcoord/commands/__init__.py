@@ -8,6 +8,7 @@
   pgcoord agent add|list|suspend|resume|stale-after|heartbeat|discover
   pgcoord handoff write|read
   pgcoord memory remember|recall|skill|skills
+  pgcoord approvals list|status|approve|reject|require
   pgcoord mode [off|shadow|enforce]
   pgcoord audit tail|verify|export|digest
   pgcoord status [--watch]
@@ -24,7 +25,7 @@ from typing import Annotated
 
 import typer
 
-from . import agents, audit, checks, database, handoffs, leases, memory, status, tasks
+from . import agents, approvals, audit, checks, database, handoffs, leases, memory, status, tasks
 from .common import Options
 
 app = typer.Typer(name="pgcoord", help="Coordination for fleets of AI coding agents, enforced in PostgreSQL.",
@@ -52,6 +53,7 @@ app.add_typer(checks.app, name="check")
 app.add_typer(agents.app, name="agent")
 app.add_typer(handoffs.app, name="handoff")
 app.add_typer(memory.app, name="memory")
+app.add_typer(approvals.app, name="approvals")
 app.add_typer(audit.app, name="audit")
 
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}

@@ -3,8 +3,10 @@
 
 Exit codes (documented in docs/cli.md):
   0 done; 1 failed (no server, Sqitch failed, no connection); 2 usage;
-  3 refused (a reason code: contention or policy, audited; or a missing privilege);
-  4 audit verification failed; 5 bad input (a pgcoord SQLSTATE: nothing changed).
+  3 refused (a reason code: contention or policy, audited, including approval_required
+  with its approval id; or a missing privilege);
+  4 audit verification failed; 5 bad input (a pgcoord SQLSTATE: nothing changed);
+  6 not found (`approvals status`: no such request, or not the caller's to see).
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from ..cluster import ClusterError, default_cluster
 
 DEFAULT_DB = "pgcoord"
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_AUDIT, EXIT_BAD_INPUT = 0, 1, 2, 3, 4, 5
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_AUDIT, EXIT_BAD_INPUT, EXIT_NOT_FOUND = 0, 1, 2, 3, 4, 5, 6
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -133,8 +135,13 @@ def run(ctx: typer.Context, action: Callable[[Client], T]) -> T:
 
 
 def refused(exc: errors.Refused) -> None:
-    """A refusal: its reason code, who holds what and until when, and the audit event."""
+    """A refusal: its reason code, who holds what and until when, the approval it asked
+    for, and the audit event."""
     parts = [f"refused: {exc.reason}"]
+    approval_id = exc.refusal.approval_id
+    if approval_id is not None:
+        parts.append(f"approval {approval_id} requested: once an approver grants it "
+                     f"(pgcoord approvals status {approval_id} --wait SECONDS), run the same command again")
     if exc.holders:
         parts.append("held by " + ", ".join(f"{h.holder} ({h.path}, {h.mode})" for h in exc.holders))
     if exc.refusal.guardrails:

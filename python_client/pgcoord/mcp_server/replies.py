@@ -9,6 +9,7 @@ this module only words them for an agent.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import psycopg
 from mcp.server.mcpserver.exceptions import ToolError
@@ -51,6 +52,17 @@ NEXT_STEP: dict[str, str] = {
     "domain_denied": "the network policy denies this target: do not contact it; ask an operator for a rule",
     "policy_error": "a policy could not be evaluated (fail closed): ask an operator; do not retry",
     "not_permitted": "no policy permits this request: do not retry; ask an operator",
+    "approval_required": "an approver must grant this exact call first: wait for the decision (the tool "
+                         "approval_status with this approval_id and wait, toolset approvals; or ask an operator), "
+                         "then repeat exactly the same call with the same arguments; it proceeds once. Repeating "
+                         "it before the grant replaces the request with a new one",
+    "not_approvable": "the call needs an approval this operation cannot take: do not retry; ask an operator",
+    "approval_not_found": "no approval request has this id: check the id",
+    "approval_self": "you cannot approve or reject your own request: ask an approver",
+    "approval_not_pending": "the request was already decided, used or superseded: look at its state",
+    "approval_expired": "the request or its grant expired: make the call again to ask anew",
+    "approval_stale_policy": "your policy changed since the request: make the call again to ask anew",
+    "not_approver": "only an approver may decide requests: ask an operator",
 }
 
 #: The database's own description of each reason code (coord.reason_codes), read at start.
@@ -58,15 +70,18 @@ REASON_DESCRIPTIONS: dict[str, str] = {}
 
 
 class CodedError(ToolError):
-    """A tool error whose text starts with its stable code (reason code or SQLSTATE)."""
+    """A tool error whose text starts with its stable code (reason code or SQLSTATE);
+    ``structured``: what an agent's code needs from it as data (an approval's id)."""
 
-    def __init__(self, code: str, text: str):
+    def __init__(self, code: str, text: str, structured: dict[str, Any] | None = None):
         super().__init__(f"{code}: {text}")
         self.code = code
         self.text = f"{code}: {text}"
+        self.structured = structured
 
     def result(self) -> CallToolResult:
-        return CallToolResult(content=[TextContent(type="text", text=self.text)], is_error=True)
+        return CallToolResult(content=[TextContent(type="text", text=self.text)], structured_content=self.structured,
+                              is_error=True)
 
 
 def _sentence(*parts: str | None) -> str:
@@ -80,6 +95,13 @@ def refusal_error(refusal: Refusal) -> CodedError:
     holders = "; ".join(f"{h.holder} holds {h.path} ({h.mode}) until {h.expires_at.isoformat()}"
                         for h in refusal.holders) or None
     next_step = NEXT_STEP.get(reason, "see the reason code in the pgcoord documentation")
+    if refusal.approval_id is not None:
+        # not contention and not a denial for good: the call waits for a person's grant
+        requested = f"Approval {refusal.approval_id} was requested for exactly this call"
+        return CodedError(reason, _sentence(REASON_DESCRIPTIONS.get(reason, "an approval is required"), requested,
+                                            f"Next: {next_step}", event),
+                          {"reason": reason, "approval_id": refusal.approval_id, "event_id": refusal.event_id,
+                           "next": next_step})
     return CodedError(reason, _sentence(REASON_DESCRIPTIONS.get(reason, "refused"), holders,
                                         f"Next: {next_step}", event))
 

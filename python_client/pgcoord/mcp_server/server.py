@@ -43,7 +43,8 @@ INSTRUCTIONS = (
     "database role; every call is checked by the database's policy and recorded in its audit trail. "
     "Lease paths before editing them and release them when done; claim tasks from the queue and complete or "
     "fail them. granted=false or claimed=false is contention: wait or do something else, then retry. An error "
-    "starts with its reason code or SQLSTATE and says what to do next."
+    "starts with its reason code or SQLSTATE and says what to do next; approval_required names an approval_id: "
+    "once an approver grants it (approval_status follows it), repeat the identical call."
 )
 
 EXIT_UNREACHABLE = 1

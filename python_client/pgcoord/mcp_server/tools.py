@@ -28,7 +28,7 @@ from ..async_client import AsyncClient
 from ..client import POLL_INTERVAL
 from ..results import Refusal, TaskStatus
 from .connection import AgentConnection
-from .replies import refusal_error
+from .replies import CodedError, refusal_error
 
 T = TypeVar("T")
 
@@ -41,6 +41,7 @@ TOOLSETS: dict[str, str] = {
     "fleet": "liveness: heartbeat, who else is alive, what became of your leases and claims",
     "handoffs": "handoffs: leave and read what an agent hands over to whoever continues its work",
     "memory": "the fleet's memory: episodes and lessons, recall by text and tags, skills' success rates",
+    "approvals": "approvals: follow a request your call was refused with (approval_required); deciding is not here",
 }
 #: The core toolsets (tools/list within its token budget); the others are chosen by flag.
 DEFAULT_TOOLSETS = ("context", "leases", "tasks", "checks")
@@ -324,6 +325,18 @@ class SkillOut(Out):
 
 class SkillsOut(Out):
     skills: list[SkillOut]
+
+
+class ApprovalOut(Out):
+    approval_id: int
+    state: str
+    operation: str
+    resource: str | None
+    args: dict[str, Any] | None
+    expires_at: datetime
+    decided_by: str | None
+    note: str | None
+    next: str
 
 
 # -- registration -----------------------------------------------------------------------------
@@ -622,6 +635,35 @@ class Tools:
     async def skills(self, prefix: str | None = None) -> SkillsOut:
         found = await self._read(lambda c: c.skills(prefix))
         return SkillsOut(skills=[SkillOut.model_validate(x) for x in found])
+
+    # -- approvals -----------------------------------------------------------------------------
+
+    @tool("approvals", """When a call was refused approval_required: its approval's state (pending, granted,
+          rejected, used, expired, superseded) and the call it binds; wait: for the decision. granted: repeat
+          exactly the same call.""", read_only=True)
+    async def approval_status(self, approval_id: int, wait: Wait = 0) -> ApprovalOut:
+        if wait > 0:
+            found = await self.db.waiting(lambda c: c.wait_for_approval(approval_id, wait))
+        else:
+            found = await self._read(lambda c: c.approval_status(approval_id))
+        if found is None:
+            raise CodedError("approval_not_found", "no approval request of yours has this id. Next: use the "
+                                                   "approval_id of your refused call")
+        return ApprovalOut(approval_id=found.approval_id, state=found.state, operation=found.operation,
+                           resource=found.resource, args=found.args, expires_at=found.expires_at,
+                           decided_by=found.decided_by, note=found.note,
+                           next=APPROVAL_NEXT.get(found.state, "see the state in the pgcoord documentation"))
+
+
+#: What an agent does next, by the state of its approval request.
+APPROVAL_NEXT: dict[str, str] = {
+    "pending": "not decided yet: call again with wait to wait for the decision",
+    "granted": "repeat exactly the same call (same arguments) before expires_at: it proceeds once",
+    "rejected": "do not repeat the call; the note may say why",
+    "used": "the grant was used by your call; another call needs its own approval",
+    "expired": "nobody decided in time, or the grant went unused: make the call again to ask anew",
+    "superseded": "a newer request replaced this one: follow that one",
+}
 
 
 def tool_methods(tools: Tools) -> list[tuple[Callable[..., Any], ToolInfo]]:
