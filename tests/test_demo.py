@@ -5,7 +5,8 @@ waits out a real claim expiry), with agents of a prefix of its own.
 The demo checks its own story (each step's outcome, the audit tally) and exits 1 with
 "demo: FAILED" when anything is not as shown; here its exit code and the key lines of
 what it printed are checked, and that the second run found nothing left by the first.
-Also: what an interrupted run leaves behind is cleared by the agents themselves.
+Also: what an interrupted run leaves behind is cleared by the agents themselves, and
+by the operator where an agent cannot (its profile's approvals, its undecided requests).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sys
 import uuid
 
 from devtools import databases
-from devtools.demo.tidy import tidy
+from devtools.demo.tidy import clear_approvals, tidy
 from pgcoord.cluster import project_root
 
 from .helpers import Database
@@ -28,7 +29,7 @@ KEY_LINES = (
     "enforcement mode is now shadow",
     "[Python client, pid",
     "[MCP, pid",
-    "started `pgcoord mcp` over stdio",
+    "started `pgcoord mcp --toolsets context,leases,tasks,checks,approvals` over stdio",
     "[hook, pid",
     "submits the task graph (submit_task with depends_on)",
     "woken by NOTIFY pgcoord_tasks: claims",
@@ -41,8 +42,19 @@ KEY_LINES = (
     "enforcement mode is now enforce",
     "Bash 'git push --force origin main' → hook exit 2, denied: pgcoord: Bash command 'git push --force origin main' "
     "denied - guardrail_blocked",
+    "6. An approval: a follow-up task needs a person's OK",
+    "$ pgcoord --json approvals require implementer submit_task",
+    "operations of implementer agents that need an approval: submit_task",
+    "submit_task followup 'write the API changelog' → error approval_required: approval",
+    "reason approval_required — nothing was queued",
+    "approval_status approval_id=",
+    "$ pgcoord --json approvals approve",
+    "state granted, decided by",
+    "reason approved (audit event",
+    "operations of implementer agents that need an approval: none",
     "blocked=true, reason guardrail_blocked, shell_rm_catastrophic (block)",
     "live leases of the fleet: 0",
+    "calls approved",
     "verify_audit: ok",
     "this run, from coord.audit_trail",
     "demo: done in",
@@ -74,6 +86,10 @@ def test_the_demo_tells_its_story_twice_in_a_row(admin_dsn):
         assert db.scalar("SELECT count(*) FROM coord_private.tasks WHERE status <> 'completed'") == 0
         assert db.scalar("SELECT count(*) FROM coord_private.locks WHERE holder LIKE %s "
                          "AND expires_at > clock_timestamp()", f"{prefix}_%") == 0
+        assert db.scalar("SELECT count(*) FROM coord_private.profile_approvals "
+                         "WHERE cardinality(approval_operations) > 0 OR approve_elevation") == 0
+        assert db.scalar("SELECT count(*) FROM coord.approvals WHERE state IN ('pending', 'granted')") == 0
+        assert db.scalar("SELECT count(*) FROM coord.approvals WHERE state = 'used'") == 2   # one per run
         verified = db.scalar("SELECT ok FROM coord.verify_audit()")
         assert verified is True
 
@@ -94,3 +110,22 @@ def test_what_an_interrupted_run_left_is_cleared_by_its_owners(db):
     assert client.live_locks() == [] and client.list_tasks(status=["pending", "claimed"]) == []
     events = db.audit_events("cancel_task", lead)
     assert [e["proceeded"] for e in events] == [True, True]
+
+
+def test_an_approval_requirement_and_requests_an_interrupted_run_left_are_cleared_by_the_operator(db):
+    admin = db.admin()
+    role, agent = db.agent()
+    stranger, other = db.agent()
+    profile = agent.whoami().profile
+    assert admin.set_profile_approvals(profile, ["submit_task", "cancel_task"]).ok
+    pending = agent.submit_task("followup", "write the API changelog", raise_on_refusal=False)
+    granted = agent.submit_task("followup", "another one", raise_on_refusal=False)
+    unrelated = other.submit_task("followup", "not the fleet's", raise_on_refusal=False)
+    assert {pending.reason, granted.reason, unrelated.reason} == {"approval_required"}
+    admin.approve(granted.approval_id)
+    # the fleet's requests, pending or granted, are rejected; another agent's are left alone
+    assert clear_approvals(db.dsn, profile, [role]) == 2
+    assert [agent.approval_status(x.approval_id).state for x in (pending, granted)] == ["rejected", "rejected"]
+    assert other.approval_status(unrelated.approval_id).state == "pending"
+    assert agent.submit_task("followup", "write the API changelog").reason == "allowed"
+    assert db.audit_events("set_profile_approvals")[-1]["proceeded"]

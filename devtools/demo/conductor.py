@@ -18,7 +18,7 @@ from .fleet import AgentProcess, DemoFailed
 from .narration import Narrator
 from .observe import Observer
 from .operator_cli import Operator
-from .tidy import tidy
+from .tidy import clear_approvals, tidy
 
 #: name -> (how it reaches pgcoord, its module)
 AGENTS = {
@@ -28,6 +28,9 @@ AGENTS = {
     "dave": ("hook", "devtools.demo.agent_hook"),
 }
 PROFILE = "implementer"
+#: The act with an approval: the agent operation that needs one, and the operator's note.
+NEEDS_APPROVAL = "submit_task"
+APPROVAL_NOTE = "a changelog for /users and /orders: yes"
 
 
 def shown_dsn(dsn: str) -> str:
@@ -74,6 +77,7 @@ class Conductor:
         self.contention()
         self.crash_and_reclaim()
         self.promotion()
+        self.approval()
         self.integration()
         self.report()
         s.console.print()
@@ -84,10 +88,13 @@ class Conductor:
         self.dsns = {}
         for name, role in self.roles.items():
             self.dsns[name] = self.operator.add_agent(role, PROFILE)["dsn"]
+        rejected = clear_approvals(self.dsn, PROFILE, list(self.roles.values()))
         released, cancelled = tidy({self.roles[n]: self.dsns[n] for n in AGENTS})
-        if released or cancelled:
-            self.say.line("operator", f"an interrupted earlier run left {released} live lease(s) and {cancelled} "
-                                      "open task(s): each agent released its leases, the lead cancelled her tasks")
+        if released or cancelled or rejected:
+            self.say.line("operator", f"an interrupted earlier run left {released} live lease(s), {cancelled} "
+                                      f"open task(s) and {rejected} undecided approval request(s): each agent "
+                                      "released its leases and cancelled its tasks, the operator rejected the "
+                                      "requests")
         self.operator.set_mode("shadow", "onboarding the fleet: record what would be denied, deny nothing yet")
 
     def start_fleet(self) -> None:
@@ -188,9 +195,58 @@ class Conductor:
         check(not d["allowed"] and d["exit"] == 2 and "guardrail_blocked" in d["reason"],
               f"enforce mode: the hook should deny the force-push with guardrail_blocked: {d}")
 
+    def approval(self) -> None:
+        s = self.say
+        s.act(6, "An approval: a follow-up task needs a person's OK (a third verdict beside allow and deny)")
+        carol = self.agents["carol"]
+        start = self.observer.last_event_id()
+        s.line("operator", "follow-up tasks need a person's OK: implementers' submit_task now asks for an approval")
+        self.operator.require_approvals(PROFILE, NEEDS_APPROVAL)
+        carol.go("followup")
+        asked = carol.expect("approval-required")
+        approval_id = asked.get("approval_id")
+        check(asked.get("reason") == "approval_required" and approval_id is not None
+              and approval_id == asked.get("event_id") and asked["text"].startswith("approval_required: "),
+              f"carol's submit_task should be refused approval_required, naming its approval id: {asked}")
+        ev = self.observer.event(approval_id)
+        check((ev["actor"], ev["operation"], ev["reason"], ev["proceeded"], ev["mode"])
+              == (carol.role, NEEDS_APPROVAL, "approval_required", False, "enforce"),
+              f"audit event {approval_id} should be carol's submit_task refused approval_required: {ev}")
+        s.result(f"(audit event {approval_id}: allowed=false, proceeded=false, reason approval_required — "
+                 "nothing was queued; the event's id is the approval's)")
+        carol.expect("waiting")
+        s.line("operator", "sees the request and approves it")
+        pending = self.operator.pending_approvals(set(self.roles.values()))
+        check([r["approval_id"] for r in pending] == [approval_id]
+              and (pending[0]["requester"], pending[0]["operation"]) == (carol.role, NEEDS_APPROVAL),
+              f"the fleet's one pending request should be carol's submit_task {approval_id}: {pending}")
+        self.operator.approve(approval_id, APPROVAL_NOTE)
+        decided = carol.expect("decided")
+        check(decided["state"] == "granted" and decided["note"] == APPROVAL_NOTE
+              and decided["decided_by"] not in (None, carol.role),
+              f"carol's wait should end with the operator's grant: {decided}")
+        done = carol.expect("submitted")
+        check(done["reason"] == "approved" and done["approval_state"] == "used",
+              f"carol's identical submit_task should proceed on the grant (reason approved) and use it up: {done}")
+        self.followup = done["task_id"]
+        trail = self.observer.events(start, carol.role, NEEDS_APPROVAL)
+        check([e["reason"] for e in trail] == ["approval_required", "approved"]
+              and trail[1]["context"].get("approval_id") == approval_id,
+              f"the trail should hold carol's submit_task refused approval_required, then approved with approval "
+              f"{approval_id}: {[(e['event_id'], e['reason']) for e in trail]}")
+        used = self.observer.approval(approval_id)
+        check(used is not None and used.state == "used" and used.used_event_id == done["event_id"],
+              f"approval {approval_id} should be used by audit event {done['event_id']}: {used}")
+        s.result(f"(the trail: event {trail[0]['event_id']} approval_required, event {trail[1]['event_id']} approved "
+                 f"with approval_id {approval_id}; the approval is used by event {used.used_event_id}, once)")
+        check(carol.expect("claimed")["task_id"] == self.followup, f"carol should claim her follow-up #{self.followup}")
+        carol.expect("completed")
+        s.line("operator", "back to no approvals for implementers")
+        self.operator.require_approvals(PROFILE)
+
     def integration(self) -> None:
         s = self.say
-        s.act(6, "Integration and release (and a guardrail refusal on the way)")
+        s.act(7, "Integration and release (and a guardrail refusal on the way)")
         alice, carol, dave = self.agents["alice"], self.agents["carol"], self.agents["dave"]
         carol.go("integrate")
         check(carol.expect("claimed")["task_id"] == self.ids["integrate"], "carol should claim 'integrate'")
@@ -213,7 +269,7 @@ class Conductor:
 
     def report(self) -> None:
         s = self.say
-        s.act(7, "The operator checks: status, the audit trail, what each agent did")
+        s.act(8, "The operator checks: status, the audit trail, what each agent did")
         status = self.operator.status()
         fleet = set(self.roles.values())
         ours = [x for x in status["leases"] if x["holder"] in fleet]
@@ -224,7 +280,7 @@ class Conductor:
                  f"queue (all runs): {queue}; audit {health}")
         check(status["enforcement_mode"] == "enforce", "the run should end in enforce mode")
         check(not ours, f"the fleet should hold no lease at the end: {ours}")
-        for key, task_id in self.ids.items():
+        for key, task_id in {**self.ids, "followup": self.followup}.items():
             check(self.observer.task(task_id).status == "completed", f"task {key} (#{task_id}) is not completed")
         self.operator.verify_audit()
         order = [self.roles[n] for n in AGENTS]
@@ -234,6 +290,8 @@ class Conductor:
         alice, bob, carol, dave = (counts.get(r, {}) for r in order)
         check(alice.get("reclaims") == 1 and alice.get("completions") == 3, f"alice's tally is off: {alice}")
         check(bob.get("claims") == 1 and not bob.get("completions"), f"bob's tally is off: {bob}")
-        check(carol.get("contended", 0) >= 1 and carol.get("completions") == 2, f"carol's tally is off: {carol}")
+        check(carol.get("contended", 0) >= 1 and carol.get("completions") == 3 and carol.get("approved") == 1
+              and carol.get("refusals", {}).get("approval_required") == 1 and not carol.get("would_deny"),
+              f"carol's tally is off: {carol}")
         check(dave.get("would_deny", 0) >= 1 and dave.get("refusals", {}).get("guardrail_blocked", 0) >= 1,
               f"dave's tally is off: {dave}")

@@ -1,5 +1,5 @@
 """What the conductor looks up as administrator (pgcoord.Client on the operator's login):
-the audit trail (coord.audit_trail) and the queue.
+the audit trail (coord.audit_trail), the queue and approval requests.
 
 The one wait here is for an audit event: that an agent is already waiting (its refused
 attempt, made after it LISTENed, is in the trail) before the conductor lets another
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pgcoord import Client, Task
+from pgcoord import Approval, Client, Task
 
 from .fleet import EVENT_TIMEOUT, DemoFailed
 
@@ -58,6 +58,9 @@ class Observer:
         if not rows:
             raise DemoFailed(f"no audit event {event_id}")
         return rows[0]
+
+    def approval(self, approval_id: int) -> Approval | None:
+        return self.client.approval_status(approval_id)
 
     def task(self, task_id: int) -> Task:
         return self.client.get_task(task_id)

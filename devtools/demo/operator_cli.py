@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+from datetime import datetime
 from typing import Any
 
 from pgcoord.cluster import project_root
@@ -51,6 +52,40 @@ class Operator:
         self.say.result(f"enforcement mode is now {mode} (audit event {rows[0]['event_id']})")
         return rows[0]
 
+    def require_approvals(self, profile: str, *operations: str) -> dict[str, Any]:
+        """`pgcoord approvals require`: which operations of the profile's agents need an approval."""
+        verdict = self.json("approvals", "require", profile, *operations)
+        if not verdict.get("ok"):
+            raise DemoFailed(f"pgcoord approvals require {profile} was refused: {verdict}")
+        needed = ", ".join(verdict["operations"]) or "none"
+        self.say.result(f"operations of {profile} agents that need an approval: {needed} "
+                        f"(audit event {verdict['event_id']})")
+        return verdict
+
+    def pending_approvals(self, requesters: set[str]) -> list[dict[str, Any]]:
+        """`pgcoord approvals list --state pending`: a line per request of ``requesters``."""
+        rows = self.json("approvals", "list", "--state", "pending")
+        ours = [r for r in rows if r["requester"] in requesters]
+        for r in ours:
+            args = r.get("args") or {}
+            call = " ".join(repr(args[k]) if k == "description" else str(args[k])
+                            for k in ("task_type", "description", "path", "task_id") if args.get(k) is not None)
+            self.say.result(f"approval {r['approval_id']}: {r['requester']} {r['operation']} {call or r['resource']} "
+                            f"(source {', '.join(r['sources'] or ())}): pending, lapses at {clock(r['expires_at'])} "
+                            "unless decided")
+        if len(rows) > len(ours):
+            self.say.result(f"(and {len(rows) - len(ours)} of other agents)")
+        return ours
+
+    def approve(self, approval_id: int, note: str) -> dict[str, Any]:
+        """`pgcoord approvals approve`: grant a pending request."""
+        decision = self.json("approvals", "approve", str(approval_id), "--note", note)
+        if not decision.get("ok"):
+            raise DemoFailed(f"pgcoord approvals approve {approval_id} was refused: {decision}")
+        self.say.result(f"approval {approval_id}: {decision['state']}, for one use of that exact call by "
+                        f"{clock(decision['expires_at'])} (audit event {decision['event_id']})")
+        return decision
+
     def status(self) -> dict[str, Any]:
         return self.json("status")
 
@@ -62,3 +97,8 @@ class Operator:
         if proc.returncode != 0:
             raise DemoFailed(f"the audit trail did not verify: {line}")
         return line
+
+
+def clock(text: str) -> str:
+    """HH:MM:SS of an ISO timestamp in a JSON answer."""
+    return datetime.fromisoformat(text).strftime("%H:%M:%S")

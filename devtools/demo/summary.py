@@ -2,8 +2,9 @@
 
 One query over coord.audit_trail (as administrator) for the events after the run's
 first: per actor, leases granted, lease requests refused because another agent held
-the path, claims (reclaims of an expired claim among them), completions, the refusals
-by reason code, and the denials shadow mode let through.
+the path, claims (reclaims of an expired claim among them), completions, calls that
+proceeded on an approval, the refusals by reason code (approval_required among them),
+and the denials shadow mode let through.
 """
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ SELECT actor,
        count(*) FILTER (WHERE operation = 'claim_task' AND proceeded
                           AND context->>'reclaim_from' IS NOT NULL) AS reclaims,
        count(*) FILTER (WHERE operation = 'complete_task' AND proceeded) AS completions,
-       count(*) FILTER (WHERE NOT allowed AND proceeded) AS would_deny
+       count(*) FILTER (WHERE reason = 'approved' AND proceeded) AS approved,
+       -- a call that used an approval is not allowed by the policy either, yet proceeds: not a would-deny
+       count(*) FILTER (WHERE NOT allowed AND proceeded AND reason <> 'approved') AS would_deny
   FROM coord.audit_trail
  WHERE event_id > %s AND actor = ANY(%s)
  GROUP BY actor"""
@@ -54,6 +57,7 @@ def table(counts: dict[str, dict], actors: list[tuple[str, str]]) -> Table:
     t.add_row("leases granted", *(str(c.get("leases", 0)) for c in cols))
     t.add_row("claims (reclaims)", *(f"{c.get('claims', 0)} ({c.get('reclaims', 0)})" for c in cols))
     t.add_row("tasks completed", *(str(c.get("completions", 0)) for c in cols))
+    t.add_row("calls approved", *(str(c.get("approved", 0)) for c in cols))
     reasons = sorted({r for c in cols for r in c.get("refusals", {})})
     for i, reason in enumerate(reasons):
         t.add_row(("refused: " if i == 0 else "         ") + reason,

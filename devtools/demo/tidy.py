@@ -1,10 +1,14 @@
 """Before the fleet starts: what an earlier run that was interrupted may have left behind.
 
 A run that ends normally leaves nothing: every lease is released or has run out, every
-task is completed. One stopped half-way (Ctrl-C, a crash) can leave live leases and
-open tasks of the demo's agents, which would stand in the way of this run. Each agent
-clears its own, through the API and in its own name (so it is audited like anything
-else): it releases its live leases and cancels the open tasks it submitted.
+task is completed, no operation of the fleet's profile needs an approval. One stopped
+half-way (Ctrl-C, a crash) can leave live leases and open tasks of the demo's agents,
+an approval requirement on their profile and requests nobody decided, which would stand
+in the way of this run. Each agent clears its own, through the API and in its own name
+(so it is audited like anything else): it releases its live leases and cancels the
+open tasks it submitted. The operator clears the approvals (an agent cannot decide its
+own requests): it sets the profile back to no approval and rejects the fleet's
+requests still pending or granted.
 """
 from __future__ import annotations
 
@@ -32,3 +36,17 @@ def tidy(agent_dsns: dict[str, str]) -> tuple[int, int]:
                     break
                 cancelled += 1 + done.settled
     return released, cancelled
+
+
+def clear_approvals(admin_dsn: str, profile: str, roles: list[str]) -> int:
+    """As the operator: no operation of ``profile`` needs an approval, and the requests of
+    ``roles`` still pending or granted (unused) are rejected; how many were."""
+    rejected = 0
+    with Client.connect(admin_dsn) as admin:
+        admin.set_profile_approvals(profile, [])
+        for state in ("pending", "granted"):
+            for request in admin.approvals(state):   # type: ignore[arg-type]
+                if request.requester in roles and admin.reject(request.approval_id, REASON,
+                                                               raise_on_refusal=False).ok:
+                    rejected += 1
+    return rejected
