@@ -40,6 +40,7 @@ bench: setup
 	@$(PY) -m bench.hooks
 	@$(PY) -m bench.mcp
 	@$(PY) -m bench.memory
+	@$(PY) -m bench.guardrails
 
 db-start: setup
 	@$(PGCOORD) db start

@@ -137,8 +137,8 @@ SELECT tests.last_event_id() AS e3 \gset
 SELECT tests.row_as('t20_impl', $$SELECT * FROM coord.check_guardrails(E'cd repo && git push -f origin main\nnpm publish', '{}')$$) AS k1 \gset
 SELECT is(:'k1'::jsonb->>'ok' || ' ' || (:'k1'::jsonb->>'blocked') || ' ' || (:'k1'::jsonb->>'reason'), 'false true guardrail_blocked',
     'check_guardrails: a forced push to main and npm publish are blocked for an implementer');
-SELECT is(pg_temp.names(:'k1'::jsonb->'guardrails'), ARRAY['git_lossy_operation', 'git_rewrite_shared_history', 'publish_artifact'],
-    'check_guardrails returns every matching pattern');
+SELECT is(pg_temp.names(:'k1'::jsonb->'guardrails'), ARRAY['git_rewrite_history', 'publish_artifact'],
+    'check_guardrails returns every matching rule (the shell rules of shell_guardrails judge a command)');
 SELECT ok((SELECT bool_and(m ? 'severity' AND m ? 'category' AND m ? 'exempt_trust' AND m ? 'always')
              FROM jsonb_array_elements(:'k1'::jsonb->'guardrails') m),
     'each match carries its severity, category, exempt trust and always flag');
@@ -147,8 +147,8 @@ SELECT results_eq(format($$ SELECT operation, allowed, proceeded, reason, (conte
                               FROM coord_private.audit_events WHERE event_id = %s $$, :'k1'::jsonb->>'event_id'),
                   $$ VALUES ('check_guardrails', false, false, 'guardrail_blocked', 46) $$,
     'INV-AUDIT-COMPLETE: the check is audited as a decision of check_guardrails');
-SELECT is((SELECT count(*)::integer FROM coord_private.guardrail_hits WHERE event_id = (:'k1'::jsonb->>'event_id')::bigint), 3,
-    'the check''s three matches are recorded');
+SELECT is((SELECT count(*)::integer FROM coord_private.guardrail_hits WHERE event_id = (:'k1'::jsonb->>'event_id')::bigint), 2,
+    'the check''s two matches are recorded');
 SELECT is(tests.row_as('t20_impl', $$SELECT ok, blocked, reason, guardrails FROM coord.check_guardrails('rm -rf ./build && git push origin feature', '{src/app.py}')$$),
           '{"ok": true, "blocked": false, "reason": "allowed", "guardrails": []}'::jsonb,
     'check_guardrails: benign look-alikes pass with no match');

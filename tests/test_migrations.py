@@ -30,7 +30,7 @@ EXPECTED_COORD_FUNCTIONS = {
 EXPECTED_COORD_VIEWS = {
     "agents", "audit_trail", "cedar_policies", "enforcement", "error_codes", "guardrail_patterns",
     "live_locks", "my_audit_events", "my_sessions", "network_rules", "operations", "profiles", "reason_codes",
-    "tasks", "function_catalog", "approvals",
+    "tasks", "function_catalog", "approvals", "shell_rules",
 }
 
 

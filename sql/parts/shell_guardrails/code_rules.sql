@@ -1,0 +1,81 @@
+-- Inline interpreter code (python -c, node -e, awk, lua -e, Rscript -e, osascript -e, ...):
+-- what the analyser's synthetic rows do not show. A secret sent by a network call, a
+-- write to authorized_keys or an rc file, SQL run by a driver, a delete of every file of
+-- the workspace, recursive deletes and shell-outs of interpreters the analyser does not
+-- know, and code spelled in pieces ('r'+'m', getattr(__import__('os'), 'system'), x['rm'+'Sync'])
+-- judged again once joined.
+CREATE FUNCTION coord_private.shell_code_hits(p_prog text, p_code text)
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE STRICT
+AS $$
+DECLARE
+    v_hits text[] := '{}';
+    v_kind text := coord_private.shell_kind(p_prog);
+    v_norm text;
+    m text[];
+    v_target text;
+    v_low text := pg_catalog.lower(p_code);
+BEGIN
+    -- (speed: every regular expression behind substring tests)
+    IF (pg_catalog.strpos(v_low, 'http') > 0 OR pg_catalog.strpos(v_low, 'fetch') > 0 OR pg_catalog.strpos(v_low, 'url') > 0 OR pg_catalog.strpos(v_low, 'socket') > 0
+        OR pg_catalog.strpos(v_low, 'post') > 0 OR pg_catalog.strpos(v_low, 'put') > 0 OR pg_catalog.strpos(v_low, 'ftp') > 0 OR pg_catalog.strpos(v_low, 'smtp') > 0
+        OR pg_catalog.strpos(v_low, 'axios') > 0 OR pg_catalog.strpos(v_low, 'invoke-') > 0)
+       AND coord_private.shell_is_secret(p_code)
+       AND p_code ~* '(requests|httpx|session|client)\.(post|put|patch)|urlopen|urllib\.request|\mfetch\s*\(|https?\.request|axios|net::http|\mcurl\M|socket|smtplib|ftplib|invoke-(webrequest|restmethod)'
+ THEN
+        v_hits := v_hits || 'secrets_exfiltration'::text;
+    END IF;
+    IF (pg_catalog.strpos(p_code, 'authorized_keys') > 0 OR pg_catalog.strpos(p_code, '/.') > 0 OR pg_catalog.strpos(p_code, '/etc/') > 0)
+       AND p_code ~ 'authorized_keys|/\.(bashrc|zshrc|profile|bash_profile|zprofile|zshenv)\M|/etc/(cron|sudoers|profile\.d|ld\.so\.preload)'
+       AND p_code ~* 'open\s*\([^)]*[''"](a|w)b?\+?[''"]|append|writefile|\.write|>>|file_put_contents|out-file|add-content|set-content' THEN
+        v_hits := v_hits || 'persistence'::text;
+    END IF;
+    IF pg_catalog.strpos(v_low, '.exec') > 0 OR pg_catalog.strpos(v_low, '.query') > 0 OR pg_catalog.strpos(v_low, '.run') > 0 OR pg_catalog.strpos(v_low, '.raw') > 0 THEN
+        FOR m IN SELECT pg_catalog.regexp_matches(p_code, '\.(?:execute|executescript|exec|query|run|raw)\s*\(\s*[rbf]?(?:''([^'']*)''|"([^"]*)")', 'gi') LOOP
+            v_hits := v_hits || coord_private.shell_sql_hits(coalesce(m[1], m[2]));
+        END LOOP;
+    END IF;
+    IF (pg_catalog.strpos(p_code, 'remove') > 0 OR pg_catalog.strpos(p_code, 'unlink') > 0)
+       AND (pg_catalog.strpos(p_code, 'listdir') > 0 OR pg_catalog.strpos(p_code, 'scandir') > 0 OR pg_catalog.strpos(p_code, 'glob') > 0 OR pg_catalog.strpos(p_code, 'readdir') > 0)
+       AND p_code ~ '(os\.remove|os\.unlink|unlink)\s*\(' AND p_code ~ '(listdir|scandir|glob\.glob|Dir\.glob|readdirSync)\s*\(\s*(''(\.|\./|\*|\./\*)?''|"(\.|\./|\*|\./\*)?"|)\s*\)' THEN
+        v_hits := v_hits || 'fs_delete_catastrophic'::text;
+    END IF;
+    -- spelled in pieces: join, then judge again as the same interpreter's code
+    IF v_kind IS NOT NULL AND v_kind <> 'sql'
+       AND (pg_catalog.strpos(p_code, '+') > 0 OR pg_catalog.strpos(p_code, 'getattr') > 0 OR pg_catalog.strpos(p_code, '__import__') > 0 OR pg_catalog.strpos(p_code, '[') > 0)
+       AND p_code ~ '[''"]\s*\+\s*[''"]|getattr\s*\(|__import__|\[\s*[''"]\w+[''"]\s*\]' THEN
+        v_norm := pg_catalog.regexp_replace(p_code, '[''"]\s*\+\s*[''"]', '', 'g');
+        v_norm := pg_catalog.regexp_replace(v_norm, 'getattr\(\s*__import__\(\s*[''"](\w+)[''"]\s*\)\s*,\s*[''"](\w+)[''"]\s*\)', '\1.\2', 'g');
+        v_norm := pg_catalog.regexp_replace(v_norm, '__import__\(\s*[''"](\w+)[''"]\s*\)', '\1', 'g');
+        v_norm := pg_catalog.regexp_replace(v_norm, '\[\s*[''"](\w+)[''"]\s*\]', '.\1', 'g');
+        IF v_norm <> p_code AND pg_catalog.length(v_norm) < pg_catalog.length(p_code) THEN
+            v_hits := v_hits || coord_private.shell_rule_hits(coord_private.shell_quote(p_prog) || ' '
+                      || CASE v_kind WHEN 'python' THEN '-c' WHEN 'php' THEN '-r' ELSE '-e' END || ' ' || coord_private.shell_quote(v_norm));
+        END IF;
+    ELSE
+        v_norm := p_code;
+    END IF;
+    -- recursive deletes the analyser does not know: rm(homedir(), recursive=true), unlink("/x", recursive = TRUE),
+    -- Deno.removeSync('/x', {recursive: true}), rmSync(require('os').homedir(), ...), unlink glob("/etc/*")
+    -- (the analyser judges the usual calls of the interpreters it knows)
+    IF (v_kind IS NULL OR pg_catalog.strpos(v_low, 'homedir') > 0 OR pg_catalog.strpos(v_low, 'removesync') > 0 OR pg_catalog.strpos(v_low, 'glob') > 0)
+       AND (pg_catalog.strpos(v_low, 'rm') > 0 OR pg_catalog.strpos(v_low, 'remove') > 0 OR pg_catalog.strpos(v_low, 'unlink') > 0)
+       AND v_norm ~* '(removesync|remove|unlink|rmsync|rm|rmtree|remove-item|delete)\s*[( ]' THEN
+        FOR m IN SELECT pg_catalog.regexp_matches(v_norm,
+                 '(?:removeSync|remove|unlink|rmSync|\mrm|rmtree|Remove-Item|unlink\s+glob|unlink\s*\(\s*glob)\s*\(?\s*((?:require\(\s*[''"]os[''"]\s*\)\.|os\.)?homedir\(\s*\)|Sys\.getenv\(\s*"HOME"\s*\)|''[^'']*''|"[^"]*")([^)]*)', 'gi') LOOP
+            v_target := CASE WHEN m[1] ~* 'homedir|HOME' THEN '~' ELSE pg_catalog.substr(m[1], 2, pg_catalog.length(m[1]) - 2) END;
+            CONTINUE WHEN v_target = '' OR v_target ~ '^(https?|s3|gs)://';
+            v_hits := v_hits || coord_private.shell_rule_hits(CASE WHEN m[2] ~* 'recursive|-recurse|force' THEN 'rm -rf ' ELSE 'rm -f ' END
+                                                              || coord_private.shell_quote(v_target));
+        END LOOP;
+    END IF;
+    -- shell-outs of interpreters the analyser does not know (awk, lua, R, julia, osascript, pwsh)
+    IF v_kind IS NULL THEN
+        FOR m IN SELECT pg_catalog.regexp_matches(v_norm, '(?:os\.execute|system2?|do shell script|exec|shell_exec|run|popen|Start-Process|Invoke-Expression|iex)\s*\(?\s*(?:"((?:[^"\\]|\\.)*)"|''([^'']*)''|`([^`]*)`)', 'gi') LOOP
+            v_hits := v_hits || coord_private.shell_rule_hits(coalesce(m[1], m[2], m[3]));
+        END LOOP;
+    END IF;
+    RETURN v_hits;
+END
+$$;
+COMMENT ON FUNCTION coord_private.shell_code_hits(text, text) IS 'the shell rules inline interpreter code matches beyond the analyser''s synthetic commands';
+

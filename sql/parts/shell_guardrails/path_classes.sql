@@ -1,0 +1,174 @@
+-- What the shell rules know about words: where a path points (seen from the workspace),
+-- and whether a word names a secret or key material.
+
+-- Where a path points, seen from the workspace (the working directory of the command):
+--   root            /  /*  /.
+--   system          a top-level directory (/etc, /usr, /data, /tmp itself) or anything under
+--                   /etc /usr /var /opt /bin /sbin /lib* /boot /srv /sys /proc /dev /run /snap /mnt /media
+--                   /System /Library /Applications /private /nix
+--   home            ~  ~/  ~/*  ~user  $HOME  ${HOME}  /home  /home/<user>  /Users/<user>  /root
+--   home_sub        something in a home directory
+--   home_cache      a cache in a home directory (~/.cache, ~/.npm, ~/Library/Caches, ...)
+--   tmp             /tmp/<x>  /var/tmp/<x>  $TMPDIR/<x>  /dev/shm/<x>  (also /tmp/*)
+--   git             .git, something in it (not a *.lock file)
+--   workspace_root  .  ./  *  ./*  .*  */
+--   parent          ..  ../..  ../*  (and deeper chains of ..)
+--   outside         ../<x>: another directory beside the workspace
+--   build           a build output, wherever (build dist node_modules target .cache __pycache__ coverage out ...)
+--   absolute        an absolute path at least two levels deep elsewhere (/srv excepted above)
+--   relative        anything else: inside the workspace
+CREATE FUNCTION coord_private.shell_path_class(p_path text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT
+AS $$
+DECLARE
+    v text := p_path;
+    i integer;
+    v_parts text[];
+BEGIN
+    -- (speed: regular expressions only behind cheap prefix tests; PostgreSQL caches 32 compiled ones)
+    IF pg_catalog.left(v, 1) = '$' THEN
+        v := pg_catalog.regexp_replace(v, '^(\$HOME|\$\{HOME\}|\$\{HOME:?[-?=+][^}]*\})(?=/|$)', '~');
+        v := pg_catalog.regexp_replace(v, '^(\$\{?PWD\}?|\$\(pwd\)|`pwd`)(?=/|$)', '.');
+        v := pg_catalog.regexp_replace(v, '^(\$\{?TMPDIR\}?|\$\{TMPDIR:-[^}]*\})(?=/|$)', '/tmp');
+    ELSIF pg_catalog.left(v, 1) = '`' THEN
+        v := pg_catalog.regexp_replace(v, '^(\$\{?PWD\}?|\$\(pwd\)|`pwd`)(?=/|$)', '.');
+    END IF;
+    WHILE pg_catalog.strpos(v, '//') > 0 LOOP
+        v := pg_catalog.replace(v, '//', '/');
+    END LOOP;
+    -- a/b/../c is a/c (~ counts as two levels, /home/<user>)
+    IF pg_catalog.strpos(v, '/..') > 0 AND pg_catalog.left(v, 1) IN ('/', '~') AND v ~ '/\.\.(/|$)' THEN
+        v := pg_catalog.regexp_replace(v, '^~(?=/|$)', '/home/~');
+        FOR i IN 1 .. 64 LOOP
+            EXIT WHEN v !~ '(^|/)[^/]+/\.\.(/|$)' OR v ~ '^/\.\.(/|$)';
+            v := pg_catalog.regexp_replace(v, '(^|/)(?!\.\./)[^/]+/\.\.(/|$)', '\1', '');
+            IF v = '' THEN v := '/'; END IF;
+        END LOOP;
+        v := pg_catalog.regexp_replace(v, '^/(\.\./?)+', '/');
+        v := pg_catalog.regexp_replace(v, '^/home/~(?=/|$)', '~');
+    END IF;
+    WHILE pg_catalog.right(v, 2) = '/.' LOOP
+        v := pg_catalog.left(v, -2);
+    END LOOP;
+    IF pg_catalog.length(v) > 1 AND pg_catalog.right(v, 1) = '/' THEN
+        v := pg_catalog.rtrim(v, '/');
+        IF v = '' THEN v := '/'; END IF;
+    END IF;
+    WHILE pg_catalog.left(v, 2) = './' LOOP
+        v := pg_catalog.substr(v, 3);
+    END LOOP;
+    WHILE pg_catalog.strpos(v, '/./') > 0 LOOP
+        v := pg_catalog.replace(v, '/./', '/');
+    END LOOP;
+    IF v = '' THEN
+        v := '.';
+    END IF;
+    IF v IN ('/', '/*', '/.', '/..', '/.*', '/*/', '/{*,.*}') THEN
+        RETURN 'root';
+    END IF;
+    IF v IN ('.', '*', '.*', '*/', '*.*', '{*,.*}', '.[!.]*', '..?*', '.??*') THEN
+        RETURN 'workspace_root';
+    END IF;
+    IF pg_catalog.left(v, 1) = '~' OR v LIKE '/home%' OR v LIKE '/Users%' OR v LIKE '/root%' THEN
+        IF v ~ '^~[A-Za-z0-9._-]*(/\*|/\.\*|/\.)?$' OR v ~ '^/(home|Users)(/\*)?$' OR v ~ '^/(home|Users)/[^/]+(/\*|/\.\*)?$'
+           OR v ~ '^/root(/\*|/\.\*)?$' THEN
+            RETURN 'home';
+        END IF;
+        IF v ~ '^(~[A-Za-z0-9._-]*|/(home|Users)/[^/]+|/root)/' THEN
+            IF v ~ '(^|/)\.git(/|$)' AND v !~ '\.lock$' THEN
+                RETURN 'git';
+            END IF;
+            IF v ~ '^(~[A-Za-z0-9._-]*|/(home|Users)/[^/]+|/root)/(\.cache|\.npm|\.yarn|\.pnpm-store|\.cargo/registry|\.cargo/git|\.gradle/caches|\.m2/repository|Library/Caches|\.local/share/Trash|\.ccache|\.node-gyp|\.bun/install/cache|go/pkg/mod|\.rustup/tmp|\.pyenv/cache|\.conda/pkgs)(/|$)' THEN
+                RETURN 'home_cache';
+            END IF;
+            IF v ~ '^(~[A-Za-z0-9._-]*|/(home|Users)/[^/]+|/root)/.+/(build|dist|node_modules|target|__pycache__|coverage|out|\.next|\.pytest_cache|\.mypy_cache|\.tox)(/[^/]*)?$' THEN
+                RETURN 'build';
+            END IF;
+            RETURN 'home_sub';
+        END IF;
+    END IF;
+    IF pg_catalog.left(v, 1) = '/' THEN
+        IF v LIKE '/tmp/%' OR v LIKE '/var/tmp/%' OR v LIKE '/private/tmp/%' OR v LIKE '/dev/shm/%' THEN
+            RETURN 'tmp';
+        END IF;
+        IF pg_catalog.strpos(v, '.git') > 0 AND v ~ '(^|/)\.git(/|$)' AND v !~ '\.lock$' THEN
+            RETURN 'git';
+        END IF;
+        IF v ~ '^/(etc|usr|var|opt|bin|sbin|lib|lib32|lib64|libx32|boot|srv|sys|proc|dev|run|snap|mnt|media|System|Library|Applications|private|cores|nix|tmp)(/|$)'
+           OR v ~ '^/[^/]+(/\*|/\.\*)?$' THEN
+            RETURN 'system';
+        END IF;
+        RETURN 'absolute';
+    END IF;
+    IF pg_catalog.substr(v, 2, 1) = ':' AND v ~ '^[A-Za-z]:[/\\]*\*?$' THEN
+        RETURN 'system';
+    END IF;
+    IF pg_catalog.strpos(v, '.git') > 0 AND v ~ '(^|/)\.git(/|$)' AND v !~ '\.lock$' THEN
+        RETURN 'git';
+    END IF;
+    IF pg_catalog.left(v, 2) = '..' AND v ~ '^\.\.(/\.\.)*(/\*|/\.\*)?$' THEN
+        RETURN 'parent';
+    END IF;
+    -- a build output: the last or the one-but-last part of the path is one (split, not a regular expression)
+    v_parts := pg_catalog.string_to_array(v, '/');
+    i := pg_catalog.cardinality(v_parts);
+    IF v_parts[i] IN ('build', 'dist', 'node_modules', 'target', '.cache', '__pycache__', 'coverage', 'htmlcov', 'out', '.next', '.nuxt', '.turbo', '.parcel-cache',
+                      '.pytest_cache', '.mypy_cache', '.ruff_cache', '.tox', '.nox', '.eggs', '.gradle', 'obj', 'bin', 'tmp', '.tmp', 'temp', '.svelte-kit', '.angular',
+                      '.vite', '.expo', 'storybook-static', '_site', '.docusaurus', '.terraform')
+       OR v_parts[i] LIKE '%.egg-info' OR v_parts[i] LIKE 'cmake-build-%'
+       OR (i >= 2 AND (v_parts[i - 1] IN ('build', 'dist', 'node_modules', 'target', '.cache', '__pycache__', 'coverage', 'htmlcov', 'out', '.next', '.nuxt', '.turbo',
+                      '.parcel-cache', '.pytest_cache', '.mypy_cache', '.ruff_cache', '.tox', '.nox', '.eggs', '.gradle', 'obj', 'bin', 'tmp', '.tmp', 'temp', '.svelte-kit',
+                      '.angular', '.vite', '.expo', 'storybook-static', '_site', '.docusaurus', '.terraform')
+                      OR v_parts[i - 1] LIKE '%.egg-info' OR v_parts[i - 1] LIKE 'cmake-build-%'
+                      OR (v_parts[i - 1] = 'vendor' AND v_parts[i] = 'bundle')))
+       OR (i >= 3 AND v_parts[i - 2] = 'vendor' AND v_parts[i - 1] = 'bundle') THEN
+        RETURN 'build';
+    END IF;
+    IF pg_catalog.left(v, 3) = '../' THEN
+        RETURN 'outside';
+    END IF;
+    RETURN 'relative';
+END
+$$;
+COMMENT ON FUNCTION coord_private.shell_path_class(text) IS
+    'where a path points from the workspace: root, system, home, home_sub, home_cache, tmp, git, workspace_root, parent, outside, build, absolute, relative';
+
+-- A secret file (by name): what must not reach a network sink or be printed.
+CREATE FUNCTION coord_private.shell_is_secret(p text)
+RETURNS boolean LANGUAGE sql IMMUTABLE STRICT
+AS $$
+    -- (speed: each regular expression behind a substring test)
+    SELECT (pg_catalog.strpos(p, '.env') > 0 AND p ~ '(^|[/@=:<\s''"])\.env(\.(?!example|sample|template|dist|defaults?|schema)[\w.-]+)?($|[\s''")])'
+)
+        OR (pg_catalog.strpos(p, '.envrc') > 0 AND p ~ '(^|[/@=:<\s''"])\.envrc($|[\s''")])')
+        OR (pg_catalog.strpos(p, '.ssh') > 0 AND p ~ '(^|[/@=:<\s''"~])\.ssh(/(?!known_hosts|config\M|[^/\s]*\.pub($|[\s''")]))|$|[\s''")])')
+        OR (pg_catalog.strpos(p, 'id_') > 0 AND p ~ '(^|[/@=:<\s''"])id_(rsa|dsa|ecdsa|ed25519)(_sk)?($|[\s''")])')
+        OR ((pg_catalog.strpos(p, '.aws/') > 0 OR pg_catalog.strpos(p, '.netrc') > 0 OR pg_catalog.strpos(p, '.pgpass') > 0 OR pg_catalog.strpos(p, '.git-credentials') > 0
+             OR pg_catalog.strpos(p, '.docker/') > 0 OR pg_catalog.strpos(p, '.kube/') > 0 OR pg_catalog.strpos(p, '.vault-token') > 0 OR pg_catalog.strpos(p, '.pypirc') > 0
+             OR pg_catalog.strpos(p, '.npmrc') > 0 OR pg_catalog.strpos(p, '.gnupg') > 0 OR pg_catalog.strpos(p, 'shadow') > 0 OR pg_catalog.strpos(p, '/environ') > 0
+             OR pg_catalog.strpos(p, 'application_default_credentials') > 0 OR pg_catalog.strpos(p, 'gcloud/') > 0 OR pg_catalog.strpos(p, '.azure/') > 0)
+            AND p ~ '\.aws/(credentials|config)|\.netrc|\.pgpass|\.git-credentials|\.docker/config\.json|\.kube/config|\.vault-token|\.pypirc|\.npmrc|\.gnupg|/etc/g?shadow|/proc/(self|[0-9]+)/environ|application_default_credentials\.json|gcloud/(credentials|legacy_credentials|access_tokens)|\.azure/(accessTokens|msal_token_cache)')
+        OR ((pg_catalog.strpos(pg_catalog.lower(p), '.pem') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), '.key') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), '.p12') > 0
+             OR pg_catalog.strpos(pg_catalog.lower(p), '.pfx') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), '.ppk') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), '.jks') > 0
+             OR pg_catalog.strpos(pg_catalog.lower(p), '.kdbx') > 0)
+            AND p ~* '(^|[/@=:<\s''"])[\w.-]*\.(pem|key|p12|pfx|ppk|jks|keystore|kdbx)($|[\s''")])')
+        OR ((pg_catalog.strpos(pg_catalog.lower(p), 'secret') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), 'credential') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), 'account') > 0)
+            AND p ~* '(^|[/@=:<\s''"])(secrets?|credentials?|service[-_]?account[\w-]*)\.(json|ya?ml|toml|env|txt|ini)($|[\s''")])')
+$$;
+COMMENT ON FUNCTION coord_private.shell_is_secret(text) IS 'whether a word names a secret file (.env, ~/.ssh, cloud and registry credentials, keys)';
+
+-- Private key material and credential stores (printing them is refused, at every trust).
+CREATE FUNCTION coord_private.shell_is_key_material(p text)
+RETURNS boolean LANGUAGE sql IMMUTABLE STRICT
+AS $$
+    SELECT (pg_catalog.strpos(p, 'id_') > 0 AND p ~ '(^|/)id_(rsa|dsa|ecdsa|ed25519)(_sk)?$')
+        OR ((pg_catalog.strpos(p, '.aws/') > 0 OR pg_catalog.strpos(p, '.netrc') > 0 OR pg_catalog.strpos(p, '.pgpass') > 0 OR pg_catalog.strpos(p, '.git-credentials') > 0
+             OR pg_catalog.strpos(p, '.docker/') > 0 OR pg_catalog.strpos(p, '.kube/') > 0 OR pg_catalog.strpos(p, '.vault-token') > 0 OR pg_catalog.strpos(p, 'shadow') > 0
+             OR pg_catalog.strpos(p, '.gnupg/') > 0 OR pg_catalog.strpos(p, 'application_default_credentials') > 0 OR pg_catalog.strpos(p, 'gh/hosts') > 0)
+            AND p ~ '\.aws/credentials$|(^|/)\.netrc$|(^|/)\.pgpass$|(^|/)\.git-credentials$|\.docker/config\.json$|\.kube/config$|(^|/)\.vault-token$|^/etc/g?shadow$|\.gnupg/|application_default_credentials\.json$|\.config/gh/hosts\.yml$')
+        OR ((pg_catalog.strpos(pg_catalog.lower(p), '.pem') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), '.key') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), '.ppk') > 0
+             OR pg_catalog.strpos(pg_catalog.lower(p), '.p12') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), '.pfx') > 0 OR pg_catalog.strpos(pg_catalog.lower(p), '.kdbx') > 0)
+            AND (p ~* '(^|/)[\w.-]*(private|priv)[\w.-]*\.(pem|key)$' OR p ~* '\.(ppk|p12|pfx|kdbx)$'))
+$$;
+COMMENT ON FUNCTION coord_private.shell_is_key_material(text) IS 'whether a path is private key material or a credential store';
+
