@@ -12,6 +12,7 @@
   pgcoord mode [off|shadow|enforce]
   pgcoord audit tail|verify|export|digest
   pgcoord status [--watch]
+  pgcoord report safety [--corpus DIR] [--misses]
   pgcoord hook pre-tool-use|git-pre-commit|install    (docs/hooks.md)
   pgcoord mcp [--toolsets ...] [--read-only]          the MCP server of one agent (docs/mcp.md)
 
@@ -25,7 +26,7 @@ from typing import Annotated
 
 import typer
 
-from . import agents, approvals, audit, checks, database, handoffs, leases, memory, status, tasks
+from . import agents, approvals, audit, checks, database, handoffs, leases, memory, report, status, tasks
 from .common import Options
 
 app = typer.Typer(name="pgcoord", help="Coordination for fleets of AI coding agents, enforced in PostgreSQL.",
@@ -55,6 +56,7 @@ app.add_typer(handoffs.app, name="handoff")
 app.add_typer(memory.app, name="memory")
 app.add_typer(approvals.app, name="approvals")
 app.add_typer(audit.app, name="audit")
+app.add_typer(report.app, name="report")
 
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 

@@ -33,13 +33,23 @@ AS $$
 DECLARE
     m text[];
     v_arg text;
+    v_start integer; v_s integer; v_e integer;
+    c_calls constant text := '(shutil\.rmtree|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm_rf|FileUtils\.remove_dir|fs\.rmSync|rmSync|fs\.rmdirSync|rmdirSync|fs\.rm|fs\.promises\.rm|fsPromises\.rm|remove_dir_all|'
+        || 'os\.remove|os\.unlink|os\.rmdir|os\.removedirs|unlink|unlinkSync|File\.delete|FileUtils\.rm|\.unlink|Path\([^()]*\)\.rmdir)\s*\(?\s*';
 BEGIN
     -- every name the first scan looks for contains one of these words
     IF p_code ~ 'rmtree|remove_tree|rm_r|rmSync|rmdirSync|fs\.rm|romises\.rm|remove_dir|os\.remove|os\.unlink|os\.rmdir|unlink|File\.delete|FileUtils\.rm|\.rmdir' THEN
-    FOR m IN SELECT pg_catalog.regexp_matches(p_code,
-        '(shutil\.rmtree|rmtree|remove_tree|rm_rf|rm_r|FileUtils\.rm_rf|FileUtils\.remove_dir|fs\.rmSync|rmSync|fs\.rmdirSync|rmdirSync|fs\.rm|fs\.promises\.rm|fsPromises\.rm|remove_dir_all|'
-        || 'os\.remove|os\.unlink|os\.rmdir|os\.removedirs|unlink|unlinkSync|File\.delete|FileUtils\.rm|\.unlink|Path\([^()]*\)\.rmdir)\s*\(?\s*([^;\n]{0,200})', 'g') LOOP
-        v_arg := m[2];
+    -- (the calls one by one with regexp_instr: the pattern with its argument as
+    -- [^;\n]{0,200} took milliseconds to compile, each time the cache had lost it;
+    -- a match still ends where that one did: name, blanks, (, blanks, argument)
+    v_start := 1;
+    LOOP
+        v_s := pg_catalog.regexp_instr(p_code, c_calls, v_start);
+        EXIT WHEN v_s = 0;
+        v_e := pg_catalog.regexp_instr(p_code, c_calls, v_s, 1, 1);
+        m := ARRAY[pg_catalog.regexp_substr(p_code, c_calls, v_s, 1, '', 1)];
+        v_arg := pg_catalog.substring(pg_catalog.substr(p_code, v_e, 200), '^[^;\n]*');
+        v_start := v_e + pg_catalog.length(v_arg);
         target := CASE
             WHEN v_arg ~* '^\s*(os\.path\.expanduser\(\s*[''"]~[''"]\s*\)|(pathlib\.)?Path\.home\(\s*\)|os\.homedir\(\s*\)|Dir\.home|ENV\[[''"]HOME[''"]\]|os\.environ\[[''"]HOME[''"]\]|os\.getenv\([''"]HOME[''"]\)|\$ENV\{HOME\}|process\.env\.HOME)'
                 THEN '~'

@@ -28,10 +28,32 @@ BEGIN
     -- (speed: regular expressions only behind cheap prefix tests; PostgreSQL caches 32 compiled ones)
     IF pg_catalog.left(v, 1) = '$' THEN
         v := pg_catalog.regexp_replace(v, '^(\$HOME|\$\{HOME\}|\$\{HOME:?[-?=+][^}]*\})(?=/|$)', '~');
-        v := pg_catalog.regexp_replace(v, '^(\$\{?PWD\}?|\$\(pwd\)|`pwd`)(?=/|$)', '.');
+        v := pg_catalog.regexp_replace(v, '^(\$\{?PWD\}?|\$\(pwd\)|`pwd`|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?=/|$)', '.');
+        v := pg_catalog.regexp_replace(v, '^\$\(\s*dirname\s+"?(\$\{?PWD\}?|\$\(pwd\)|`pwd`|\.)"?\s*\)(?=/|$)', '..');
         v := pg_catalog.regexp_replace(v, '^(\$\{?TMPDIR\}?|\$\{TMPDIR:-[^}]*\})(?=/|$)', '/tmp');
     ELSIF pg_catalog.left(v, 1) = '`' THEN
         v := pg_catalog.regexp_replace(v, '^(\$\{?PWD\}?|\$\(pwd\)|`pwd`)(?=/|$)', '.');
+    END IF;
+    -- C:/Windows, C:\Users\me: a Windows drive is the root (Git Bash, WSL paths given to rm)
+    IF pg_catalog.substr(v, 2, 1) = ':' AND pg_catalog.length(v) > 3 AND v ~ '^[A-Za-z]:[/\\]' THEN
+        v := '/' || pg_catalog.translate(pg_catalog.substr(v, 4), '\', '/');
+    END IF;
+    -- a/../.. is .. : relative chains of .. resolved (red team, issue 16)
+    IF pg_catalog.strpos(v, '/..') > 0 AND pg_catalog.left(v, 1) NOT IN ('/', '~', '$') AND v ~ '/\.\.(/|$)' THEN
+        v_parts := '{}';
+        FOREACH p_path IN ARRAY pg_catalog.string_to_array(v, '/') LOOP
+            CONTINUE WHEN p_path IN ('', '.');
+            IF p_path = '..' AND pg_catalog.cardinality(v_parts) > 0 AND v_parts[pg_catalog.cardinality(v_parts)] <> '..' THEN
+                v_parts := v_parts[1:pg_catalog.cardinality(v_parts) - 1];
+            ELSE
+                v_parts := v_parts || p_path;
+            END IF;
+        END LOOP;
+        v := coalesce(pg_catalog.array_to_string(v_parts, '/'), '');
+        IF v = '' THEN v := '.'; END IF;
+    END IF;
+    IF pg_catalog.left(v, 2) = '~+' AND (pg_catalog.length(v) = 2 OR pg_catalog.substr(v, 3, 1) = '/') THEN
+        v := '.' || pg_catalog.substr(v, 3);          -- ~+ is $PWD (red team, issue 16)
     END IF;
     WHILE pg_catalog.strpos(v, '//') > 0 LOOP
         v := pg_catalog.replace(v, '//', '/');
@@ -66,7 +88,7 @@ BEGIN
     IF v IN ('/', '/*', '/.', '/..', '/.*', '/*/', '/{*,.*}') THEN
         RETURN 'root';
     END IF;
-    IF v IN ('.', '*', '.*', '*/', '*.*', '{*,.*}', '.[!.]*', '..?*', '.??*') THEN
+    IF v IN ('.', '*', '.*', '*/', '*.*', '{*,.*}', '.[!.]*', '..?*', '.??*', '.[^.]*', '.[!.]*/', '.[^.]*/', '.?*', '[!.]*', '[^.]*', '?*') THEN
         RETURN 'workspace_root';
     END IF;
     IF pg_catalog.left(v, 1) = '~' OR v LIKE '/home%' OR v LIKE '/Users%' OR v LIKE '/root%' THEN

@@ -30,6 +30,8 @@ DECLARE
     v_code text;
     v_kind text;
     v_targets text[];
+    v_j integer;
+    v_gitalias text := '';     -- alias.x=value lines set by git config in this text
     m text[];
 BEGIN
     SELECT pg_catalog.array_agg(ROW(x.seq, x.depth, x.context, x.pipeline, x.pipe_pos, x.program, x.argv, x.redirects, x.input, x.wrappers)::coord_private.shell_command ORDER BY x.o)
@@ -66,6 +68,66 @@ BEGIN
                 p := pg_catalog.lower(pg_catalog.regexp_replace(a[1], '^.*/', ''));
             END IF;
         END IF;
+        -- runners of a program in an environment (red team, issue 16): uv run X, poetry run X, npm exec -- X,
+        -- bundle exec X, conda run -n env X ... are judged as X (its code analysed too)
+        IF (p IN ('uv', 'poetry', 'pipenv', 'pdm', 'hatch', 'rye', 'conda', 'mamba', 'micromamba', 'pixi', 'bundle', 'npm', 'pnpm', 'yarn', 'bun')
+            AND a[2] IN ('run', 'exec') AND n > 2 AND c.context <> 'sql' AND c.context NOT LIKE 'inline-%')
+           OR (n = 0 AND c.input IS NOT NULL AND c.wrappers && ARRAY['sudo', 'doas', 'su', 'run0']) THEN
+            IF n = 0 THEN
+                w := c.input;                                   -- sudo -s <<< CODE: a shell reads it
+            ELSE
+                v_i := 3;
+                WHILE v_i <= n AND a[v_i] LIKE '-%' LOOP
+                    v_i := v_i + CASE WHEN a[v_i] IN ('-n', '-p', '--name', '--prefix', '--with', '--python', '-e', '--env', '--directory', '--project', '-w', '--workspace') THEN 2
+                                      WHEN a[v_i] = '--' THEN 1 ELSE 1 END;
+                    EXIT WHEN a[v_i - 1] = '--';
+                END LOOP;
+                w := pg_catalog.array_to_string(ARRAY(SELECT CASE WHEN x ~ '^[A-Za-z0-9_./=:@%+,-]+$' THEN x ELSE coord_private.shell_quote(x) END
+                                                        FROM pg_catalog.unnest(a[v_i:]) x), ' ');
+            END IF;
+            IF w <> '' AND pg_catalog.length(w) < pg_catalog.length(p_text) THEN
+                v_hits := v_hits || coord_private.shell_rule_hits(w);
+            END IF;
+            IF n = 0 THEN
+                CONTINUE;
+            END IF;
+        END IF;
+        -- make with a makefile on stdin: its recipe lines run
+        IF p IN ('make', 'gmake') AND c.input IS NOT NULL THEN
+            SELECT pg_catalog.string_agg(pg_catalog.ltrim(x, E'\t@-+'), E'\n') INTO w
+              FROM pg_catalog.regexp_split_to_table(c.input, E'\n') x WHERE pg_catalog.left(x, 1) = E'\t';
+            IF w IS NOT NULL AND pg_catalog.length(w) < pg_catalog.length(p_text) THEN
+                v_hits := v_hits || coord_private.shell_rule_hits(w);
+            END IF;
+        END IF;
+        -- busybox sh -c CODE: the analyser saw busybox, not the shell (red team, issue 16)
+        IF c.program = 'busybox' AND p IN ('sh', 'ash', 'hush', 'bash') AND n > 2 THEN
+            v_i := (SELECT min(i) FROM pg_catalog.generate_series(2, n - 1) i WHERE a[i] ~ '^-[a-zA-Z]*c[a-zA-Z]*$');
+            IF v_i IS NOT NULL AND pg_catalog.length(a[v_i + 1]) < pg_catalog.length(p_text) THEN
+                v_hits := v_hits || coord_private.shell_rule_hits(a[v_i + 1]);
+            END IF;
+        END IF;
+        -- a program word the analyser could not resolve (red team, issue 16): ${x:-rm} is its default,
+        -- {rm,-rf,/x} is brace expansion into words, x='rm -rf /x'; $x splits into words, an
+        -- unknown $prog given -r / -f is judged as rm (the worst it may be)
+        IF n > 0 AND c.context <> 'sql' AND (c.context NOT LIKE 'inline-%' OR c.context = 'inline-shell')
+           AND (pg_catalog.strpos(a[1], '$') > 0 OR pg_catalog.strpos(a[1], '{') > 0 OR pg_catalog.strpos(a[1], ' ') > 0) THEN
+            IF pg_catalog.left(a[1], 2) = '${' AND a[1] ~ '^\$\{[A-Za-z_]\w*:?[-=]([^{}$]+)\}$' THEN
+                a[1] := pg_catalog.substring(a[1], '^\$\{[A-Za-z_]\w*:?[-=]([^{}$]+)\}$');
+            ELSIF pg_catalog.left(a[1], 1) = '{' AND a[1] ~ '^\{[^{}]*,[^{}]*\}$' THEN
+                a := pg_catalog.string_to_array(pg_catalog.substr(a[1], 2, pg_catalog.length(a[1]) - 2), ',') || a[2:];
+            ELSIF a[1] ~ '^\S+\s+\S'                            -- a value the analyser substituted, not a quoted word
+                  AND ('script' = ANY (c.wrappers) OR pg_catalog.strpos(p_text, '=''' || a[1]) > 0 OR pg_catalog.strpos(p_text, '="' || a[1]) > 0
+                       OR pg_catalog.strpos(p_text, '$(echo') > 0 OR pg_catalog.strpos(p_text, '$(printf') > 0
+                       OR pg_catalog.strpos(p_text, '`echo') > 0 OR pg_catalog.strpos(p_text, '`printf') > 0) THEN
+                a := pg_catalog.regexp_split_to_array(pg_catalog.btrim(a[1]), '\s+') || a[2:];
+            ELSIF pg_catalog.strpos(a[1], '$') > 0 AND a[1] !~ '\s'
+                  AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]{0,3}[rR][a-zA-Z]{0,3}$' OR x = '--recursive') THEN
+                a[1] := 'rm';
+            END IF;
+            n := pg_catalog.cardinality(a);
+            p := pg_catalog.lower(pg_catalog.regexp_replace(coalesce(a[1], ''), '^.*/', ''));
+        END IF;
         IF p IN ('rimraf', 'del-cli', 'trash', 'trash-put') THEN
             a := ARRAY['rm', '-rf'] || a[2:]; n := n + 1; p := 'rm';
         END IF;
@@ -81,7 +143,9 @@ BEGIN
         END IF;
         -- cd: where relative paths of the next commands of this context point
         IF p IN ('cd', 'pushd') THEN
-            v_cwd := CASE WHEN n = 1 THEN 'home' ELSE coord_private.shell_path_class(a[n]) END;
+            v_cwd := CASE WHEN n = 1 THEN 'home'
+                          WHEN pg_catalog.rtrim(a[n], '/') IN ('/tmp', '/var/tmp', '/private/tmp', '/dev/shm', '$TMPDIR', '${TMPDIR}') THEN 'tmp'
+                          ELSE coord_private.shell_path_class(a[n]) END;
             v_cwd := CASE WHEN v_cwd IN ('root', 'system', 'home', 'home_sub', 'parent', 'outside', 'git') THEN 'danger'
                           WHEN v_cwd IN ('tmp', 'build', 'home_cache') THEN 'scratch' ELSE NULL END;
             CONTINUE;
@@ -145,7 +209,7 @@ BEGIN
                 END IF;
             END LOOP;
             -- ls | xargs rm, echo / | xargs rm: targets from the pipeline
-            IF 'xargs' = ANY (c.wrappers) AND c.pipe_pos > 0 THEN
+            IF c.pipe_pos > 0 AND (c.wrappers && ARRAY['xargs', 'parallel']) THEN
                 SELECT * INTO v_up FROM pg_catalog.unnest(v_cmds) u WHERE u.pipeline = c.pipeline AND u.pipe_pos = c.pipe_pos - 1 AND u.context = c.context LIMIT 1;
                 IF (v_up.program IN ('ls', 'echo', 'printf') AND (NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[2:]) x WHERE x NOT LIKE '-%')
                        OR EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[2:]) x
@@ -190,7 +254,7 @@ BEGIN
         END IF;
 
         -- ---------------------------------------------------------------- system files, chmod
-        IF p IN ('chmod', 'chown', 'chgrp') THEN
+        IF p IN ('chmod', 'chown', 'chgrp', 'chattr', 'setfacl') THEN
             v_rec := EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]*R' OR x = '--recursive');
             IF EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x
                         WHERE x !~ '^-' AND (coord_private.shell_path_class(x) IN ('root', 'home')
@@ -265,6 +329,16 @@ BEGIN
             END LOOP;
             v_sub := a[v_i];
             v_rest := coalesce(a[v_i + 1:], '{}');
+            -- an alias set by git config earlier in this text (red team, issue 16): git config alias.x '!rm -rf ~' && git x
+            IF v_sub = 'config' THEN
+                FOR v_j IN 1 .. pg_catalog.cardinality(v_rest) - 1 LOOP
+                    IF v_rest[v_j] LIKE 'alias.%' AND v_rest[v_j + 1] NOT LIKE '-%' THEN
+                        v_gitalias := v_gitalias || (v_rest[v_j] || '=' || pg_catalog.replace(v_rest[v_j + 1], E'\n', ' ') || E'\n');
+                    END IF;
+                END LOOP;
+            ELSIF v_gitalias <> '' AND pg_catalog.strpos(v_gitalias, 'alias.' || v_sub || '=') > 0 THEN
+                v_code := coalesce(v_code, '') || v_gitalias;
+            END IF;
             IF v_code IS NOT NULL THEN
                 w := pg_catalog.substring(v_code, '(?:^|\n)alias\.' || pg_catalog.regexp_replace(v_sub, '\W', '', 'g') || '=([^\n]*)');
                 IF w LIKE '!%' THEN
@@ -517,6 +591,7 @@ BEGIN
         -- rsync --delete into a protected target; moving .git, ~/.ssh or a system directory away
         IF p = 'rsync' THEN   -- (speed: a simple test before a query)
         IF p = 'rsync' AND n > 2 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x LIKE '--delete%')
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]*n[a-zA-Z]*$')    -- -an: a dry run
            AND pg_catalog.strpos(pg_catalog.split_part(a[n], '/', 1), ':') = 0 AND coord_private.shell_path_class(a[n]) IN ('root', 'system', 'home', 'home_sub', 'home_cache', 'workspace_root', 'parent', 'outside', 'git', 'absolute') THEN
             v_hits := v_hits || 'fs_delete_catastrophic'::text;
         END IF;
@@ -669,12 +744,63 @@ BEGIN
             IF a[v_i] ~ 'system|\|\s*"|print\s*>' THEN
                 v_hits := v_hits || coord_private.shell_code_hits(p, a[v_i]);
             END IF;
-        ELSIF p IN ('lua', 'luajit', 'rscript', 'r', 'julia', 'osascript', 'pwsh', 'powershell', 'tclsh', 'groovy', 'kotlin', 'scala') THEN
+        ELSIF p IN ('lua', 'luajit', 'rscript', 'r', 'julia', 'osascript', 'pwsh', 'powershell', 'tclsh', 'wish', 'expect', 'groovy', 'kotlin', 'scala') THEN
             FOR v_i IN 2 .. n - 1 LOOP
                 IF a[v_i] IN ('-e', '-c', '-E', '--eval', '-Command', '-command', '-c', '--expr') THEN
                     v_hits := v_hits || coord_private.shell_code_hits(p, a[v_i + 1]);
                 END IF;
             END LOOP;
+            -- code on stdin: tclsh <<< 'exec rm -rf ~', lua <<EOF ... (red team, issue 16)
+            IF c.input IS NOT NULL AND (n = 1 OR a[n] = '-' OR a[2] ~ '^-') THEN
+                v_hits := v_hits || coord_private.shell_code_hits(p, c.input);
+            END IF;
+        END IF;
+        -- code a shell or source reads from a process substitution or stdin (red team, issue 16):
+        -- bash <(echo X), bash < <(echo X), source <(printf X), . /dev/stdin <<< X, echo X | source /dev/stdin
+        IF v_kind IN ('shell', 'sql') OR p IN ('source', '.') THEN   -- (speed: a simple test before a query)
+            w := NULL;
+            IF pg_catalog.strpos(v_all, '<$(') > 0 OR pg_catalog.array_to_string(c.redirects, ' ') LIKE '%<$(%' THEN
+                SELECT pg_catalog.substring(x, '^<\$\((.*)\)$') INTO w
+                  FROM (SELECT x FROM pg_catalog.unnest(a[2:]) x WHERE pg_catalog.left(x, 3) = '<$('
+                        UNION ALL SELECT pg_catalog.regexp_replace(x, '^[0-9]*< ', '') FROM pg_catalog.unnest(c.redirects) x WHERE x ~ '^0?< <\$\(') s
+                 LIMIT 1;
+                IF w IS NOT NULL THEN     -- what the substituted commands print: echo / printf words, cat's heredoc
+                    SELECT pg_catalog.string_agg(CASE WHEN u.program = 'cat' THEN u.input ELSE pg_catalog.array_to_string(u.argv[2:], ' ') END, E'\n')
+                      INTO w FROM coord_private.shell_commands(w) u
+                     WHERE u.depth = 0 AND u.program IN ('echo', 'printf', 'cat');
+                END IF;
+            ELSIF pg_catalog.strpos(v_all, ' <') > 0 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^<[^$(]') THEN
+                -- <(echo X): the analyser already replaced $(echo X) by X
+                SELECT pg_catalog.substr(x, 2) INTO w FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^<[^$(]' LIMIT 1;
+            ELSIF p IN ('source', '.') AND a[2] IN ('/dev/stdin', '-', '/proc/self/fd/0', '/dev/fd/0') THEN
+                w := c.input;
+                IF w IS NULL AND c.pipe_pos > 0 THEN
+                    SELECT CASE WHEN u.program = 'cat' THEN u.input ELSE pg_catalog.array_to_string(u.argv[2:], ' ') END INTO w
+                      FROM pg_catalog.unnest(v_cmds) u
+                     WHERE u.pipeline = c.pipeline AND u.pipe_pos = c.pipe_pos - 1 AND u.context = c.context AND u.program IN ('echo', 'printf', 'cat') LIMIT 1;
+                END IF;
+            END IF;
+            IF w IS NOT NULL AND v_kind = 'sql' THEN
+                v_hits := v_hits || coord_private.shell_sql_hits(w);         -- psql -f <(echo 'DROP TABLE t')
+            ELSIF w IS NOT NULL AND pg_catalog.length(w) < pg_catalog.length(p_text) THEN
+                v_hits := v_hits || coord_private.shell_rule_hits(w);
+            END IF;
+        END IF;
+        -- sh -c 'rm -rf "$1"' _ /x: the positional parameters after the code are its words
+        IF v_kind = 'shell' AND n > 3 AND pg_catalog.strpos(v_all, '$') > 0 THEN   -- (speed: a simple test before a query)
+            v_i := (SELECT min(i) FROM pg_catalog.generate_series(2, n - 2) i WHERE a[i] ~ '^-[a-zA-Z]*c[a-zA-Z]*$');
+            IF v_i IS NOT NULL AND a[v_i + 1] ~ '\$(\{?[0-9@*]|\{?[0-9]\}?)' THEN
+                v_code := a[v_i + 1];
+                v_rest := a[v_i + 2:];
+                v_code := pg_catalog.regexp_replace(v_code, '"?\$\{?[@*]\}?"?',
+                              pg_catalog.replace(pg_catalog.array_to_string(ARRAY(SELECT coord_private.shell_quote(x) FROM pg_catalog.unnest(v_rest[2:]) x), ' '), '\', '\\'), 'g');
+                FOR v_j IN REVERSE least(pg_catalog.cardinality(v_rest), 10) .. 1 LOOP
+                    v_code := pg_catalog.regexp_replace(v_code, '\$\{?' || (v_j - 1) || '\}?', pg_catalog.replace(v_rest[v_j], '\', '\\'), 'g');
+                END LOOP;
+                IF v_code <> a[v_i + 1] AND pg_catalog.length(v_code) < pg_catalog.length(p_text) THEN
+                    v_hits := v_hits || coord_private.shell_rule_hits(v_code);
+                END IF;
+            END IF;
         END IF;
         -- sh -c "$(printf 'rm -rf %s' /x)": the printed text is the code
         IF v_kind = 'shell' THEN   -- (speed: a simple test before a query)

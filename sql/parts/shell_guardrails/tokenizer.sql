@@ -70,11 +70,14 @@ $$;
 COMMENT ON FUNCTION coord_private.shell_ansi_c(text) IS 'the value of the body of a $''...'' word (\n \t \xHH \uHHHH \NNN \\ \'' decoded)';
 
 -- The words and commands of one shell text, without unwrapping (shell_commands does that).
--- Lexing is one regular expression: every token starts with a distinct character class,
+-- Lexing is one regular expression (. matches a newline too, so \\. covers a line
+-- continuation; the operators are written as few alternatives: it compiles faster, and it
+-- is compiled again after the rules' many expressions pushed it out of the cache):
+-- every token starts with a distinct character class,
 -- so PostgreSQL's leftmost-longest matching cannot confuse them; whatever no
 -- alternative covers is a single-character token of its own (nothing is skipped).
--- Heredoc bodies are cut out by position and the rest of the text is lexed afresh, so a
--- quote inside a body cannot swallow the commands after its terminator.
+-- Heredoc bodies are cut out by position and lexing starts afresh after the terminator, so a
+-- quote inside a body cannot swallow the commands after it.
 -- Returns one row per simple command: ordinal, pipeline number, position in it, words,
 -- redirections, input (heredoc or here-string), plus the texts of $(...), `...`,
 -- <(...) and >(...) in rows with words NULL and input = the substituted text.
@@ -83,13 +86,20 @@ RETURNS TABLE (ord integer, pipeline integer, pipe_pos integer, words text[], re
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
-    c_tokens constant text := '\n|[ \t\r\f\v]+|#[^\n]*|\$''(?:[^''\\]|\\.)*''?|\$\(\(?|\$\{[^}\n]*\}?|\$[A-Za-z0-9_@*#?!$-]?|''[^'']*''?|"(?:[^"\\]|\\.|\\\n)*"?|\\.|\\\n|\\$|`|&&|&>>|&>|&|\|\||\|&|\||;;|;&|;|<<<|<<-|<<|<&|<>|<\(|<|>>|>&|>\||>\(|>|\(|\)|[^ \t\r\f\v\n''"\\`&|;<>()$#][^ \t\r\f\v\n''"\\`&|;<>()$]*';
+    c_tokens constant text := '\n|[ \t\r\f\v]+|#[^\n]*|\$''(?:[^''\\]|\\.)*''?|\$\(\(?|\$\{[^}\n]*\}?|\$[A-Za-z0-9_@*#?!$-]?|''[^'']*''?|"(?:[^"\\]|\\.)*"?|\\.|\\$|`|&[&>]?|&>>|\|[|&]?|;[;&]?|<(?:<[<-]?|[&>(])?|>[>&|(]?|[()]|[^ \t\r\f\v\n''"\\`&|;<>()$#][^ \t\r\f\v\n''"\\`&|;<>()$]*';
     l record;
-    v_seg text := p_text;
+    v_len integer := pg_catalog.length(p_text);
+    v_base integer := 0;          -- characters of p_text before the current window
+    v_win text;                   -- the window being lexed
+    v_wsize integer := 8192;      -- its size (doubled while a single token does not fit)
+    v_trunc boolean;              -- the window ends before the text
+    v_toks text[];                -- the tokens of the window that are certainly whole
+    v_acc integer;                -- their characters
+    v_k integer;                  -- the current token's index in v_toks
+    v_lim_hit boolean;
     v_restart boolean;
     t text;
     v_ntok integer := 0;
-    v_pos integer;                -- characters of v_seg consumed before the current token
     v_prev_blank boolean := true;
     -- current word
     w text := ''; w_active boolean := false; w_digits boolean := true;
@@ -117,53 +127,76 @@ DECLARE
 BEGIN
     SELECT * INTO c_lim FROM coord_private.shell_limits();
     v_max_tokens := c_lim.max_tokens / ((coalesce(p_depth, 0) + 1) * (coalesce(p_depth, 0) + 1));
+    -- The text is lexed in windows of v_wsize characters (one regexp_matches call each,
+    -- its tokens taken into an array by one statement): a window that ends before the text
+    -- keeps only the tokens that end at least two characters before its end (a token the
+    -- window's end could have cut short: a quoted word cut at a backslash ends one
+    -- character early, any other one at the end); the next window starts after them.
+    -- After a heredoc's terminator the next window starts there, so the rest of the text
+    -- is never lexed more than once per heredoc beyond one window.
     <<segments>>
     LOOP
         v_restart := false;
-        v_pos := 0;
+        v_win := pg_catalog.substr(p_text, v_base + 1, v_wsize);
+        v_trunc := v_base + v_wsize < coalesce(v_len, 0);
+        IF v_trunc THEN
+            v_acc := pg_catalog.length(v_win) - 2;     -- a variable: not evaluated per row in a generic plan
+            SELECT pg_catalog.array_agg(s.tok ORDER BY s.o), coalesce(sum(pg_catalog.length(s.tok)), 0)::integer
+              INTO v_toks, v_acc
+              FROM (SELECT x.m[1] AS tok, x.o, sum(pg_catalog.length(x.m[1])) OVER (ORDER BY x.o) AS e
+                      FROM pg_catalog.regexp_matches(v_win, c_tokens, 'g') WITH ORDINALITY AS x(m, o)) s
+             WHERE s.e <= v_acc;
+            IF v_toks IS NULL THEN
+                v_wsize := v_wsize * 2;                -- one token longer than the window
+                CONTINUE segments;
+            END IF;
+        ELSE
+            v_toks := ARRAY(SELECT x[1] FROM pg_catalog.regexp_matches(v_win, c_tokens, 'g') x);
+        END IF;
+        -- the token bound: only the tokens up to it are processed, then the limit row
+        v_lim_hit := v_ntok + pg_catalog.cardinality(v_toks) > v_max_tokens;
+        IF v_lim_hit THEN
+            v_toks := v_toks[1:v_max_tokens - v_ntok];
+        END IF;
+        v_k := 0;
         <<tokens>>
-        FOR m IN SELECT pg_catalog.regexp_matches(v_seg, c_tokens, 'g') LOOP
-            t := m[1];
+        FOREACH t IN ARRAY v_toks LOOP
+            v_k := v_k + 1;
             c := pg_catalog.left(t, 1);
-            v_ntok := v_ntok + 1;
-            IF v_ntok > v_max_tokens THEN
-                ord := 0; pipeline := 0; pipe_pos := 0; words := ARRAY['token_count']; redirects := NULL; input := NULL; subst := NULL;
-                RETURN NEXT;
-                RETURN;
-            END IF;
-            v_pos := v_pos + pg_catalog.length(t);
-            -- inside $( ... ): collect until the matching parenthesis
-            IF v_sub_depth > 0 THEN
-                IF t IN ('$(', '<(', '>(', '(') THEN
-                    v_sub_depth := v_sub_depth + 1;
-                ELSIF t = '$((' THEN
-                    v_sub_depth := v_sub_depth + 2;
-                ELSIF t = ')' THEN
-                    v_sub_depth := v_sub_depth - 1;
+            IF v_sub_depth > 0 OR v_bt THEN
+                -- inside $( ... ): collect until the matching parenthesis
+                IF v_sub_depth > 0 THEN
+                    IF t IN ('$(', '<(', '>(', '(') THEN
+                        v_sub_depth := v_sub_depth + 1;
+                    ELSIF t = '$((' THEN
+                        v_sub_depth := v_sub_depth + 2;
+                    ELSIF t = ')' THEN
+                        v_sub_depth := v_sub_depth - 1;
+                    END IF;
+                    IF v_sub_depth = 0 THEN
+                        v_sub := pg_catalog.array_to_string(v_parts, '');
+                        o_pipe := o_pipe || 0; o_pos := o_pos || 0; o_words := o_words || NULL::text; o_redirs := o_redirs || NULL::text;
+                        o_input := o_input || v_sub; o_subst := o_subst || true;
+                        w := w || '$(' || v_sub || ')'; w_active := true; w_digits := false;
+                    ELSE
+                        v_parts := v_parts || t;
+                    END IF;
+                    v_prev_blank := false;
+                    CONTINUE;
                 END IF;
-                IF v_sub_depth = 0 THEN
-                    v_sub := pg_catalog.array_to_string(v_parts, '');
-                    o_pipe := o_pipe || 0; o_pos := o_pos || 0; o_words := o_words || NULL::text; o_redirs := o_redirs || NULL::text;
-                    o_input := o_input || v_sub; o_subst := o_subst || true;
-                    w := w || '$(' || v_sub || ')'; w_active := true; w_digits := false;
-                ELSE
-                    v_parts := v_parts || t;
+                IF v_bt THEN
+                    IF t = '`' THEN
+                        v_bt := false;
+                        v_sub := pg_catalog.array_to_string(v_parts, '');
+                        o_pipe := o_pipe || 0; o_pos := o_pos || 0; o_words := o_words || NULL::text; o_redirs := o_redirs || NULL::text;
+                        o_input := o_input || v_sub; o_subst := o_subst || true;
+                        w := w || '`' || v_sub || '`'; w_active := true; w_digits := false;
+                    ELSE
+                        v_parts := v_parts || t;
+                    END IF;
+                    v_prev_blank := false;
+                    CONTINUE;
                 END IF;
-                v_prev_blank := false;
-                CONTINUE;
-            END IF;
-            IF v_bt THEN
-                IF t = '`' THEN
-                    v_bt := false;
-                    v_sub := pg_catalog.array_to_string(v_parts, '');
-                    o_pipe := o_pipe || 0; o_pos := o_pos || 0; o_words := o_words || NULL::text; o_redirs := o_redirs || NULL::text;
-                    o_input := o_input || v_sub; o_subst := o_subst || true;
-                    w := w || '`' || v_sub || '`'; w_active := true; w_digits := false;
-                ELSE
-                    v_parts := v_parts || t;
-                END IF;
-                v_prev_blank := false;
-                CONTINUE;
             END IF;
 
             -- a word ends: at a blank, a newline, an operator, a comment
@@ -231,7 +264,7 @@ BEGIN
                         RETURN;
                     END IF;
                     -- the bodies, in order, then lex what follows the last terminator afresh
-                    v_rest := pg_catalog.substr(v_seg, v_pos + 1);
+                    v_rest := pg_catalog.substr(p_text, v_base + (SELECT sum(pg_catalog.length(x))::integer FROM pg_catalog.unnest(v_toks[1:v_k]) x) + 1);
                     FOR v_i IN 1 .. pg_catalog.cardinality(hd_delim) LOOP
                         IF hd_dash[v_i] THEN
                             v_body := NULL;
@@ -263,7 +296,8 @@ BEGIN
                         END IF;
                     END LOOP;
                     hd_delim := '{}'; hd_dash := '{}'; hd_cmd := '{}';
-                    v_seg := v_rest;
+                    v_ntok := v_ntok + v_k;
+                    v_base := v_len - pg_catalog.length(v_rest);
                     v_restart := true;
                     EXIT tokens;
                 END IF;
@@ -272,6 +306,14 @@ BEGIN
 
             -- parts of a word
             v_prev_blank := false;
+            IF pg_catalog.strpos(E'''"$`\\<>', c) = 0 THEN
+                w := w || t;                              -- a plain part (the usual case)
+                w_active := true;
+                IF w_digits AND pg_catalog.ltrim(t, '0123456789') <> '' THEN
+                    w_digits := false;
+                END IF;
+                CONTINUE;
+            END IF;
             IF t = '$(' OR t = '$((' OR t = '<(' OR t = '>(' THEN
                 v_sub_depth := CASE WHEN t = '$((' THEN 2 ELSE 1 END;
                 v_parts := CASE WHEN t = '$((' THEN ARRAY['('] ELSE '{}'::text[] END;
@@ -324,7 +366,15 @@ BEGIN
                 END IF;
             END IF;
         END LOOP tokens;
-        EXIT segments WHEN NOT v_restart;
+        CONTINUE segments WHEN v_restart;
+        v_ntok := v_ntok + pg_catalog.cardinality(v_toks);
+        IF v_lim_hit THEN
+            ord := 0; pipeline := 0; pipe_pos := 0; words := ARRAY['token_count']; redirects := NULL; input := NULL; subst := NULL;
+            RETURN NEXT;
+            RETURN;
+        END IF;
+        EXIT segments WHEN NOT v_trunc;
+        v_base := v_base + v_acc;
     END LOOP segments;
 
     -- the end of the text ends the last word and command
