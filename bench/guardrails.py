@@ -41,6 +41,7 @@ from psycopg import sql
 from bench import budget
 from pgcoord import migrations
 from pgcoord.cluster import default_cluster, with_dbname
+from pgcoord.safety_report import decode_case as decode
 
 TARGET_MS = 1.0
 N = int(os.environ.get("PGCOORD_BENCH_GUARDRAIL_N", "300"))
@@ -54,20 +55,6 @@ CALLS = {
     "shell": "SELECT coord_private.guardrail_command_matches(%s)",
     "regex": "SELECT coord_private.guardrail_matches(%s)",
 }
-
-
-def decode(written: str) -> str:
-    """tests/guardrail_corpus/shell/rates.py's decode: \\n newline, \\t tab, \\\\ backslash."""
-    out, i = [], 0
-    while i < len(written):
-        c = written[i]
-        if c == "\\" and i + 1 < len(written) and written[i + 1] in "nt\\":
-            out.append({"n": "\n", "t": "\t", "\\": "\\"}[written[i + 1]])
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
 
 
 def typical(name: str, low: int = 180, high: int = 220) -> list[str]:
@@ -173,8 +160,10 @@ def run(su_dsn: str, agent_dsn: str) -> int:
                       f"max {max(samples):8.2f} ms  p99/1 ms {p99 / TARGET_MS:7.2f}  p50/regex {p50 / regex_p50:6.2f}")
             results["workloads"][label] = figures
     budget.save("guardrails", results)
-    worst = max(results["workloads"][k]["check"]["p99_over_target"] for k in ("typical harmless", "typical destructive"))
-    print(f"target: check_guardrails p99/1 ms {worst:.2f} on the typical commands -> {'met' if worst <= 1 else 'NOT met'}")
+    worst = max(results["workloads"][k]["check"]["p99_over_target"]
+                for k in ("typical harmless", "typical destructive"))
+    verdict = "met" if worst <= 1 else "NOT met"
+    print(f"target: check_guardrails p99/1 ms {worst:.2f} on the typical commands -> {verdict}")
     return 0
 
 

@@ -24,7 +24,6 @@ sha256(command as written) is 0 modulo 5) and a case in the wrong file is report
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import uuid
 from pathlib import Path
@@ -34,28 +33,14 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+# The corpus format's one reader (README.md): the package's, shared with the safety report.
+from pgcoord.safety_report import decode_case as decode
+from pgcoord.safety_report import held_out
+
 HERE = Path(__file__).parent
 FILES = ("tune_destructive.tsv", "holdout_destructive.tsv", "tune_harmless.tsv", "holdout_harmless.tsv")
 CATEGORIES = ("filesystem", "git", "sql", "secrets", "persistence", "disk", "cloud", "container", "cluster",
               "publishing", "interpreter", "wrapper", "nesting", "heredoc", "obfuscation", "lookalike")
-
-
-def decode(written: str) -> str:
-    """The command a line stands for: \\n newline, \\t tab, \\\\ backslash, other backslashes kept."""
-    out, i = [], 0
-    while i < len(written):
-        c = written[i]
-        if c == "\\" and i + 1 < len(written) and written[i + 1] in "nt\\":
-            out.append({"n": "\n", "t": "\t", "\\": "\\"}[written[i + 1]])
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def held_out(written: str) -> bool:
-    return int(hashlib.sha256(written.encode("utf-8")).hexdigest(), 16) % 5 == 0
 
 
 def load(name: str) -> tuple[list[tuple[str, str]], list[str]]:
