@@ -90,7 +90,8 @@ def test_INV_BOUNDARY_bad_input_is_exit_5_and_changes_nothing(db, cli):
 def test_INV_AUDIT_COMPLETE_guardrail_check_names_the_guardrail(db, cli):
     alice, _ = db.agent("implementer")
     code, _, err = cli(db.role_dsn(alice), "check", "guardrails", "rm -rf /")
-    assert code == EXIT_REFUSED and "guardrail_blocked" in err and "shell" in err
+    # the rule and its category are named (the shell rule for a recursive delete of /)
+    assert code == EXIT_REFUSED and "guardrail_blocked" in err and "fs_delete_catastrophic (filesystem, block)" in err
     code, out, _ = cli(db.role_dsn(alice), "--json", "check", "guardrails", "ls -la")
     assert code == EXIT_OK and as_json(out)["ok"] is True
 

@@ -146,7 +146,7 @@ def test_identity_sessions_and_checks_are_typed(module_db):
     assert isinstance(a.now(), datetime)
     warned = a.check_guardrails("chmod 777 build/out")
     assert isinstance(warned, GuardrailCheck) and warned.ok and warned.blocked is False
-    assert [(m.name, m.severity) for m in warned.guardrails] == [("shell_chmod_world_writable", "warn")]
+    assert [(m.name, m.severity) for m in warned.guardrails] == [("fs_chmod_world_writable", "warn")]
 
 
 # -- refusals: typed, raised by default, returned when asked ----------------------------------------

@@ -52,7 +52,7 @@ KEY_LINES = (
     "state granted, decided by",
     "reason approved (audit event",
     "operations of implementer agents that need an approval: none",
-    "blocked=true, reason guardrail_blocked, shell_rm_catastrophic (block)",
+    "blocked=true, reason guardrail_blocked, fs_delete_catastrophic (block)",
     "live leases of the fleet: 0",
     "calls approved",
     "verify_audit: ok",

@@ -244,7 +244,7 @@ def test_bash_goes_through_the_guardrails(net, repo):
     assert ok.allow and ok.code == "allowed"
     blocked = ask(net, role, payload("claude_bash_destructive.json", repo))
     assert not blocked.allow and blocked.code == "guardrail_blocked"
-    assert "git_rewrite_shared_history" in blocked.reason
+    assert "git_rewrite_history (git, block)" in blocked.reason
     events = my_events(net, role, ok.event_ids + blocked.event_ids)
     assert [events[i]["operation"] for i in ok.event_ids + blocked.event_ids] == ["check_guardrails"] * 2
     assert events[blocked.event_ids[0]]["context"]["excerpt"] == "git push --force origin main"
