@@ -140,7 +140,7 @@ BEGIN
     IF p_prog IN ('pwsh', 'powershell', 'pwsh.exe', 'powershell.exe') AND v_low ~ '\m(remove-item|ri|rm|del|rd|rmdir|erase)\s' THEN
         FOR m IN SELECT pg_catalog.regexp_matches(p_code, '(?:^|[;|{(]\s*|\s)(?:remove-item|ri|rm|del|rd|rmdir|erase)\s+([^;|}\n]*)', 'gi') LOOP
             v_target := (SELECT x FROM pg_catalog.regexp_split_to_table(pg_catalog.btrim(m[1]), '\s+') WITH ORDINALITY u(x, o)
-                          WHERE x !~ '^-' ORDER BY o LIMIT 1);
+                          WHERE x NOT LIKE '-%' ORDER BY o LIMIT 1);
             CONTINUE WHEN v_target IS NULL;
             v_target := pg_catalog.regexp_replace(pg_catalog.btrim(v_target, '''"'), '^(\$HOME|\$env:USERPROFILE|\$env:HOME)', '~', 'i');
             v_hits := v_hits || coord_private.shell_rule_hits(CASE WHEN m[1] ~* '(^|\s)-(r|rec|recurse|force|fo)\M' THEN 'rm -rf ' ELSE 'rm -f ' END || coord_private.shell_quote(v_target));

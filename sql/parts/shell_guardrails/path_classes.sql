@@ -24,13 +24,22 @@ DECLARE
     v text := p_path;
     i integer;
     v_parts text[];
+    v_rest text;              -- after a home directory (~user, /home/<user>, /Users/<user>, /root): '' or /...
 BEGIN
     -- (speed: regular expressions only behind cheap prefix tests; PostgreSQL caches 32 compiled ones)
     IF pg_catalog.left(v, 1) = '$' THEN
+        IF pg_catalog.left(v, 5) = '$HOME' OR pg_catalog.left(v, 6) = '${HOME' THEN
         v := pg_catalog.regexp_replace(v, '^(\$HOME|\$\{HOME\}|\$\{HOME:?[-?=+][^}]*\})(?=/|$)', '~');
+        END IF;
+        IF pg_catalog.strpos(v, 'PWD') > 0 OR pg_catalog.left(v, 2) = '$(' THEN
         v := pg_catalog.regexp_replace(v, '^(\$\{?PWD\}?|\$\(pwd\)|`pwd`|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?=/|$)', '.');
+        END IF;
+        IF pg_catalog.left(v, 2) = '$(' THEN
         v := pg_catalog.regexp_replace(v, '^\$\(\s*dirname\s+"?(\$\{?PWD\}?|\$\(pwd\)|`pwd`|\.)"?\s*\)(?=/|$)', '..');
+        END IF;
+        IF pg_catalog.strpos(v, 'TMPDIR') > 0 THEN
         v := pg_catalog.regexp_replace(v, '^(\$\{?TMPDIR\}?|\$\{TMPDIR:-[^}]*\})(?=/|$)', '/tmp');
+        END IF;
     ELSIF pg_catalog.left(v, 1) = '`' THEN
         v := pg_catalog.regexp_replace(v, '^(\$\{?PWD\}?|\$\(pwd\)|`pwd`)(?=/|$)', '.');
     END IF;
@@ -92,18 +101,42 @@ BEGIN
         RETURN 'workspace_root';
     END IF;
     IF pg_catalog.left(v, 1) = '~' OR v LIKE '/home%' OR v LIKE '/Users%' OR v LIKE '/root%' THEN
-        IF v ~ '^~[A-Za-z0-9._-]*(/\*|/\.\*|/\.)?$' OR v ~ '^/(home|Users)(/\*)?$' OR v ~ '^/(home|Users)/[^/]+(/\*|/\.\*)?$'
-           OR v ~ '^/root(/\*|/\.\*)?$' THEN
+        -- (speed: the home directory split off by prefix tests, not regular expressions)
+        IF pg_catalog.left(v, 1) = '~' THEN
+            v_rest := pg_catalog.ltrim(pg_catalog.substr(v, 2), 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-');
+        ELSIF v LIKE '/home/%' OR v LIKE '/Users/%' THEN
+            v_rest := pg_catalog.substr(v, CASE WHEN v LIKE '/home/%' THEN 7 ELSE 8 END);
+            i := pg_catalog.strpos(v_rest, '/');
+            v_rest := CASE WHEN v_rest = '' OR i = 1 THEN NULL WHEN i = 0 THEN '' ELSE pg_catalog.substr(v_rest, i) END;
+        ELSIF v = '/root' OR v LIKE '/root/%' THEN
+            v_rest := pg_catalog.substr(v, 6);
+        END IF;
+        IF v_rest IS NOT NULL AND pg_catalog.left(v_rest, 1) NOT IN ('', '/') THEN
+            v_rest := NULL;             -- ~$x, ~user@host: no home directory form
+        END IF;
+        IF v IN ('/home', '/Users', '/home/*', '/Users/*')
+           OR v_rest IN ('', '/*', '/.*') OR (v_rest = '/.' AND pg_catalog.left(v, 1) = '~') THEN
             RETURN 'home';
         END IF;
-        IF v ~ '^(~[A-Za-z0-9._-]*|/(home|Users)/[^/]+|/root)/' THEN
-            IF v ~ '(^|/)\.git(/|$)' AND v !~ '\.lock$' THEN
+        IF pg_catalog.left(v_rest, 1) = '/' THEN
+            IF pg_catalog.strpos(v, '.git') > 0 AND v ~ '(^|/)\.git(/|$)' AND pg_catalog.right(v, 5) <> '.lock' THEN
                 RETURN 'git';
             END IF;
-            IF v ~ '^(~[A-Za-z0-9._-]*|/(home|Users)/[^/]+|/root)/(\.cache|\.npm|\.yarn|\.pnpm-store|\.cargo/registry|\.cargo/git|\.gradle/caches|\.m2/repository|Library/Caches|\.local/share/Trash|\.ccache|\.node-gyp|\.bun/install/cache|go/pkg/mod|\.rustup/tmp|\.pyenv/cache|\.conda/pkgs)(/|$)' THEN
+            v_rest := pg_catalog.substr(v_rest, 2);
+            IF pg_catalog.split_part(v_rest, '/', 1) IN ('.cache', '.npm', '.yarn', '.pnpm-store', '.ccache', '.node-gyp')
+               OR pg_catalog.split_part(v_rest, '/', 1) || '/' || pg_catalog.split_part(v_rest, '/', 2)
+                  IN ('.cargo/registry', '.cargo/git', '.gradle/caches', '.m2/repository', 'Library/Caches', '.rustup/tmp', '.pyenv/cache', '.conda/pkgs')
+               OR pg_catalog.split_part(v_rest, '/', 1) || '/' || pg_catalog.split_part(v_rest, '/', 2) || '/' || pg_catalog.split_part(v_rest, '/', 3)
+                  IN ('.local/share/Trash', '.bun/install/cache', 'go/pkg/mod') THEN
                 RETURN 'home_cache';
             END IF;
-            IF v ~ '^(~[A-Za-z0-9._-]*|/(home|Users)/[^/]+|/root)/.+/(build|dist|node_modules|target|__pycache__|coverage|out|\.next|\.pytest_cache|\.mypy_cache|\.tox)(/[^/]*)?$' THEN
+            -- a build output below it: .+/(build|dist|...)(/[^/]*)?$
+            v_parts := pg_catalog.string_to_array(v_rest, '/');
+            i := pg_catalog.cardinality(v_parts);
+            IF (i >= 2 AND v_parts[i] IN ('build', 'dist', 'node_modules', 'target', '__pycache__', 'coverage', 'out', '.next', '.pytest_cache', '.mypy_cache', '.tox')
+                AND pg_catalog.array_to_string(v_parts[1:i - 1], '/') <> '')
+               OR (i >= 3 AND v_parts[i - 1] IN ('build', 'dist', 'node_modules', 'target', '__pycache__', 'coverage', 'out', '.next', '.pytest_cache', '.mypy_cache', '.tox')
+                   AND pg_catalog.array_to_string(v_parts[1:i - 2], '/') <> '') THEN
                 RETURN 'build';
             END IF;
             RETURN 'home_sub';
@@ -113,7 +146,7 @@ BEGIN
         IF v LIKE '/tmp/%' OR v LIKE '/var/tmp/%' OR v LIKE '/private/tmp/%' OR v LIKE '/dev/shm/%' THEN
             RETURN 'tmp';
         END IF;
-        IF pg_catalog.strpos(v, '.git') > 0 AND v ~ '(^|/)\.git(/|$)' AND v !~ '\.lock$' THEN
+        IF pg_catalog.strpos(v, '.git') > 0 AND v ~ '(^|/)\.git(/|$)' AND pg_catalog.right(v, 5) <> '.lock' THEN
             RETURN 'git';
         END IF;
         IF v ~ '^/(etc|usr|var|opt|bin|sbin|lib|lib32|lib64|libx32|boot|srv|sys|proc|dev|run|snap|mnt|media|System|Library|Applications|private|cores|nix|tmp)(/|$)'
@@ -125,7 +158,7 @@ BEGIN
     IF pg_catalog.substr(v, 2, 1) = ':' AND v ~ '^[A-Za-z]:[/\\]*\*?$' THEN
         RETURN 'system';
     END IF;
-    IF pg_catalog.strpos(v, '.git') > 0 AND v ~ '(^|/)\.git(/|$)' AND v !~ '\.lock$' THEN
+    IF pg_catalog.strpos(v, '.git') > 0 AND v ~ '(^|/)\.git(/|$)' AND pg_catalog.right(v, 5) <> '.lock' THEN
         RETURN 'git';
     END IF;
     IF pg_catalog.left(v, 2) = '..' AND v ~ '^\.\.(/\.\.)*(/\*|/\.\*)?$' THEN

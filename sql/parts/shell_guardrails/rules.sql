@@ -65,7 +65,7 @@ BEGIN
             END LOOP;
             IF v_i <= n THEN
                 a := a[v_i:]; n := n - v_i + 1;
-                p := pg_catalog.lower(pg_catalog.regexp_replace(a[1], '^.*/', ''));
+                p := pg_catalog.lower(pg_catalog.reverse(pg_catalog.split_part(pg_catalog.reverse(a[1]), '/', 1)));
             END IF;
         END IF;
         -- runners of a program in an environment (red team, issue 16): uv run X, poetry run X, npm exec -- X,
@@ -126,7 +126,7 @@ BEGIN
                 a[1] := 'rm';
             END IF;
             n := pg_catalog.cardinality(a);
-            p := pg_catalog.lower(pg_catalog.regexp_replace(coalesce(a[1], ''), '^.*/', ''));
+            p := pg_catalog.lower(pg_catalog.reverse(pg_catalog.split_part(pg_catalog.reverse(coalesce(a[1], '')), '/', 1)));
         END IF;
         IF p IN ('rimraf', 'del-cli', 'trash', 'trash-put') THEN
             a := ARRAY['rm', '-rf'] || a[2:]; n := n + 1; p := 'rm';
@@ -175,8 +175,14 @@ BEGIN
             v_rec := false; v_force := p IN ('shred', 'srm');
             FOR v_i IN 2 .. n LOOP
                 EXIT WHEN a[v_i] = '--';
-                IF a[v_i] ~ '^-[a-zA-Z]*[rR]' OR a[v_i] IN ('--recursive', '--dir') THEN v_rec := true; END IF;
-                IF a[v_i] ~ '^-[a-zA-Z]*f' OR a[v_i] IN ('--force', '--no-preserve-root') THEN v_force := true; END IF;
+                IF pg_catalog.left(a[v_i], 1) = '-' THEN   -- the letters after -: ~ '^-[a-zA-Z]*[rR]', '^-[a-zA-Z]*f' without a regular expression
+                    w := pg_catalog.substr(a[v_i], 2);
+                    w := pg_catalog.left(w, pg_catalog.length(w) - pg_catalog.length(pg_catalog.ltrim(w, 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')));
+                    IF pg_catalog.strpos(w, 'r') > 0 OR pg_catalog.strpos(w, 'R') > 0 THEN v_rec := true; END IF;
+                    IF pg_catalog.strpos(w, 'f') > 0 THEN v_force := true; END IF;
+                END IF;
+                IF a[v_i] IN ('--recursive', '--dir') THEN v_rec := true; END IF;
+                IF a[v_i] IN ('--force', '--no-preserve-root') THEN v_force := true; END IF;
                 IF a[v_i] = '--no-preserve-root' THEN v_hits := v_hits || 'fs_delete_catastrophic'::text; END IF;
             END LOOP;
             v_targets := '{}';
@@ -196,13 +202,13 @@ BEGIN
             FOREACH w IN ARRAY v_targets LOOP
                 v_class := coord_private.shell_path_class(w);
                 IF v_class IN ('root', 'home')
-                   OR (v_class = 'system' AND (v_rec OR v_force OR w ~ '\*' OR p <> 'rmdir'))
+                   OR (v_class = 'system' AND (v_rec OR v_force OR pg_catalog.strpos(w, '*') > 0 OR p <> 'rmdir'))
                    OR (v_class IN ('home_sub', 'absolute') AND (v_rec OR v_force))
                    OR (v_class = 'git' AND (v_rec OR v_force OR w ~ '(^|/)\.git/?$'))
-                   OR (v_class = 'workspace_root' AND (v_rec OR w ~ '\*') AND coalesce(v_cwd, '') <> 'scratch')
-                   OR (v_class = 'parent' AND (v_rec OR v_force OR w ~ '\*'))
+                   OR (v_class = 'workspace_root' AND (v_rec OR pg_catalog.strpos(w, '*') > 0) AND coalesce(v_cwd, '') <> 'scratch')
+                   OR (v_class = 'parent' AND (v_rec OR v_force OR pg_catalog.strpos(w, '*') > 0))
                    OR (v_class = 'outside' AND v_rec)
-                   OR (v_cwd = 'danger' AND v_class IN ('relative', 'build', 'workspace_root') AND (v_rec OR v_force) AND w !~ '^(/|~)') THEN
+                   OR (v_cwd = 'danger' AND v_class IN ('relative', 'build', 'workspace_root') AND (v_rec OR v_force) AND pg_catalog.left(w, 1) NOT IN ('/', '~')) THEN
                     IF NOT (p = 'rmdir' AND v_class NOT IN ('root', 'system', 'home')) THEN
                         v_hits := v_hits || 'fs_delete_catastrophic'::text;
                     END IF;
@@ -213,7 +219,7 @@ BEGIN
                 SELECT * INTO v_up FROM pg_catalog.unnest(v_cmds) u WHERE u.pipeline = c.pipeline AND u.pipe_pos = c.pipe_pos - 1 AND u.context = c.context LIMIT 1;
                 IF (v_up.program IN ('ls', 'echo', 'printf') AND (NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[2:]) x WHERE x NOT LIKE '-%')
                        OR EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[2:]) x
-                                   WHERE x !~ '^-' AND coord_private.shell_path_class(x) IN ('root', 'system', 'home', 'home_sub', 'workspace_root', 'parent', 'git'))))
+                                   WHERE x NOT LIKE '-%' AND coord_private.shell_path_class(x) IN ('root', 'system', 'home', 'home_sub', 'workspace_root', 'parent', 'git'))))
                    OR (v_up.program = 'git' AND 'ls-files' = ANY (v_up.argv)
                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[pg_catalog.array_position(v_up.argv, 'ls-files') + 1:]) x WHERE x NOT LIKE '-%'))
                    OR (v_up.program = 'find' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[2:]) x
@@ -226,7 +232,7 @@ BEGIN
                            OR (a && ARRAY['-exec', '-execdir', '-ok', '-okdir']
                                AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n - 1) i
                                             WHERE a[i] IN ('-exec', '-execdir', '-ok', '-okdir')
-                                              AND pg_catalog.regexp_replace(a[i + 1], '^.*/', '') IN ('rm', 'shred', 'unlink', 'rmdir')))) THEN
+                                              AND pg_catalog.reverse(pg_catalog.split_part(pg_catalog.reverse(a[i + 1]), '/', 1)) IN ('rm', 'shred', 'unlink', 'rmdir')))) THEN
             v_rest := '{}';
             FOR v_i IN 2 .. n LOOP
                 EXIT WHEN pg_catalog.left(a[v_i], 1) IN ('-', '(', '!') AND a[v_i] NOT IN ('-H', '-L', '-P') ;
@@ -255,13 +261,13 @@ BEGIN
 
         -- ---------------------------------------------------------------- system files, chmod
         IF p IN ('chmod', 'chown', 'chgrp', 'chattr', 'setfacl') THEN
-            v_rec := EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]*R' OR x = '--recursive');
+            v_rec := EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE (pg_catalog.left(x, 1) = '-' AND pg_catalog.strpos(pg_catalog.left(pg_catalog.substr(x, 2), pg_catalog.length(x) - 1 - pg_catalog.length(pg_catalog.ltrim(pg_catalog.substr(x, 2), 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'))), 'R') > 0) OR x = '--recursive');
             IF EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x
-                        WHERE x !~ '^-' AND (coord_private.shell_path_class(x) IN ('root', 'home')
+                        WHERE x NOT LIKE '-%' AND (coord_private.shell_path_class(x) IN ('root', 'home')
                                              OR (v_rec AND coord_private.shell_path_class(x) IN ('system', 'home_sub', 'workspace_root', 'parent', 'git')))) THEN
                 v_hits := v_hits || 'fs_system_overwrite'::text;
             END IF;
-            IF p = 'chmod' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^(0?777|a\+rwx|a=rwx|o\+w|ugo\+rwx|o\+rwx|0?666)$') THEN
+            IF p = 'chmod' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x IN ('777', '0777', 'a+rwx', 'a=rwx', 'o+w', 'ugo+rwx', 'o+rwx', '666', '0666')) THEN
                 v_hits := v_hits || 'fs_chmod_world_writable'::text;
             END IF;
         END IF;
@@ -269,23 +275,22 @@ BEGIN
         IF pg_catalog.cardinality(c.redirects) > 0 OR p IN ('tee', 'truncate', 'sponge', 'cp', 'mv', 'install', 'ln', 'rsync', 'dd', 'sed', 'perl') THEN
         FOR w IN SELECT pg_catalog.regexp_replace(x, '^[0-9]*(>>|>\||>|&>>|&>|<>) ', '') FROM pg_catalog.unnest(c.redirects) x WHERE x ~ '^[0-9]*(>>|>\||>|&>>|&>|<>) '
                  UNION ALL
-                 SELECT x FROM pg_catalog.unnest(a[2:]) x WHERE p IN ('tee', 'truncate', 'sponge') AND x !~ '^-'
+                 SELECT x FROM pg_catalog.unnest(a[2:]) x WHERE p IN ('tee', 'truncate', 'sponge') AND x NOT LIKE '-%'
                  UNION ALL
-                 SELECT a[n] WHERE p IN ('cp', 'mv', 'install', 'ln', 'rsync', 'dd') AND n > 2 AND a[n] !~ '^-'
+                 SELECT a[n] WHERE p IN ('cp', 'mv', 'install', 'ln', 'rsync', 'dd') AND n > 2 AND a[n] NOT LIKE '-%'
                  UNION ALL
-                 SELECT pg_catalog.substr(x, 4) FROM pg_catalog.unnest(a[2:]) x WHERE p = 'dd' AND x ~ '^of='
+                 SELECT pg_catalog.substr(x, 4) FROM pg_catalog.unnest(a[2:]) x WHERE p = 'dd' AND x LIKE 'of=%'
                  UNION ALL
-                 SELECT a[n] WHERE p IN ('sed', 'perl') AND n > 2 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]*i') LOOP
-            w := pg_catalog.regexp_replace(pg_catalog.replace(w, '/./', '/'), '^(\$HOME|\$\{HOME\}|/root|/home/[^/]+|/Users/[^/]+)(?=/)', '~');
+                 SELECT a[n] WHERE p IN ('sed', 'perl') AND n > 2 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE pg_catalog.left(x, 1) = '-' AND pg_catalog.strpos(pg_catalog.left(pg_catalog.substr(x, 2), pg_catalog.length(x) - 1 - pg_catalog.length(pg_catalog.ltrim(pg_catalog.substr(x, 2), 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'))), 'i') > 0) LOOP
+            w := pg_catalog.replace(w, '/./', '/');
+            -- (speed: every pattern below is anchored at / or ~, /dev/null and the like match none)
+            CONTINUE WHEN pg_catalog.left(w, 1) NOT IN ('/', '~', '$') OR w IN ('/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty');
+            IF pg_catalog.left(w, 1) = '$' OR w LIKE '/root/%' OR w LIKE '/home/%' OR w LIKE '/Users/%' THEN
+                w := pg_catalog.regexp_replace(w, '^(\$HOME|\$\{HOME\}|/root|/home/[^/]+|/Users/[^/]+)(?=/)', '~');
+            END IF;
             -- persistence
-            IF w ~ '^~[^/]*/\.ssh/authorized_keys2?$'
-               OR w ~ '^~[^/]*/\.(bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv|zlogin|kshrc|cshrc|tcshrc|inputrc|xprofile|xinitrc|xsessionrc)$'
-               OR w ~ '^~[^/]*/\.config/(fish/config\.fish|autostart/|systemd/user/)'
-               OR w ~ '^~[^/]*/Library/LaunchAgents/'
-               OR w ~ '^/(Library|System/Library)/Launch(Agents|Daemons)/'
-               OR w ~ '^/etc/(profile|bash\.bashrc|bashrc|zshrc|zsh/|profile\.d/|environment$|crontab|cron\.|anacrontab|sudoers|rc\.local|systemd/system/|init\.d/|ld\.so\.preload|update-motd\.d/|xdg/autostart/)'
-               OR w ~ '^/var/spool/cron/'
-               OR w ~ '^/(usr/lib|lib)/systemd/system/' THEN
+            -- persistence (one regular expression: the alternatives of eight)
+            IF w ~ '(?:^~[^/]*/\.ssh/authorized_keys2?$)|(?:^~[^/]*/\.(bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv|zlogin|kshrc|cshrc|tcshrc|inputrc|xprofile|xinitrc|xsessionrc)$)|(?:^~[^/]*/\.config/(fish/config\.fish|autostart/|systemd/user/))|(?:^~[^/]*/Library/LaunchAgents/)|(?:^/(Library|System/Library)/Launch(Agents|Daemons)/)|(?:^/etc/(profile|bash\.bashrc|bashrc|zshrc|zsh/|profile\.d/|environment$|crontab|cron\.|anacrontab|sudoers|rc\.local|systemd/system/|init\.d/|ld\.so\.preload|update-motd\.d/|xdg/autostart/))|(?:^/var/spool/cron/)|(?:^/(usr/lib|lib)/systemd/system/)' THEN
                 v_hits := v_hits || 'persistence'::text;
             ELSIF w ~ '^/dev/([shv]d[a-z]|xvd[a-z]|nvme[0-9]|mmcblk[0-9]|disk[0-9]|rdisk[0-9]|md[0-9]|dm-[0-9]|mapper/|sr[0-9]|loop[0-9]|root$)' THEN
                 v_hits := v_hits || 'disk_destroy'::text;
@@ -294,13 +299,13 @@ BEGIN
             END IF;
         END LOOP;
         END IF;
-        IF p = 'crontab' AND (n = 1 OR a[n] = '-' OR a[2:] && ARRAY['-r', '-ir', '-ri'] OR (a[n] !~ '^-' AND NOT a[2:] && ARRAY['-l', '-e', '-u'])) THEN
+        IF p = 'crontab' AND (n = 1 OR a[n] = '-' OR a[2:] && ARRAY['-r', '-ir', '-ri'] OR (a[n] NOT LIKE '-%' AND NOT a[2:] && ARRAY['-l', '-e', '-u'])) THEN
             v_hits := v_hits || 'persistence'::text;
         END IF;
 
         -- ---------------------------------------------------------------- disks
         IF p IN ('wipefs', 'mdadm', 'btrfs', 'fdisk', 'sfdisk', 'gdisk', 'sgdisk', 'parted', 'cfdisk', 'cgdisk', 'zpool', 'zfs', 'lvremove', 'vgremove', 'pvremove', 'cryptsetup', 'diskutil', 'hdparm', 'shred', 'wipe', 'scrub', 'format', 'mke2fs', 'mkswap', 'blkdiscard') OR p LIKE 'mkfs%' OR p LIKE 'newfs%' THEN   -- (speed: a simple test before a query)
-        IF ((p LIKE 'mkfs%' OR p LIKE 'newfs%' OR p IN ('mke2fs', 'mkswap', 'blkdiscard')) AND p ~ '^(mkfs(\.\w+)?|mke2fs|mkswap|blkdiscard|newfs(_\w+)?)$' AND (v_all ~ '\s/dev/' OR NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x !~ '^-' AND x !~ '^[0-9]+$')))
+        IF ((p LIKE 'mkfs%' OR p LIKE 'newfs%' OR p IN ('mke2fs', 'mkswap', 'blkdiscard')) AND p ~ '^(mkfs(\.\w+)?|mke2fs|mkswap|blkdiscard|newfs(_\w+)?)$' AND (v_all ~ '\s/dev/' OR NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x NOT LIKE '-%' AND x !~ '^[0-9]+$')))
            OR (p = 'wipefs' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]*[ao]' OR x IN ('--all', '--offset')))
            OR (p = 'mdadm' AND v_all ~ '--zero-superblock|--remove|--fail')
            OR (p = 'btrfs' AND v_all ~ '\msubvolume\s+delete\M')
@@ -321,7 +326,7 @@ BEGIN
         IF p = 'git' THEN
             v_i := 2;
             v_code := NULL;
-            WHILE v_i <= n AND a[v_i] ~ '^-' LOOP
+            WHILE v_i <= n AND a[v_i] LIKE '-%' LOOP
                 IF a[v_i] = '-c' AND a[v_i + 1] LIKE 'alias.%=%' THEN
                     v_code := coalesce(v_code, '') || a[v_i + 1] || E'\n';     -- git -c alias.x=... x
                 END IF;
@@ -413,7 +418,7 @@ BEGIN
                 ELSIF EXISTS (SELECT 1 FROM pg_catalog.unnest(v_rest) x WHERE x LIKE '--force%') THEN
                     -- a lease: to main/master, every branch, or an implicit refspec is history rewriting
                     IF EXISTS (SELECT 1 FROM pg_catalog.unnest(v_rest) x WHERE x ~ '^\+?([^:]*:)?(refs/heads/)?(main|master|trunk|develop|production|release)$' OR x IN ('--all', '--mirror', '--branches'))
-                       OR (SELECT count(*) FROM pg_catalog.unnest(v_rest) x WHERE x !~ '^-') < 2 THEN
+                       OR (SELECT count(*) FROM pg_catalog.unnest(v_rest) x WHERE x NOT LIKE '-%') < 2 THEN
                         v_hits := v_hits || 'git_rewrite_history'::text;
                     ELSE
                         v_hits := v_hits || 'git_force_push_branch'::text;
@@ -445,7 +450,7 @@ BEGIN
             -- an argument or a redirected input naming a secret (ssh/scp -i KEY is how keys are used)
             IF EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i
                         WHERE coord_private.shell_is_secret(a[i]) AND a[i - 1] NOT IN ('-i', '--identity', '-o', '--cacert', '--cert', '--key', '-E', '--capath', '--netrc-file')
-                          AND a[i] !~ '^(-i|IdentityFile=)'
+                          AND NOT (a[i] LIKE '-i%' OR a[i] LIKE 'IdentityFile=%')
                           AND NOT (p IN ('ssh') AND a[i] !~ '\$\(|`|\s|<'))
                OR EXISTS (SELECT 1 FROM pg_catalog.unnest(c.redirects) x WHERE x ~ '^[0-9]*< ' AND coord_private.shell_is_secret(pg_catalog.substr(x, pg_catalog.strpos(x, ' ') + 1)))
                OR (c.input IS NOT NULL AND coord_private.shell_is_secret(c.input) AND p <> 'ssh') THEN
@@ -470,7 +475,7 @@ BEGIN
         END IF;
         IF p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp', 'gpg', 'tar', 'zip', '7z', 'gtar', 'bsdtar') THEN   -- (speed: a simple test before a query)
         IF (p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp')
-            AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i WHERE a[i] !~ '^-' AND coord_private.shell_is_key_material(a[i]) AND (p <> 'cp' OR i < n)))
+            AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i WHERE a[i] NOT LIKE '-%' AND coord_private.shell_is_key_material(a[i]) AND (p <> 'cp' OR i < n)))
            OR (p = 'gpg' AND v_all ~ '--export-secret-(keys|subkeys)')
            OR (p IN ('tar', 'zip', '7z', 'gtar', 'bsdtar') AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '(^|/)\.(ssh|gnupg|aws|kube|docker)(/|$)|\.config/gcloud')) THEN
             v_hits := v_hits || 'secrets_private_key_read'::text;
@@ -482,7 +487,7 @@ BEGIN
             IF ((pg_catalog.strpos(v_all, 'curl') > 0 OR pg_catalog.strpos(v_all, 'wget') > 0 OR pg_catalog.strpos(v_all, 'fetch') > 0
                  OR pg_catalog.strpos(v_all, 'iwr') > 0 OR pg_catalog.strpos(v_all, 'irm') > 0)
                 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^[<$]\(\s*(curl|wget|fetch|iwr|irm)\M|`\s*(curl|wget)\M|\$\(\s*(curl|wget)\M'))
-               OR (c.pipe_pos > 0 AND (n = 1 OR a[2] ~ '^-' ) AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]*[cemr]$' OR x IN ('--version', '-V', '--help', '-h'))
+               OR (c.pipe_pos > 0 AND (n = 1 OR a[2] LIKE '-%' ) AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]*[cemr]$' OR x IN ('--version', '-V', '--help', '-h'))
                    AND EXISTS (SELECT 1 FROM pg_catalog.unnest(v_cmds) u
                                 WHERE u.pipeline = c.pipeline AND u.context = c.context AND u.pipe_pos < c.pipe_pos
                                   AND (u.program IN ('curl', 'wget', 'fetch', 'iwr', 'irm', 'invoke-webrequest', 'invoke-restmethod')
@@ -559,7 +564,7 @@ BEGIN
              OR (p = 'setup.py' AND 'upload' = ANY (a))
              OR (p = 'gem' AND a[2] = 'push')
              OR (p IN ('mvn', 'mvnw') AND 'deploy' = ANY (a[2:]))
-             OR (p IN ('gradle', 'gradlew') AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^publish' AND x !~ 'MavenLocal$'))
+             OR (p IN ('gradle', 'gradlew') AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x LIKE 'publish%' AND pg_catalog.right(x, 10) <> 'MavenLocal'))
              OR (p IN ('nuget', 'dotnet') AND 'push' = ANY (a[2:]) AND (p = 'nuget' OR 'nuget' = ANY (a[2:])))
              OR (p IN ('docker', 'podman', 'buildah', 'nerdctl') AND (a[2] = 'push' OR (a[2] IN ('image', 'manifest') AND a[3] = 'push')
                   OR (a[2:] && ARRAY['build', 'buildx'] AND a[2:] && ARRAY['--push'])))
@@ -712,7 +717,7 @@ BEGIN
         -- find -exec CMD ... ; (rm itself is judged above)
         IF p = 'find' AND a && ARRAY['-exec', '-execdir', '-ok', '-okdir'] THEN
             FOR v_i IN 2 .. n - 1 LOOP
-                IF a[v_i] IN ('-exec', '-execdir', '-ok', '-okdir') AND pg_catalog.regexp_replace(a[v_i + 1], '^.*/', '') NOT IN ('rm', 'shred', 'unlink', 'rmdir') THEN
+                IF a[v_i] IN ('-exec', '-execdir', '-ok', '-okdir') AND pg_catalog.reverse(pg_catalog.split_part(pg_catalog.reverse(a[v_i + 1]), '/', 1)) NOT IN ('rm', 'shred', 'unlink', 'rmdir') THEN
                     v_code := pg_catalog.array_to_string(ARRAY(SELECT coord_private.shell_quote(pg_catalog.replace(x, '{}', 'x')) FROM pg_catalog.unnest(a[v_i + 1:]) WITH ORDINALITY u(x, o)
                                                                WHERE o < coalesce((SELECT min(o2) FROM pg_catalog.unnest(a[v_i + 1:]) WITH ORDINALITY u2(y, o2) WHERE y IN (';', '+', '\;')), 1000000)), ' ');
                     v_hits := v_hits || coord_private.shell_rule_hits(v_code);
@@ -751,7 +756,7 @@ BEGIN
                 END IF;
             END LOOP;
             -- code on stdin: tclsh <<< 'exec rm -rf ~', lua <<EOF ... (red team, issue 16)
-            IF c.input IS NOT NULL AND (n = 1 OR a[n] = '-' OR a[2] ~ '^-') THEN
+            IF c.input IS NOT NULL AND (n = 1 OR a[n] = '-' OR a[2] LIKE '-%') THEN
                 v_hits := v_hits || coord_private.shell_code_hits(p, c.input);
             END IF;
         END IF;
