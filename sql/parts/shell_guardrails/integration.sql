@@ -10,11 +10,12 @@
 -- the normalised text as before. The built-in command check thus runs no regular
 -- expression of the registry at all, so PostgreSQL's cache of 32 compiled regular
 -- expressions per backend only has to hold the admins' patterns.
-CREATE FUNCTION coord_private.guardrail_command_matches(p_text text, p_paths text[] DEFAULT '{}')
+CREATE FUNCTION coord_private.guardrail_command_matches(p_text text, p_paths text[] DEFAULT '{}',
+                                                        p_workspace text DEFAULT NULL, p_dir text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_shell jsonb := coord_private.shell_rule_matches(coalesce(p_text, ''));
+    v_shell jsonb := coord_private.shell_rule_matches(coalesce(p_text, ''), p_workspace, p_dir);
     v_text text;
     v_limit integer := coord_private.guardrail_scan_limit();
     v_regex jsonb;
@@ -58,13 +59,18 @@ BEGIN
                      ORDER BY m->>'name', o) x);
 END
 $$;
-COMMENT ON FUNCTION coord_private.guardrail_command_matches(text, text[]) IS
-    'the guardrail matches of a command: the shell rules over its analysis, admin-added text patterns on the normalised text, '
-    'every path pattern on the paths (jsonb for the policy engine, the shape of guardrail_matches)';
+COMMENT ON FUNCTION coord_private.guardrail_command_matches(text, text[], text, text) IS
+    'the guardrail matches of a command: the shell rules over its analysis (with the workspace and the directory it runs in, when known), '
+    'admin-added text patterns on the normalised text, every path pattern on the paths (jsonb for the policy engine, the shape of guardrail_matches)';
 
--- coord.check_guardrails: the same checks, audit and decision as before; the matches
--- of a command come from coord_private.guardrail_command_matches.
-CREATE OR REPLACE FUNCTION coord.check_guardrails(p_text text, p_paths text[] DEFAULT '{}',
+-- coord.check_guardrails(text, paths, workspace, cwd): the same checks, audit and decision as
+-- before; the matches of a command come from coord_private.guardrail_command_matches, with the
+-- workspace (the agent's checkout root) and the directory the command runs in as context.
+-- Both are the caller's claim (the hook passes the payload's cwd and the repository root):
+-- they go into the audit event, and a workspace too wide to mean anything (/, a home
+-- directory, a system tree: coord_private.shell_workspace) is not used and is recorded as
+-- workspace_rejected. The directory defaults to the workspace.
+CREATE FUNCTION coord.check_guardrails(p_text text, p_paths text[], p_workspace text, p_cwd text,
     OUT ok boolean, OUT reason text, OUT blocked boolean, OUT guardrails jsonb, OUT event_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -74,6 +80,8 @@ AS $$
 DECLARE
     v coord_private.verdict;
     v_matches jsonb;
+    v_ws text;
+    v_dir text;
 BEGIN
     IF p_text IS NULL OR p_paths IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PC001', MESSAGE = 'check_guardrails: text and paths must not be NULL',
@@ -90,24 +98,60 @@ BEGIN
             DETAIL = 'at most 1000 paths, none NULL, each 1 to 4096 characters; nothing was checked or recorded',
             HINT = 'pass the paths a command would touch, e.g. ARRAY[''config/.env'']';
     END IF;
-    v_matches := coord_private.guardrail_command_matches(p_text, p_paths);
+    IF (p_workspace IS NOT NULL AND (pg_catalog.left(p_workspace, 1) <> '/' OR pg_catalog.length(p_workspace) > 4096))
+       OR (p_cwd IS NOT NULL AND (pg_catalog.left(p_cwd, 1) <> '/' OR pg_catalog.length(p_cwd) > 4096)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'check_guardrails: invalid workspace or cwd',
+            DETAIL = 'the workspace and the cwd are absolute paths of at most 4096 characters (or NULL); nothing was checked or recorded',
+            HINT = 'pass the repository root and the directory the command runs in, e.g. ''/home/dev/project''';
+    END IF;
+    v_ws := coord_private.shell_workspace(p_workspace);
+    v_dir := coalesce(coord_private.shell_abspath(p_cwd, NULL), v_ws);
+    v_matches := coord_private.guardrail_command_matches(p_text, p_paths, v_ws, v_dir);
     v := coord_private.authorize('check_guardrails',
         'sha256:' || pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_text, 'UTF8')), 'hex'),
         pg_catalog.jsonb_build_object('guardrail_matches', v_matches, 'text_length', pg_catalog.length(p_text),
                                       'excerpt', pg_catalog.left(p_text, 200),
                                       'paths', (SELECT pg_catalog.array_agg(pg_catalog.left(x, 200))
-                                                  FROM (SELECT x FROM pg_catalog.unnest(p_paths) x LIMIT 20) s)));
+                                                  FROM (SELECT x FROM pg_catalog.unnest(p_paths) x LIMIT 20) s))
+        || CASE WHEN p_workspace IS NULL AND p_cwd IS NULL THEN '{}'::jsonb
+                ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'workspace', pg_catalog.left(p_workspace, 300), 'cwd', pg_catalog.left(p_cwd, 300),
+                         'workspace_rejected', CASE WHEN p_workspace IS NOT NULL AND v_ws IS NULL THEN true END)) END);
     PERFORM coord_private.record_guardrail_hits(v.event_id, v_matches, 'check');
     ok := v.proceed; reason := v.reason; event_id := v.event_id; guardrails := v_matches;
     blocked := v.reason = 'guardrail_blocked';
 END
 $$;
-COMMENT ON FUNCTION coord.check_guardrails(text, text[]) IS
+COMMENT ON FUNCTION coord.check_guardrails(text, text[], text, text) IS
     'agent (trust >= 1): check a shell command (at most 1 MiB; analysed: words, quotes, wrappers, sh -c, heredocs, substitutions, inline code) '
     'against the shell rules (coord.shell_rules) and the admins'' patterns, and paths against the path patterns, and let the policy engine '
-    'decide with the caller''s effective trust: ok false / blocked true with reason guardrail_blocked when a block match applies '
-    '(in shadow mode ok is true and blocked says what enforce would do); guardrails lists every match (name, category, severity, '
-    'exempt_trust, always); audited, matches recorded. Errors PC001, PC002';
+    'decide with the caller''s effective trust; the workspace (the checkout root) and cwd (where the command runs; default the workspace), '
+    'absolute paths or NULL, are the context paths are judged in (inside the workspace relative to it, outside as absolute paths; a workspace '
+    'that is /, a home directory or a system tree is not used and is recorded as workspace_rejected). ok false / blocked true with reason '
+    'guardrail_blocked when a block match applies (in shadow mode ok is true and blocked says what enforce would do); guardrails lists every '
+    'match (name, category, severity, exempt_trust, always); audited, matches recorded. Errors PC001, PC002';
+REVOKE ALL ON FUNCTION coord.check_guardrails(text, text[], text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION coord.check_guardrails(text, text[], text, text) TO coord_agent;
+
+-- coord.check_guardrails(text, paths): the same check with no workspace known (relative
+-- paths are taken as inside the workspace, absolute ones by where they point).
+CREATE OR REPLACE FUNCTION coord.check_guardrails(p_text text, p_paths text[] DEFAULT '{}',
+    OUT ok boolean, OUT reason text, OUT blocked boolean, OUT guardrails jsonb, OUT event_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '5s'
+SET standard_conforming_strings = on
+AS $$
+BEGIN
+    SELECT g.ok, g.reason, g.blocked, g.guardrails, g.event_id INTO ok, reason, blocked, guardrails, event_id
+      FROM coord.check_guardrails(p_text, p_paths, NULL::text, NULL::text) g;
+END
+$$;
+COMMENT ON FUNCTION coord.check_guardrails(text, text[]) IS
+    'agent (trust >= 1): coord.check_guardrails(text, paths, workspace, cwd) with no workspace and no cwd known: a shell command (at most 1 MiB, '
+    'analysed) against the shell rules (coord.shell_rules) and the admins'' patterns, and paths against the path patterns, decided by the '
+    'policy engine with the caller''s effective trust; ok false / blocked true with reason guardrail_blocked when a block match applies; '
+    'audited, matches recorded. Errors PC001, PC002';
 
 -- The admins' and auditors' view of the rules.
 CREATE VIEW coord.shell_rules AS

@@ -198,6 +198,10 @@ AS $$
         OR (pg_catalog.strpos(p, '.envrc') > 0 AND p ~ '(^|[/@=:<\s''"])\.envrc($|[\s''")])')
         OR (pg_catalog.strpos(p, '.ssh') > 0 AND p ~ '(^|[/@=:<\s''"~])\.ssh(/(?!known_hosts|config\M|[^/\s]*\.pub($|[\s''")]))|$|[\s''")])')
         OR (pg_catalog.strpos(p, 'id_') > 0 AND p ~ '(^|[/@=:<\s''"])id_(rsa|dsa|ecdsa|ed25519)(_sk)?($|[\s''")])')
+        -- a credentials directory itself (rsync -a ~/.aws/ host:, serving ~/.kube)
+        OR ((pg_catalog.strpos(p, '.aws') > 0 OR pg_catalog.strpos(p, '.kube') > 0 OR pg_catalog.strpos(p, '.gnupg') > 0 OR pg_catalog.strpos(p, '.docker') > 0
+             OR pg_catalog.strpos(p, 'gcloud') > 0 OR pg_catalog.strpos(p, '.azure') > 0)
+            AND p ~ '(^|[/@=:<\s''"~])(\.aws|\.kube|\.gnupg|\.docker|\.azure|\.config/gcloud)/?($|[\s''")])')
         OR ((pg_catalog.strpos(p, '.aws/') > 0 OR pg_catalog.strpos(p, '.netrc') > 0 OR pg_catalog.strpos(p, '.pgpass') > 0 OR pg_catalog.strpos(p, '.git-credentials') > 0
              OR pg_catalog.strpos(p, '.docker/') > 0 OR pg_catalog.strpos(p, '.kube/') > 0 OR pg_catalog.strpos(p, '.vault-token') > 0 OR pg_catalog.strpos(p, '.pypirc') > 0
              OR pg_catalog.strpos(p, '.npmrc') > 0 OR pg_catalog.strpos(p, '.gnupg') > 0 OR pg_catalog.strpos(p, 'shadow') > 0 OR pg_catalog.strpos(p, '/environ') > 0
@@ -227,3 +231,112 @@ AS $$
 $$;
 COMMENT ON FUNCTION coord_private.shell_is_key_material(text) IS 'whether a path is private key material or a credential store';
 
+
+-- Whether a text could name a secret or key material at all: a substring that every word
+-- shell_is_secret or shell_is_key_material accepts contains (of the text in lower case).
+-- (speed) The secrets rules call it once per text, on the words of all its analysed
+-- commands, and test each word only when it is true; the two functions are called per
+-- word and cost far more. tests/test_shell_rules_programs.py holds it against them.
+CREATE FUNCTION coord_private.shell_may_name_secret(p text)
+RETURNS boolean LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT pg_catalog.strpos(p, '.env') > 0 OR pg_catalog.strpos(p, '.ssh') > 0 OR pg_catalog.strpos(p, 'id_') > 0 OR pg_catalog.strpos(p, '.aws') > 0
+        OR pg_catalog.strpos(p, '.netrc') > 0 OR pg_catalog.strpos(p, '.pgpass') > 0 OR pg_catalog.strpos(p, '.git-credentials') > 0
+        OR pg_catalog.strpos(p, '.docker') > 0 OR pg_catalog.strpos(p, '.kube') > 0 OR pg_catalog.strpos(p, '.vault-token') > 0
+        OR pg_catalog.strpos(p, '.pypirc') > 0 OR pg_catalog.strpos(p, '.npmrc') > 0 OR pg_catalog.strpos(p, '.gnupg') > 0
+        OR pg_catalog.strpos(p, 'shadow') > 0 OR pg_catalog.strpos(p, '/environ') > 0 OR pg_catalog.strpos(p, 'application_default_credentials') > 0
+        OR pg_catalog.strpos(p, 'gcloud') > 0 OR pg_catalog.strpos(p, '.azure/') > 0 OR pg_catalog.strpos(p, '.pem') > 0
+        OR pg_catalog.strpos(p, '.key') > 0 OR pg_catalog.strpos(p, '.p12') > 0 OR pg_catalog.strpos(p, '.pfx') > 0 OR pg_catalog.strpos(p, '.ppk') > 0
+        OR pg_catalog.strpos(p, '.jks') > 0 OR pg_catalog.strpos(p, '.kdbx') > 0 OR pg_catalog.strpos(p, 'secret') > 0
+        OR pg_catalog.strpos(p, 'credential') > 0 OR pg_catalog.strpos(p, 'account') > 0 OR pg_catalog.strpos(p, 'gh/hosts') > 0
+$$;
+COMMENT ON FUNCTION coord_private.shell_may_name_secret(text) IS
+    'whether a lower-case text contains a substring every secret or key-material word contains (a quick test before shell_is_secret)';
+
+-- The workspace as context (coord.check_guardrails(text, text[], workspace, cwd)).
+-- A path made absolute against a directory and normalised lexically: '//' and '/./'
+-- collapsed, '..' taken off (never above /), a trailing '/' or '/.' dropped; globs are
+-- kept as written. NULL when that is not possible: a path that starts with ~, $ or `
+-- (home, variables, substitutions: shell_path_class judges those), or a relative path
+-- with no directory known. The database cannot see the disk: symbolic links are not
+-- resolved (a link inside the workspace that points outside it is judged as inside).
+CREATE FUNCTION coord_private.shell_abspath(p_path text, p_dir text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    v_parts text[] := '{}';
+    x text;
+BEGIN
+    IF p_path IS NULL OR p_path = '' OR pg_catalog.left(p_path, 1) IN ('~', '$', '`') THEN
+        RETURN NULL;
+    END IF;
+    IF pg_catalog.left(p_path, 1) <> '/' THEN
+        IF p_dir IS NULL OR pg_catalog.left(p_dir, 1) <> '/' THEN
+            RETURN NULL;
+        END IF;
+        p_path := p_dir || '/' || p_path;
+    END IF;
+    FOREACH x IN ARRAY pg_catalog.string_to_array(p_path, '/') LOOP
+        CONTINUE WHEN x IN ('', '.');
+        IF x = '..' THEN
+            v_parts := v_parts[1:pg_catalog.cardinality(v_parts) - 1];
+        ELSE
+            v_parts := v_parts || x;
+        END IF;
+    END LOOP;
+    RETURN '/' || pg_catalog.array_to_string(v_parts, '/');
+END
+$$;
+COMMENT ON FUNCTION coord_private.shell_abspath(text, text) IS
+    'a path made absolute against a directory and normalised lexically (//, /./, .. resolved; no symbolic links); NULL for ~, $ or ` paths and for a relative path with no directory';
+
+-- Where a path points, with the workspace and the current directory known (either may
+-- be NULL). The path is made absolute against the directory (shell_abspath); inside the
+-- workspace it is judged relative to the workspace root (the root itself:
+-- workspace_root; build outputs: build; .git: git; anything else: relative), outside it
+-- as the absolute path it is (so with the workspace /srv/app, rm -rf /srv/app/build
+-- passes and rm -rf /srv/app does not; from the directory /, rm -rf etc is /etc).
+-- With neither known, or for a path that cannot be made absolute, shell_path_class(path).
+CREATE FUNCTION coord_private.shell_path_class(p_path text, p_workspace text, p_dir text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    v text;
+BEGIN
+    IF (p_workspace IS NULL AND p_dir IS NULL) OR p_path IS NULL THEN
+        RETURN coord_private.shell_path_class(p_path);
+    END IF;
+    v := coord_private.shell_abspath(p_path, p_dir);
+    IF v IS NULL THEN
+        RETURN coord_private.shell_path_class(p_path);
+    END IF;
+    IF p_workspace IS NOT NULL THEN
+        IF v = p_workspace THEN
+            RETURN 'workspace_root';
+        ELSIF pg_catalog.left(v, pg_catalog.length(p_workspace) + 1) = p_workspace || '/' THEN
+            RETURN coord_private.shell_path_class(pg_catalog.substr(v, pg_catalog.length(p_workspace) + 2));
+        END IF;
+    END IF;
+    RETURN coord_private.shell_path_class(v);
+END
+$$;
+COMMENT ON FUNCTION coord_private.shell_path_class(text, text, text) IS
+    'where a path points with the workspace and the current directory known: inside the workspace judged relative to its root, outside as the absolute path';
+
+-- The workspace a caller claims, as check_guardrails uses it: normalised, or NULL when it
+-- is rejected (/, a home directory itself, /root, a system top-level directory such as
+-- /var, /opt or /tmp, /var/<x>, anything under /bin /boot /dev /etc /lib* /proc /run /sbin
+-- /sys /usr, or a glob; /app, /workspace, /srv/app, /home/x/proj are accepted):
+-- a workspace that wide would let the rules pass what they exist to stop. The caller
+-- records the rejection; its commands are then judged with no workspace.
+CREATE FUNCTION coord_private.shell_workspace(p_workspace text)
+RETURNS text LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE WHEN w IS NULL OR w = '/' OR w ~ '^/(home|Users)(/[^/]+)?$' OR w = '/root' OR w ~ '^/var/[^/]+$'
+                     OR w ~ '^/(var|opt|srv|tmp|mnt|media|home|Users|private|nix|snap|System|Library|Applications|Volumes|cores)$'
+                     OR w ~ '^/(bin|boot|dev|etc|lib[^/]*|proc|run|sbin|sys|usr)(/|$)' OR w ~ '[*?[\]{}]'
+                THEN NULL ELSE w END
+      FROM (SELECT coord_private.shell_abspath(p_workspace, NULL) AS w) s
+$$;
+COMMENT ON FUNCTION coord_private.shell_workspace(text) IS
+    'a claimed workspace normalised, or NULL when it is rejected (/, a home root, a top-level directory, system trees, globs)';

@@ -2,7 +2,7 @@
 -- the helpers of path_classes.sql, sql_rules.sql and code_rules.sql.
 
 -- The names of the shell rules the commands of a text match.
-CREATE FUNCTION coord_private.shell_rule_hits(p_text text)
+CREATE FUNCTION coord_private.shell_rule_hits(p_text text, p_workspace text DEFAULT NULL, p_dir text DEFAULT NULL)
 RETURNS text[] LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
@@ -22,8 +22,10 @@ DECLARE
     v_all text;
     v_up record;
     v_secret_src boolean;
+    v_secretish boolean;      -- whether any word of the text could name a secret (computed when first needed)
     v_sink boolean;
     v_cwd text;
+    v_cdword text;            -- the directory the last cd went to, as written (or absolute when followed)
     v_forvar text;
     v_forvals text[];
     v_scripts text[] := '{}';  -- pairs: a script file written by a heredoc in this text, its body
@@ -33,6 +35,14 @@ DECLARE
     v_j integer;
     v_gitalias text := '';     -- alias.x=value lines set by git config in this text
     m text[];
+    -- the workspace as context (NULL: not known): the workspace root and the directory the
+    -- next command runs in (check_guardrails passes the workspace when no directory was
+    -- given), followed through cd; per command the pair its paths are judged with (none
+    -- for a command run on another host)
+    v_ws text := p_workspace;
+    v_dir text := p_dir;
+    v_pws text;
+    v_pdir text;
 BEGIN
     SELECT pg_catalog.array_agg(ROW(x.seq, x.depth, x.context, x.pipeline, x.pipe_pos, x.program, x.argv, x.redirects, x.input, x.wrappers)::coord_private.shell_command ORDER BY x.o)
       INTO v_cmds FROM coord_private.shell_commands(p_text) WITH ORDINALITY AS x(seq, depth, context, pipeline, pipe_pos, program, argv, redirects, input, wrappers, o);
@@ -57,9 +67,23 @@ BEGIN
             CONTINUE;
         END IF;
         a := c.argv; p := c.program; n := coalesce(pg_catalog.cardinality(a), 0);
+        IF c.context = 'ssh' THEN
+            v_pws := NULL; v_pdir := NULL;
+        ELSE
+            v_pws := v_ws; v_pdir := v_dir;
+        END IF;
         -- runners of a package's program (npx X, pnpm dlx X, bunx X) and quiet wrappers (chronic X, busybox X)
-        IF p IN ('npx', 'pnpx', 'bunx', 'chronic', 'busybox') OR (p IN ('pnpm', 'yarn') AND a[2] IN ('dlx', 'exec')) THEN
-            v_i := CASE WHEN p IN ('pnpm', 'yarn') THEN 3 ELSE 2 END;
+        -- (and yarn X / pnpm X for an X that is not one of their commands: they run the package's program X)
+        IF p IN ('npx', 'pnpx', 'bunx', 'chronic', 'busybox') OR (p IN ('pnpm', 'yarn') AND a[2] IN ('dlx', 'exec'))
+           OR (p IN ('pnpm', 'yarn') AND n > 1 AND pg_catalog.left(a[2], 1) <> '-'
+               AND a[2] NOT IN ('add', 'audit', 'autoclean', 'bin', 'cache', 'check', 'config', 'create', 'dedupe', 'dlx', 'exec', 'explain', 'generate-lock-entry',
+                                'global', 'help', 'import', 'info', 'init', 'install', 'i', 'licenses', 'link', 'list', 'ls', 'login', 'logout', 'node', 'outdated',
+                                'owner', 'pack', 'patch', 'patch-commit', 'plugin', 'policies', 'publish', 'rebuild', 'remove', 'rm', 'run', 'search', 'set', 'tag',
+                                'team', 'test', 't', 'unlink', 'unplug', 'up', 'upgrade', 'update', 'upgrade-interactive', 'version', 'versions', 'why', 'workspace',
+                                'workspaces', 'store', 'prune', 'fetch', 'env', 'setup', 'server', 'root', 'doctor', 'deploy', 'approve-builds', 'ci', 'start',
+                                'restart', 'stop', 'uninstall', 'un', 'x', 'sbom', 'recursive', '-r', 'outdated', 'import', 'npm', 'stage', 'constraints',
+                                'dist-tag', 'dist-tags', 'unpublish', 'deprecate')) THEN
+            v_i := CASE WHEN p IN ('pnpm', 'yarn') AND a[2] IN ('dlx', 'exec') THEN 3 ELSE 2 END;
             WHILE v_i <= n AND a[v_i] LIKE '-%' LOOP
                 v_i := v_i + CASE WHEN a[v_i] IN ('-p', '--package', '-c', '--call') THEN 2 ELSE 1 END;
             END LOOP;
@@ -86,7 +110,7 @@ BEGIN
                                                         FROM pg_catalog.unnest(a[v_i:]) x), ' ');
             END IF;
             IF w <> '' AND pg_catalog.length(w) < pg_catalog.length(p_text) THEN
-                v_hits := v_hits || coord_private.shell_rule_hits(w);
+                v_hits := v_hits || coord_private.shell_rule_hits(w, v_pws, v_pdir);
             END IF;
             IF n = 0 THEN
                 CONTINUE;
@@ -97,14 +121,14 @@ BEGIN
             SELECT pg_catalog.string_agg(pg_catalog.ltrim(x, E'\t@-+'), E'\n') INTO w
               FROM pg_catalog.regexp_split_to_table(c.input, E'\n') x WHERE pg_catalog.left(x, 1) = E'\t';
             IF w IS NOT NULL AND pg_catalog.length(w) < pg_catalog.length(p_text) THEN
-                v_hits := v_hits || coord_private.shell_rule_hits(w);
+                v_hits := v_hits || coord_private.shell_rule_hits(w, v_pws, v_pdir);
             END IF;
         END IF;
         -- busybox sh -c CODE: the analyser saw busybox, not the shell (red team, issue 16)
         IF c.program = 'busybox' AND p IN ('sh', 'ash', 'hush', 'bash') AND n > 2 THEN
             v_i := (SELECT min(i) FROM pg_catalog.generate_series(2, n - 1) i WHERE a[i] ~ '^-[a-zA-Z]*c[a-zA-Z]*$');
             IF v_i IS NOT NULL AND pg_catalog.length(a[v_i + 1]) < pg_catalog.length(p_text) THEN
-                v_hits := v_hits || coord_private.shell_rule_hits(a[v_i + 1]);
+                v_hits := v_hits || coord_private.shell_rule_hits(a[v_i + 1], v_pws, v_pdir);
             END IF;
         END IF;
         -- a program word the analyser could not resolve (red team, issue 16): ${x:-rm} is its default,
@@ -137,12 +161,49 @@ BEGIN
                                      'node', 'nodejs', 'bun', 'deno', 'psql', 'mysql', 'mariadb', 'sqlite3', 'sqlite', 'duckdb', 'cockroach', 'clickhouse-client',
                                      'sqlcmd', 'snowsql', 'bq', 'pgcli', 'mycli', 'usql', 'cqlsh')
                        THEN coord_private.shell_kind(p) END;
+        -- (speed) A command no block below can match ends here: no rule names its program
+        -- (the array holds every program the blocks compare p with, and the LIKE tests every
+        -- prefix they test: tests/test_shell_rules_programs.py holds the two against this
+        -- function's source), and it has no redirection, no input, no xargs, no program word
+        -- the analyser could not resolve, and no script was written earlier in the text.
+        IF n > 0 AND c.context <> 'sql' AND c.context NOT LIKE 'inline-%' AND v_kind IS NULL
+           AND pg_catalog.cardinality(c.redirects) = 0 AND c.input IS NULL AND pg_catalog.cardinality(v_scripts) = 0
+           AND NOT (coalesce(c.wrappers, '{}') && ARRAY['xargs', 'parallel'])
+           AND pg_catalog.strpos(a[1], '$') = 0 AND pg_catalog.strpos(a[1], '{') = 0 AND pg_catalog.strpos(a[1], ' ') = 0
+           AND NOT (p LIKE 'py%' OR p LIKE 'perl%' OR p LIKE 'php%' OR p LIKE 'mkfs%' OR p LIKE 'newfs%')
+           AND NOT (p = ANY ('{".",7z,adduser,alembic,anaconda,argocd,artisan,ash,awk,aws,az,base64,bash,bat,bfg,"bfg.jar",blkdiscard,bq,bsdtar,btrfs,buildah,bun,
+                             bundle,bunx,busybox,cargo,cat,cd,cdk,cdktf,cfdisk,cgdisk,changeset,chattr,chgrp,chmod,chown,chronic,civo,"clickhouse-client",
+                             cockroach,conda,cp,cqlsh,crane,crictl,crontab,cryptsetup,csh,curl,curlie,dart,dash,dd,del,"del-cli",deno,diskutil,docker,
+                             "docker-compose",doctl,dotnet,dropdb,dropuser,duckdb,eksctl,etcdctl,eval,ex,exo,expect,fdisk,find,firebase,fish,flit,flutter,flux,
+                             fly,flyctl,for,format,ftp,gawk,gcloud,gdisk,gem,gh,git,gmake,goreleaser,gpasswd,gpg,gradle,gradlew,groovy,groupadd,gsutil,gtar,
+                             gvim,hatch,hcloud,hdparm,head,helm,heroku,hexdump,http,"http-server",httpd,httpie,https,hush,ibmcloud,iex,install,
+                             "invoke-expression",irb,java,jruby,jsr,julia,k,k3d,"keydb-cli",kind,knex,kotlin,ksh,kubectl,launchctl,lerna,less,lftp,"linode-cli",
+                             ln,lua,luajit,lvremove,mail,mailx,make,mamba,"manage.py",mariadb,mawk,mc,mdadm,micromamba,minikube,mix,mke2fs,mkfs,mksh,mkswap,
+                             mongo,mongosh,more,mutt,mv,mvn,mvnw,mycli,mysql,mysqladmin,nawk,nc,ncat,nerdctl,netcat,netlify,nl,node,nodejs,npm,npx,nuget,nvim,
+                             oc,oci,od,openssl,opentofu,osascript,ovsx,parted,pastebinit,pdm,perl,pgcli,pipenv,pixi,pnpm,pnpx,pod,podman,"podman-compose",
+                             poetry,powershell,prisma,psql,pulumi,pushd,pvremove,pwsh,r,rails,rake,rbash,rclone,"redis-cli",rimraf,rm,rmdir,rscript,rsync,ruby,
+                             rye,s3cmd,scala,scp,scrub,scw,sed,sendmail,sequelize,"sequelize-cli",serve,serverless,setfacl,"setup.py",sfdisk,sftp,sgdisk,sh,
+                             shred,skopeo,sls,smbclient,snowsql,socat,source,sponge,sqlcmd,sqlite,sqlite3,srm,ssh,strings,systemctl,tac,tail,tar,tclsh,tcsh,tee,
+                             telnet,terraform,terragrunt,tftp,tofu,trash,"trash-empty","trash-put",truncate,twine,typeorm,unlink,upcloud,useradd,usermod,usql,
+                             uv,"valkey-cli",velero,vercel,vgremove,vi,view,vim,visudo,vsce,"vultr-cli",wget,wipe,wipefs,wish,xh,xxd,yarn,zfs,zip,zpool,zsh}'::text[])) THEN
+            CONTINUE;
+        END IF;
         IF p = 'for' AND a[3] = 'in' THEN
             v_forvar := a[2]; v_forvals := a[4:];   -- for d in A B; do rm -rf "$d": the values of $d
             CONTINUE;
         END IF;
         -- cd: where relative paths of the next commands of this context point
         IF p IN ('cd', 'pushd') THEN
+            -- with the directory known it is followed exactly; a cd it cannot follow (cd, cd ~,
+            -- cd -, cd "$X") leaves it unknown and the judgement below takes over
+            v_cdword := CASE WHEN n = 1 THEN '~' ELSE a[n] END;
+            IF v_dir IS NOT NULL AND c.context <> 'ssh' THEN
+                v_dir := CASE WHEN n > 1 AND a[n] <> '-' THEN coord_private.shell_abspath(a[n], v_dir) END;
+                IF v_dir IS NOT NULL THEN
+                    v_cwd := NULL; v_cdword := v_dir;
+                    CONTINUE;
+                END IF;
+            END IF;
             v_cwd := CASE WHEN n = 1 THEN 'home'
                           WHEN pg_catalog.rtrim(a[n], '/') IN ('/tmp', '/var/tmp', '/private/tmp', '/dev/shm', '$TMPDIR', '${TMPDIR}') THEN 'tmp'
                           ELSE coord_private.shell_path_class(a[n]) END;
@@ -151,7 +212,11 @@ BEGIN
             CONTINUE;
         END IF;
         -- asking for help or a dry run changes nothing (a program that knows the option)
-        IF n > 1 AND pg_catalog.strpos(v_all, ' -') > 0 THEN   -- (speed: a simple test before a query)
+        -- (speed: a condition with a query is never a simple expression, so each block that
+        -- has one sits behind a simple test that every match passes: here a substring of an option)
+        IF n > 1 AND (pg_catalog.strpos(v_all, ' --help') > 0 OR pg_catalog.strpos(v_all, ' -help') > 0 OR pg_catalog.strpos(v_all, ' --dry') > 0
+                      OR pg_catalog.strpos(v_all, ' --what-if') > 0 OR (p IN ('terraform', 'helm') AND pg_catalog.strpos(v_all, ' -') > 0)
+                      OR (p = 'git' AND (pg_catalog.strpos(v_all, ' -n') > 0 OR pg_catalog.strpos(v_all, ' -h') > 0))) THEN
         IF p NOT IN ('rm', 'shred', 'srm', 'unlink', 'dd', 'find', 'chmod', 'chown', 'chgrp', 'mkfs', 'wipefs', 'cat', 'curl', 'wget', 'tee', 'cp', 'mv')
            AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x IN ('--help', '-help', '--dry-run', '--dryrun', '--dry_run', '--what-if') OR x IN ('--dry-run=client', '--dry-run=server', '--dry-run=true') OR (p IN ('terraform', 'helm') AND x ~ '^-[a-zA-Z]*h$'))
            OR (p = 'git' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x IN ('-n', '--dry-run', '--help', '-h')) AND NOT a[2:] && ARRAY['clean', 'branch', 'rm']) THEN
@@ -171,7 +236,7 @@ BEGIN
         END IF;
 
         -- ---------------------------------------------------------------- deletion
-        IF p IN ('rm', 'shred', 'srm', 'unlink', 'rmdir', 'del', 'trash-empty') AND n > 1 THEN
+        IF p IN ('rm', 'shred', 'srm', 'unlink', 'rmdir', 'del', 'trash-empty') AND (n > 1 OR coalesce(c.wrappers, '{}') && ARRAY['xargs', 'parallel']) THEN
             v_rec := false; v_force := p IN ('shred', 'srm');
             FOR v_i IN 2 .. n LOOP
                 EXIT WHEN a[v_i] = '--';
@@ -200,10 +265,12 @@ BEGIN
                 v_targets := v_targets || pg_catalog.regexp_split_to_array(pg_catalog.btrim(c.input), '\s+');
             END IF;
             FOREACH w IN ARRAY v_targets LOOP
-                v_class := coord_private.shell_path_class(w);
+                v_class := coord_private.shell_path_class(w, v_pws, v_pdir);
                 IF v_class IN ('root', 'home')
                    OR (v_class = 'system' AND (v_rec OR v_force OR pg_catalog.strpos(w, '*') > 0 OR p <> 'rmdir'))
                    OR (v_class IN ('home_sub', 'absolute') AND (v_rec OR v_force))
+                   OR (v_class = 'home_sub' AND pg_catalog.strpos(w, '/.') > 0               -- a dotfile of home itself: its configuration
+                       AND w ~ '^(~[^/]*|\$HOME|\$\{HOME\}|/home/[^/]+|/Users/[^/]+|/root)/\.[^/]+/?$')
                    OR (v_class = 'git' AND (v_rec OR v_force OR w ~ '(^|/)\.git/?$'))
                    OR (v_class = 'workspace_root' AND (v_rec OR pg_catalog.strpos(w, '*') > 0) AND coalesce(v_cwd, '') <> 'scratch')
                    OR (v_class = 'parent' AND (v_rec OR v_force OR pg_catalog.strpos(w, '*') > 0))
@@ -219,15 +286,16 @@ BEGIN
                 SELECT * INTO v_up FROM pg_catalog.unnest(v_cmds) u WHERE u.pipeline = c.pipeline AND u.pipe_pos = c.pipe_pos - 1 AND u.context = c.context LIMIT 1;
                 IF (v_up.program IN ('ls', 'echo', 'printf') AND (NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[2:]) x WHERE x NOT LIKE '-%')
                        OR EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[2:]) x
-                                   WHERE x NOT LIKE '-%' AND coord_private.shell_path_class(x) IN ('root', 'system', 'home', 'home_sub', 'workspace_root', 'parent', 'git'))))
+                                   WHERE x NOT LIKE '-%' AND coord_private.shell_path_class(x, v_pws, v_pdir) IN ('root', 'system', 'home', 'home_sub', 'workspace_root', 'parent', 'git'))))
                    OR (v_up.program = 'git' AND 'ls-files' = ANY (v_up.argv)
                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[pg_catalog.array_position(v_up.argv, 'ls-files') + 1:]) x WHERE x NOT LIKE '-%'))
                    OR (v_up.program = 'find' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(v_up.argv[2:]) x
-                                   WHERE x NOT LIKE '-%' AND coord_private.shell_path_class(x) IN ('root', 'system', 'home', 'home_sub', 'home_cache', 'parent', 'outside', 'git', 'absolute'))) THEN
+                                   WHERE x NOT LIKE '-%' AND coord_private.shell_path_class(x, v_pws, v_pdir) IN ('root', 'system', 'home', 'home_sub', 'home_cache', 'parent', 'outside', 'git', 'absolute'))) THEN
                     v_hits := v_hits || 'fs_delete_catastrophic'::text;
                 END IF;
             END IF;
         END IF;
+        IF p = 'find' THEN   -- (speed: a simple test before a query)
         IF p = 'find' AND ('-delete' = ANY (a)
                            OR (a && ARRAY['-exec', '-execdir', '-ok', '-okdir']
                                AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n - 1) i
@@ -237,7 +305,7 @@ BEGIN
             FOR v_i IN 2 .. n LOOP
                 EXIT WHEN pg_catalog.left(a[v_i], 1) IN ('-', '(', '!') AND a[v_i] NOT IN ('-H', '-L', '-P') ;
                 CONTINUE WHEN a[v_i] IN ('-H', '-L', '-P');
-                v_rest := v_rest || coord_private.shell_path_class(a[v_i]);
+                v_rest := v_rest || coord_private.shell_path_class(a[v_i], v_pws, v_pdir);
             END LOOP;
             IF pg_catalog.cardinality(v_rest) = 0 THEN
                 v_rest := ARRAY['workspace_root'];
@@ -258,13 +326,14 @@ BEGIN
                 END IF;
             END IF;
         END IF;
+        END IF;
 
         -- ---------------------------------------------------------------- system files, chmod
         IF p IN ('chmod', 'chown', 'chgrp', 'chattr', 'setfacl') THEN
             v_rec := EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE (pg_catalog.left(x, 1) = '-' AND pg_catalog.strpos(pg_catalog.left(pg_catalog.substr(x, 2), pg_catalog.length(x) - 1 - pg_catalog.length(pg_catalog.ltrim(pg_catalog.substr(x, 2), 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'))), 'R') > 0) OR x = '--recursive');
             IF EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x
-                        WHERE x NOT LIKE '-%' AND (coord_private.shell_path_class(x) IN ('root', 'home')
-                                             OR (v_rec AND coord_private.shell_path_class(x) IN ('system', 'home_sub', 'workspace_root', 'parent', 'git')))) THEN
+                        WHERE x NOT LIKE '-%' AND (coord_private.shell_path_class(x, v_pws, v_pdir) IN ('root', 'home')
+                                             OR (v_rec AND coord_private.shell_path_class(x, v_pws, v_pdir) IN ('system', 'home_sub', 'workspace_root', 'parent', 'git')))) THEN
                 v_hits := v_hits || 'fs_system_overwrite'::text;
             END IF;
             IF p = 'chmod' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x IN ('777', '0777', 'a+rwx', 'a=rwx', 'o+w', 'ugo+rwx', 'o+rwx', '666', '0666')) THEN
@@ -283,6 +352,9 @@ BEGIN
                  UNION ALL
                  SELECT a[n] WHERE p IN ('sed', 'perl') AND n > 2 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE pg_catalog.left(x, 1) = '-' AND pg_catalog.strpos(pg_catalog.left(pg_catalog.substr(x, 2), pg_catalog.length(x) - 1 - pg_catalog.length(pg_catalog.ltrim(pg_catalog.substr(x, 2), 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'))), 'i') > 0) LOOP
             w := pg_catalog.replace(w, '/./', '/');
+            IF v_pdir IS NOT NULL AND pg_catalog.left(w, 1) NOT IN ('/', '~', '$') THEN
+                w := coalesce(coord_private.shell_abspath(w, v_pdir), w);     -- > passwd run in /etc
+            END IF;
             -- (speed: every pattern below is anchored at / or ~, /dev/null and the like match none)
             CONTINUE WHEN pg_catalog.left(w, 1) NOT IN ('/', '~', '$') OR w IN ('/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty');
             IF pg_catalog.left(w, 1) = '$' OR w LIKE '/root/%' OR w LIKE '/home/%' OR w LIKE '/Users/%' THEN
@@ -290,7 +362,7 @@ BEGIN
             END IF;
             -- persistence
             -- persistence (one regular expression: the alternatives of eight)
-            IF w ~ '(?:^~[^/]*/\.ssh/authorized_keys2?$)|(?:^~[^/]*/\.(bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv|zlogin|kshrc|cshrc|tcshrc|inputrc|xprofile|xinitrc|xsessionrc)$)|(?:^~[^/]*/\.config/(fish/config\.fish|autostart/|systemd/user/))|(?:^~[^/]*/Library/LaunchAgents/)|(?:^/(Library|System/Library)/Launch(Agents|Daemons)/)|(?:^/etc/(profile|bash\.bashrc|bashrc|zshrc|zsh/|profile\.d/|environment$|crontab|cron\.|anacrontab|sudoers|rc\.local|systemd/system/|init\.d/|ld\.so\.preload|update-motd\.d/|xdg/autostart/))|(?:^/var/spool/cron/)|(?:^/(usr/lib|lib)/systemd/system/)' THEN
+            IF w ~ '(?:^~[^/]*/\.ssh/(authorized_keys2?|config|rc|environment)$)|(?:^~[^/]*/\.(bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv|zlogin|kshrc|cshrc|tcshrc|inputrc|xprofile|xinitrc|xsessionrc)$)|(?:^~[^/]*/\.config/(fish/config\.fish|autostart/|systemd/user/))|(?:^~[^/]*/Library/LaunchAgents/)|(?:^/(Library|System/Library)/Launch(Agents|Daemons)/)|(?:^/etc/(profile|bash\.bashrc|bashrc|zshrc|zsh/|profile\.d/|environment$|crontab|cron\.|anacrontab|sudoers|rc\.local|systemd/system/|init\.d/|ld\.so\.preload|update-motd\.d/|xdg/autostart/))|(?:^/var/spool/cron/)|(?:^/(usr/lib|lib)/systemd/system/)' THEN
                 v_hits := v_hits || 'persistence'::text;
             ELSIF w ~ '^/dev/([shv]d[a-z]|xvd[a-z]|nvme[0-9]|mmcblk[0-9]|disk[0-9]|rdisk[0-9]|md[0-9]|dm-[0-9]|mapper/|sr[0-9]|loop[0-9]|root$)' THEN
                 v_hits := v_hits || 'disk_destroy'::text;
@@ -298,6 +370,20 @@ BEGIN
                 v_hits := v_hits || 'fs_system_overwrite'::text;
             END IF;
         END LOOP;
+        -- a dotfile of home itself overwritten or emptied (its history, its configuration):
+        -- > ~/.bash_history, truncate -s 0 ~/.zsh_history, cp /dev/null ~/.gitconfig; appending
+        -- (>>, tee -a) is not (the persistence rule judges the files that run code)
+        IF pg_catalog.strpos(v_all || ' ' || coalesce(pg_catalog.array_to_string(c.redirects, ' '), ''), '/.') > 0 THEN   -- (speed)
+            IF EXISTS (SELECT 1
+                         FROM (SELECT pg_catalog.regexp_replace(x, '^[0-9]*(>\||>|&>|<>) ', '') AS t FROM pg_catalog.unnest(c.redirects) x WHERE x ~ '^[0-9]*(>\||>|&>|<>) '
+                               UNION ALL SELECT x FROM pg_catalog.unnest(a[2:]) x WHERE p IN ('truncate', 'shred') AND x NOT LIKE '-%'
+                               UNION ALL SELECT x FROM pg_catalog.unnest(a[2:]) x WHERE p = 'tee' AND x NOT LIKE '-%' AND NOT a[2:] && ARRAY['-a', '--append']
+                               UNION ALL SELECT a[n] WHERE p IN ('cp', 'install') AND n > 2 AND a[n - 1] IN ('/dev/null', '/dev/zero')   -- (a copy over it from elsewhere: a backup's name, a restore)
+                               UNION ALL SELECT pg_catalog.substr(x, 4) FROM pg_catalog.unnest(a[2:]) x WHERE p = 'dd' AND x LIKE 'of=%') o
+                        WHERE o.t ~ '^(~[^/]*|\$HOME|\$\{HOME\}|/home/[^/]+|/Users/[^/]+|/root)/\.[^/]+$') THEN
+                v_hits := v_hits || 'fs_system_overwrite'::text;
+            END IF;
+        END IF;
         END IF;
         IF p = 'crontab' AND (n = 1 OR a[n] = '-' OR a[2:] && ARRAY['-r', '-ir', '-ri'] OR (a[n] NOT LIKE '-%' AND NOT a[2:] && ARRAY['-l', '-e', '-u'])) THEN
             v_hits := v_hits || 'persistence'::text;
@@ -310,7 +396,9 @@ BEGIN
            OR (p = 'mdadm' AND v_all ~ '--zero-superblock|--remove|--fail')
            OR (p = 'btrfs' AND v_all ~ '\msubvolume\s+delete\M')
            OR (p IN ('fdisk', 'sfdisk', 'gdisk', 'sgdisk', 'parted', 'cfdisk', 'cgdisk')
-               AND v_all ~ '/dev/' AND NOT (a[2:] && ARRAY['-l', '--list', '-p', '--print', '-L', '--list-types'] OR v_all ~* '\s(print|unit\s+\S+\s+print)(\s|$)'))
+               AND v_all ~ '/dev/' AND NOT (a[2:] && ARRAY['-l', '--list', '-p', '--print', '-L', '--list-types']
+                                            OR (p = 'sfdisk' AND a[2:] && ARRAY['-d', '--dump', '-J', '--json', '-V', '--verify', '-s', '--show-size', '-g',
+                                                                                 '--show-geometry', '-F', '--list-free']) OR v_all ~* '\s(print|unit\s+\S+\s+print)(\s|$)'))
            OR (p = 'zpool' AND a[2] IN ('destroy', 'labelclear')) OR (p = 'zfs' AND a[2] = 'destroy')
            OR p IN ('lvremove', 'vgremove', 'pvremove')
            OR (p = 'cryptsetup' AND v_all ~* '\s(luksformat|erase|luksErase)(\s|$)')
@@ -347,7 +435,7 @@ BEGIN
             IF v_code IS NOT NULL THEN
                 w := pg_catalog.substring(v_code, '(?:^|\n)alias\.' || pg_catalog.regexp_replace(v_sub, '\W', '', 'g') || '=([^\n]*)');
                 IF w LIKE '!%' THEN
-                    v_hits := v_hits || coord_private.shell_rule_hits(pg_catalog.substr(w, 2));
+                    v_hits := v_hits || coord_private.shell_rule_hits(pg_catalog.substr(w, 2), v_pws, v_pdir);
                 ELSIF w IS NOT NULL THEN
                     v_rest := pg_catalog.regexp_split_to_array(pg_catalog.btrim(w), '\s+') || v_rest;
                     v_sub := v_rest[1]; v_rest := v_rest[2:];
@@ -358,11 +446,11 @@ BEGIN
                 -- its arguments are joined and run by sh
                 v_hits := v_hits || coord_private.shell_rule_hits(pg_catalog.array_to_string(ARRAY(
                     SELECT x FROM pg_catalog.unnest(v_rest[pg_catalog.array_position(v_rest, 'foreach') + 1:]) WITH ORDINALITY u(x, o)
-                     WHERE NOT (x LIKE '-%' AND o = 1)), ' '));
+                     WHERE NOT (x LIKE '-%' AND o = 1)), ' '), v_pws, v_pdir);
             ELSIF v_sub = 'rebase' THEN
                 FOR v_i IN 1 .. coalesce(pg_catalog.cardinality(v_rest), 0) - 1 LOOP
                     IF v_rest[v_i] IN ('--exec', '-x') THEN
-                        v_hits := v_hits || coord_private.shell_rule_hits(v_rest[v_i + 1]);
+                        v_hits := v_hits || coord_private.shell_rule_hits(v_rest[v_i + 1], v_pws, v_pdir);
                     END IF;
                 END LOOP;
             ELSIF v_sub = 'config' AND v_rest && ARRAY['--global', '--system'] THEN
@@ -373,6 +461,10 @@ BEGIN
                         v_hits := v_hits || 'persistence'::text;
                     END IF;
                 END LOOP;
+            END IF;
+            -- a secret staged: committed, it is in every clone and push (git add -f .env)
+            IF v_sub = 'add' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(v_rest) x WHERE x NOT LIKE '-%' AND coord_private.shell_is_secret(x)) THEN
+                v_hits := v_hits || 'secrets_exfiltration'::text;
             END IF;
             IF v_sub = 'reset' AND v_rest && ARRAY['--hard', '--merge'] THEN
                 v_hits := v_hits || 'git_discard_worktree'::text;
@@ -446,9 +538,16 @@ BEGIN
         IF NOT v_sink AND pg_catalog.cardinality(c.redirects) > 0 THEN
             v_sink := EXISTS (SELECT 1 FROM pg_catalog.unnest(c.redirects) x WHERE x ~ '/dev/(tcp|udp)/');
         END IF;
+        IF (v_sink OR p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp', 'mv', 'install', 'ln'))
+           AND v_secretish IS NULL THEN
+            SELECT coord_private.shell_may_name_secret(pg_catalog.lower(pg_catalog.string_agg(
+                       pg_catalog.array_to_string(u.argv, ' ') || ' ' || coalesce(u.input, '') || ' ' || coalesce(pg_catalog.array_to_string(u.redirects, ' '), ''), ' ')))
+              INTO v_secretish FROM pg_catalog.unnest(v_cmds) u;
+            v_secretish := coalesce(v_secretish, true);
+        END IF;
         IF v_sink THEN
             -- an argument or a redirected input naming a secret (ssh/scp -i KEY is how keys are used)
-            IF EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i
+            IF v_secretish AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i
                         WHERE coord_private.shell_is_secret(a[i]) AND a[i - 1] NOT IN ('-i', '--identity', '-o', '--cacert', '--cert', '--key', '-E', '--capath', '--netrc-file')
                           AND NOT (a[i] LIKE '-i%' OR a[i] LIKE 'IdentityFile=%')
                           AND NOT (p IN ('ssh') AND a[i] !~ '\$\(|`|\s|<'))
@@ -466,7 +565,7 @@ BEGIN
                            OR (u.program IN ('kubectl', 'oc') AND u.argv && ARRAY['secret', 'secrets'])
                            OR (u.program = 'vault' AND u.argv && ARRAY['read', 'kv'])
                            OR (u.program IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'tar', 'zip', 'gzip', 'bzip2', 'xz', 'gpg', 'openssl', 'jq', 'grep', 'sed', 'awk', 'cut', 'sort', 'tr', 'bat', 'nl', 'tac', 'dd', 'find', 'ls', 'echo', 'printf')
-                               AND (EXISTS (SELECT 1 FROM pg_catalog.unnest(u.argv[2:]) x WHERE coord_private.shell_is_secret(x))
+                               AND v_secretish AND (EXISTS (SELECT 1 FROM pg_catalog.unnest(u.argv[2:]) x WHERE coord_private.shell_is_secret(x))
                                     OR EXISTS (SELECT 1 FROM pg_catalog.unnest(u.redirects) x WHERE x ~ '^[0-9]*< ' AND coord_private.shell_is_secret(pg_catalog.substr(x, pg_catalog.strpos(x, ' ') + 1)))))
                            OR (u.program = 'echo' AND pg_catalog.array_to_string(u.argv, ' ') ~ '\$\{?[A-Z_]*(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|ACCESS_KEY)[A-Z_]*')) )
                AND (p NOT IN ('openssl') OR v_all ~ 's_client') THEN
@@ -475,11 +574,34 @@ BEGIN
         END IF;
         IF p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp', 'gpg', 'tar', 'zip', '7z', 'gtar', 'bsdtar') THEN   -- (speed: a simple test before a query)
         IF (p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp')
-            AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i WHERE a[i] NOT LIKE '-%' AND coord_private.shell_is_key_material(a[i]) AND (p <> 'cp' OR i < n)))
+            AND v_secretish AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i WHERE a[i] NOT LIKE '-%' AND coord_private.shell_is_key_material(a[i]) AND (p <> 'cp' OR i < n)))
            OR (p = 'gpg' AND v_all ~ '--export-secret-(keys|subkeys)')
            OR (p IN ('tar', 'zip', '7z', 'gtar', 'bsdtar') AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '(^|/)\.(ssh|gnupg|aws|kube|docker)(/|$)|\.config/gcloud')) THEN
             v_hits := v_hits || 'secrets_private_key_read'::text;
         END IF;
+        END IF;
+
+        -- a directory served to the network: python -m http.server [--directory D], php -S ... -t D,
+        -- ruby -run -e httpd D, serve / http-server D, busybox httpd -h D; D (or the directory a cd
+        -- went to) a credentials directory, home or /
+        IF (v_kind = 'python' AND a[2] = '-m' AND a[3] IN ('http.server', 'SimpleHTTPServer')) OR p IN ('serve', 'http-server', 'httpd')
+           OR (v_kind = 'php' AND '-S' = ANY (a)) OR (v_kind = 'ruby' AND 'httpd' = ANY (a)) THEN
+            w := NULL;
+            FOR v_i IN 2 .. n LOOP
+                IF a[v_i - 1] IN ('--directory', '-d', '-t', '--docroot', '-h') AND v_i > 2 THEN
+                    w := a[v_i];
+                ELSIF a[v_i] LIKE '--directory=%' THEN
+                    w := pg_catalog.substr(a[v_i], 13);
+                ELSIF w IS NULL AND p IN ('serve', 'http-server') AND a[v_i] NOT LIKE '-%' AND a[v_i] !~ '^[0-9]+$' THEN
+                    w := a[v_i];
+                ELSIF w IS NULL AND v_kind = 'ruby' AND a[v_i - 1] = 'httpd' AND a[v_i] NOT LIKE '-%' THEN
+                    w := a[v_i];
+                END IF;
+            END LOOP;
+            w := coalesce(w, v_cdword, v_pdir);
+            IF w IS NOT NULL AND (coord_private.shell_is_secret(w) OR coord_private.shell_path_class(w, v_pws, v_pdir) IN ('home', 'root')) THEN
+                v_hits := v_hits || 'secrets_exfiltration'::text;
+            END IF;
         END IF;
 
         -- ---------------------------------------------------------------- remote code
@@ -533,7 +655,7 @@ BEGIN
                 v_hits := v_hits || 'k8s_delete'::text;
             END IF;
         END IF;
-        IF p IN ('helm', 'docker', 'podman', 'nerdctl', 'docker-compose') THEN   -- (speed: a simple test before a query)
+        IF p IN ('helm', 'docker', 'podman', 'nerdctl', 'docker-compose', 'podman-compose') THEN   -- (speed: a simple test before a query)
         IF (p = 'helm' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x IN ('uninstall', 'delete', 'del', 'un')))
            OR (p IN ('docker', 'podman', 'nerdctl') AND (
                   (v_all ~ '\m(system|image|container|builder|buildx|network)\s+prune\M' AND v_all ~ '\m(system|image|builder|buildx)\s+prune\M'
@@ -541,14 +663,15 @@ BEGIN
                   OR v_all ~ '\mvolume\s+(prune|rm)\M'
                   OR (a[2:] && ARRAY['rm', 'rmi', 'kill'] AND v_all ~ '(\$\(|`)\s*(docker|podman)\s+(ps|images|container\s+ls|image\s+ls|volume\s+ls)\M')
                   OR (a[2:] && ARRAY['compose'] AND a[2:] && ARRAY['down'] AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x IN ('-v', '--volumes', '--rmi') OR x ~ '^-[a-zA-Z]*v'))))
-           OR (p = 'docker-compose' AND a[2:] && ARRAY['down'] AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x IN ('-v', '--volumes') OR x ~ '^-[a-zA-Z]*v')) THEN
+           OR (p IN ('docker-compose', 'podman-compose') AND a[2:] && ARRAY['down'] AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x IN ('-v', '--volumes') OR x ~ '^-[a-zA-Z]*v')) THEN
             v_hits := v_hits || 'container_destroy'::text;
         END IF;
         END IF;
-        IF p IN ('docker', 'podman') THEN   -- (speed: a simple test before a query)
-        IF p IN ('docker', 'podman') AND 'xargs' = ANY (c.wrappers) AND a[2:] && ARRAY['rm', 'rmi'] AND c.pipe_pos > 0
+        IF p IN ('docker', 'podman', 'nerdctl') THEN   -- (speed: a simple test before a query)
+        IF p IN ('docker', 'podman', 'nerdctl') AND 'xargs' = ANY (c.wrappers) AND a[2:] && ARRAY['rm', 'rmi'] AND c.pipe_pos > 0
            AND EXISTS (SELECT 1 FROM pg_catalog.unnest(v_cmds) u WHERE u.pipeline = c.pipeline AND u.pipe_pos < c.pipe_pos
-                          AND u.program IN ('docker', 'podman') AND u.argv && ARRAY['ps', 'images']
+                          AND u.program IN ('docker', 'podman', 'nerdctl')
+                          AND (u.argv && ARRAY['ps', 'images'] OR (u.argv && ARRAY['container', 'image', 'volume'] AND u.argv && ARRAY['ls', 'list']))
                           AND EXISTS (SELECT 1 FROM pg_catalog.unnest(u.argv) y WHERE y ~ '^-[a-zA-Z]*q')) THEN
             v_hits := v_hits || 'container_destroy'::text;
         END IF;
@@ -556,6 +679,7 @@ BEGIN
 
         -- ---------------------------------------------------------------- publishing
         IF p IN ('npm', 'pnpm', 'yarn', 'bun', 'lerna', 'vsce', 'ovsx', 'cargo', 'poetry', 'flit', 'hatch', 'uv', 'rye', 'pdm', 'jsr', 'twine', 'setup.py', 'gem', 'mvn', 'mvnw', 'gradle', 'gradlew', 'nuget', 'dotnet', 'docker', 'podman', 'buildah', 'nerdctl', 'gh', 'dart', 'flutter', 'mix', 'pod', 'anaconda', 'helm', 'skopeo', 'crane', 'goreleaser') OR p LIKE 'python%' THEN   -- (speed: a simple test before a query)
+        IF a && ARRAY['publish', 'upload', 'push', '--push', 'deploy', 'release', 'hex.publish', 'copy'] OR p IN ('gradle', 'gradlew', 'goreleaser') THEN
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(a) x WHERE x IN ('--dry-run', '-n', '--dryrun', '--dry_run') AND p NOT IN ('docker', 'podman'))
            AND ((p IN ('npm', 'pnpm', 'yarn', 'bun', 'lerna', 'vsce', 'ovsx', 'cargo', 'poetry', 'flit', 'hatch', 'uv', 'rye', 'pdm', 'jsr') AND 'publish' = ANY (a[2:]))
              OR (p = 'twine' AND a[2] = 'upload')
@@ -579,11 +703,13 @@ BEGIN
             v_hits := v_hits || 'publish_artifact'::text;
         END IF;
         END IF;
+        END IF;
 
         -- ---------------------------------------------------------------- more programs (issue 16 tuning)
         -- framework resets that drop or wipe a database
         IF (p = 'manage.py' OR (v_kind = 'python' AND a[2] LIKE '%manage.py')) AND a && ARRAY['flush', 'reset_db', 'sqlflush']
            OR (p IN ('rails', 'rake') AND a[2:] && ARRAY['db:drop', 'db:reset', 'db:purge', 'db:schema:load', 'db:drop:all'])
+           OR ((p = 'artisan' OR (v_kind = 'php' AND a[2] LIKE '%artisan')) AND a[2:] && ARRAY['migrate:fresh', 'migrate:reset', 'migrate:refresh', 'db:wipe'])
            OR (p = 'prisma' AND ((a[2] = 'migrate' AND a[3] = 'reset') OR (a[2] = 'db' AND a[3] = 'push' AND '--force-reset' = ANY (a))))
            OR (p = 'alembic' AND a[2] = 'downgrade' AND a[3] = 'base')
            OR (p = 'knex' AND a[2] LIKE 'migrate:rollback' AND a && ARRAY['--all'])
@@ -597,13 +723,13 @@ BEGIN
         IF p = 'rsync' THEN   -- (speed: a simple test before a query)
         IF p = 'rsync' AND n > 2 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x LIKE '--delete%')
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '^-[a-zA-Z]*n[a-zA-Z]*$')    -- -an: a dry run
-           AND pg_catalog.strpos(pg_catalog.split_part(a[n], '/', 1), ':') = 0 AND coord_private.shell_path_class(a[n]) IN ('root', 'system', 'home', 'home_sub', 'home_cache', 'workspace_root', 'parent', 'outside', 'git', 'absolute') THEN
+           AND pg_catalog.strpos(pg_catalog.split_part(a[n], '/', 1), ':') = 0 AND coord_private.shell_path_class(a[n], v_pws, v_pdir) IN ('root', 'system', 'home', 'home_sub', 'home_cache', 'workspace_root', 'parent', 'outside', 'git', 'absolute') THEN
             v_hits := v_hits || 'fs_delete_catastrophic'::text;
         END IF;
         END IF;
         IF p = 'mv' THEN   -- (speed: a simple test before a query)
         IF p = 'mv' AND n > 2 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:n - 1]) x
-                                          WHERE x NOT LIKE '-%' AND (coord_private.shell_path_class(x) IN ('root', 'system', 'home')
+                                          WHERE x NOT LIKE '-%' AND (coord_private.shell_path_class(x, v_pws, v_pdir) IN ('root', 'system', 'home')
                                                                      OR x ~ '(^|/)\.(git|ssh|gnupg)/?$')) THEN
             v_hits := v_hits || 'fs_delete_catastrophic'::text;
         END IF;
@@ -611,8 +737,8 @@ BEGIN
         -- secrets copied out of their place
         IF p IN ('cp', 'mv', 'install', 'ln') THEN   -- (speed: a simple test before a query)
         IF p IN ('cp', 'mv', 'install', 'ln') AND n > 2 AND a[n] NOT LIKE '-%'
-           AND coord_private.shell_path_class(a[n]) IN ('tmp', 'home', 'home_sub', 'home_cache', 'root', 'system', 'absolute', 'outside', 'parent')
-           AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:n - 1]) x WHERE x NOT LIKE '-%' AND coord_private.shell_is_secret(x)) THEN
+           AND coord_private.shell_path_class(a[n], v_pws, v_pdir) IN ('tmp', 'home', 'home_sub', 'home_cache', 'root', 'system', 'absolute', 'outside', 'parent')
+           AND v_secretish AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:n - 1]) x WHERE x NOT LIKE '-%' AND coord_private.shell_is_secret(x)) THEN
             v_hits := v_hits || 'secrets_private_key_read'::text;
         END IF;
         END IF;
@@ -649,14 +775,14 @@ BEGIN
         END IF;
         END IF;
         -- containers: removal with volumes, resets, swarm and stacks, crictl
-        IF p IN ('docker', 'podman', 'nerdctl', 'docker-compose', 'crictl', 'argocd', 'flux', 'velero', 'etcdctl', 'kubectl', 'oc') THEN   -- (speed: a simple test before a query)
+        IF p IN ('docker', 'podman', 'nerdctl', 'docker-compose', 'podman-compose', 'crictl', 'argocd', 'flux', 'velero', 'etcdctl', 'kubectl', 'oc') THEN   -- (speed: a simple test before a query)
         IF (p IN ('docker', 'podman', 'nerdctl') AND (
                ((a[2] = 'rm' OR (a[2] IN ('container', 'compose') AND a[3] = 'rm'))
                 AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[3:]) x WHERE (x ~ '^-[a-zA-Z]*v' AND x NOT LIKE '--%') OR x = '--volumes'))
                OR (a[2] = 'system' AND a[3] = 'reset')
                OR (a[2] = 'stack' AND a[3] IN ('rm', 'remove', 'down'))
                OR (a[2] = 'swarm' AND a[3] = 'leave' AND a[4:] && ARRAY['--force', '-f'])))
-           OR (p = 'docker-compose' AND a[2] = 'rm' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[3:]) x WHERE (x ~ '^-[a-zA-Z]*v' AND x NOT LIKE '--%') OR x = '--volumes'))
+           OR (p IN ('docker-compose', 'podman-compose') AND a[2] = 'rm' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[3:]) x WHERE (x ~ '^-[a-zA-Z]*v' AND x NOT LIKE '--%') OR x = '--volumes'))
            OR (p = 'crictl' AND a[2] IN ('rm', 'rmi', 'rmp') AND a[3:] && ARRAY['--all', '-a', '--prune'])
            OR (p = 'argocd' AND a[2] IN ('app', 'proj', 'cluster', 'repo') AND a[3] IN ('delete', 'rm'))
            OR (p = 'flux' AND a[2] IN ('uninstall', 'delete'))
@@ -678,9 +804,12 @@ BEGIN
         IF p IN ('docker', 'podman', 'nerdctl') AND (a[2] = 'run' OR (a[2] = 'container' AND a[3] = 'run')) THEN
             v_i := CASE WHEN a[2] = 'run' THEN 3 ELSE 4 END;
             v_rest := '{}';
-            v_force := false;                -- a mount was seen
+            v_force := false;                -- a mount was seen, or the host's devices are reachable
             WHILE v_i <= n AND a[v_i] LIKE '-%' LOOP
                 w := NULL;
+                IF a[v_i] IN ('--privileged', '--privileged=true', '--device') OR a[v_i] LIKE '--device=%' THEN
+                    v_force := true;         -- docker run --privileged alpine dd of=/dev/sda: the host's disk
+                END IF;
                 IF a[v_i] IN ('-v', '--volume', '--mount') THEN
                     w := a[v_i + 1]; v_i := v_i + 2;
                 ELSIF a[v_i] LIKE '--volume=%' OR a[v_i] LIKE '--mount=%' THEN
@@ -710,7 +839,8 @@ BEGIN
                         '\1' || pg_catalog.replace(v_rest[v_i], '\', '\\'), 'g');
                 END LOOP;
                 IF pg_catalog.length(v_code) < pg_catalog.length(p_text) THEN
-                    v_hits := v_hits || coord_private.shell_rule_hits(v_code);
+                    -- (its directory is the container's; the mounted paths are the host's, judged with the workspace)
+                    v_hits := v_hits || coord_private.shell_rule_hits(v_code, v_pws, NULL);
                 END IF;
             END IF;
         END IF;
@@ -720,7 +850,7 @@ BEGIN
                 IF a[v_i] IN ('-exec', '-execdir', '-ok', '-okdir') AND pg_catalog.reverse(pg_catalog.split_part(pg_catalog.reverse(a[v_i + 1]), '/', 1)) NOT IN ('rm', 'shred', 'unlink', 'rmdir') THEN
                     v_code := pg_catalog.array_to_string(ARRAY(SELECT coord_private.shell_quote(pg_catalog.replace(x, '{}', 'x')) FROM pg_catalog.unnest(a[v_i + 1:]) WITH ORDINALITY u(x, o)
                                                                WHERE o < coalesce((SELECT min(o2) FROM pg_catalog.unnest(a[v_i + 1:]) WITH ORDINALITY u2(y, o2) WHERE y IN (';', '+', '\;')), 1000000)), ' ');
-                    v_hits := v_hits || coord_private.shell_rule_hits(v_code);
+                    v_hits := v_hits || coord_private.shell_rule_hits(v_code, v_pws, v_pdir);
                 END IF;
             END LOOP;
         END IF;
@@ -728,7 +858,7 @@ BEGIN
         IF 'xargs' = ANY (c.wrappers) AND c.input IS NOT NULL AND p <> 'rm' AND pg_catalog.strpos(v_all, '{}') > 0 THEN
             v_code := pg_catalog.replace(pg_catalog.array_to_string(ARRAY(SELECT coord_private.shell_quote(x) FROM pg_catalog.unnest(a) x), ' '), '{}', pg_catalog.btrim(c.input));
             IF pg_catalog.length(v_code) < pg_catalog.length(p_text) THEN
-                v_hits := v_hits || coord_private.shell_rule_hits(v_code);
+                v_hits := v_hits || coord_private.shell_rule_hits(v_code, v_pws, v_pdir);
             END IF;
         END IF;
         -- vim -c ':!cmd', +'!cmd'
@@ -736,7 +866,7 @@ BEGIN
             FOR v_i IN 2 .. n LOOP
                 w := CASE WHEN a[v_i - 1] IN ('-c', '--cmd') THEN a[v_i] WHEN a[v_i] LIKE '+%' THEN pg_catalog.substr(a[v_i], 2) END;
                 IF w ~ '^\s*:?\s*!' THEN
-                    v_hits := v_hits || coord_private.shell_rule_hits(pg_catalog.regexp_replace(w, '^\s*:?\s*!', ''));
+                    v_hits := v_hits || coord_private.shell_rule_hits(pg_catalog.regexp_replace(w, '^\s*:?\s*!', ''), v_pws, v_pdir);
                 END IF;
             END LOOP;
         END IF;
@@ -788,7 +918,7 @@ BEGIN
             IF w IS NOT NULL AND v_kind = 'sql' THEN
                 v_hits := v_hits || coord_private.shell_sql_hits(w);         -- psql -f <(echo 'DROP TABLE t')
             ELSIF w IS NOT NULL AND pg_catalog.length(w) < pg_catalog.length(p_text) THEN
-                v_hits := v_hits || coord_private.shell_rule_hits(w);
+                v_hits := v_hits || coord_private.shell_rule_hits(w, v_pws, v_pdir);
             END IF;
         END IF;
         -- sh -c 'rm -rf "$1"' _ /x: the positional parameters after the code are its words
@@ -803,7 +933,7 @@ BEGIN
                     v_code := pg_catalog.regexp_replace(v_code, '\$\{?' || (v_j - 1) || '\}?', pg_catalog.replace(v_rest[v_j], '\', '\\'), 'g');
                 END LOOP;
                 IF v_code <> a[v_i + 1] AND pg_catalog.length(v_code) < pg_catalog.length(p_text) THEN
-                    v_hits := v_hits || coord_private.shell_rule_hits(v_code);
+                    v_hits := v_hits || coord_private.shell_rule_hits(v_code, v_pws, v_pdir);
                 END IF;
             END IF;
         END IF;
@@ -817,7 +947,7 @@ BEGIN
                 FOREACH w IN ARRAY pg_catalog.regexp_split_to_array(pg_catalog.btrim(m[2]), '\s+') LOOP
                     v_code := pg_catalog.regexp_replace(v_code, '%s', pg_catalog.replace(w, '\', '\\'));
                 END LOOP;
-                v_hits := v_hits || coord_private.shell_rule_hits(v_code);
+                v_hits := v_hits || coord_private.shell_rule_hits(v_code, v_pws, v_pdir);
             END IF;
         END IF;
         END IF;
@@ -833,14 +963,14 @@ BEGIN
             w := pg_catalog.regexp_replace(coalesce(w, ''), '^(\./)+', '');
             FOR v_i IN 1 .. pg_catalog.cardinality(v_scripts) BY 2 LOOP
                 IF v_scripts[v_i] = w AND pg_catalog.length(v_scripts[v_i + 1]) < pg_catalog.length(p_text) THEN
-                    v_hits := v_hits || coord_private.shell_rule_hits(v_scripts[v_i + 1]);
+                    v_hits := v_hits || coord_private.shell_rule_hits(v_scripts[v_i + 1], v_pws, v_pdir);
                 END IF;
             END LOOP;
         END IF;
         -- an unquoted heredoc's $(...) and `...` run (the analyser keeps the body as data)
         IF c.input IS NOT NULL AND c.input ~ '\$\(|`' AND v_kind IS NULL AND p_text ~ '<<-?\s*[A-Za-z_]' THEN
             FOR m IN SELECT pg_catalog.regexp_matches(c.input, '\$\(([^()]*)\)|`([^`]*)`', 'g') LOOP
-                v_hits := v_hits || coord_private.shell_rule_hits(coalesce(m[1], m[2]));
+                v_hits := v_hits || coord_private.shell_rule_hits(coalesce(m[1], m[2]), v_pws, v_pdir);
             END LOOP;
         END IF;
         -- decoders piped into a shell or a database client: echo X | base64 -d | sh, rev <<< X | sh, tr rot13 <<< X | sh
@@ -865,7 +995,7 @@ BEGIN
                     END IF;
                 END IF;
                 IF w IS NOT NULL AND pg_catalog.length(w) < pg_catalog.length(p_text) THEN
-                    v_hits := v_hits || coord_private.shell_rule_hits(w);
+                    v_hits := v_hits || coord_private.shell_rule_hits(w, v_pws, v_pdir);
                 END IF;
             END IF;
         END IF;
@@ -874,15 +1004,15 @@ BEGIN
     RETURN ARRAY(SELECT DISTINCT x FROM pg_catalog.unnest(v_hits) x ORDER BY 1);
 END
 $$;
-COMMENT ON FUNCTION coord_private.shell_rule_hits(text) IS
-    'the names of the shell rules (coord_private.shell_rules) that the analysed commands of a text match';
+COMMENT ON FUNCTION coord_private.shell_rule_hits(text, text, text) IS
+    'the names of the shell rules (coord_private.shell_rules) that the analysed commands of a text match, with the workspace and current directory as context when known';
 
 -- The matches of the shell rules, in the shape of coord_private.guardrail_matches.
-CREATE FUNCTION coord_private.shell_rule_matches(p_text text)
+CREATE FUNCTION coord_private.shell_rule_matches(p_text text, p_workspace text DEFAULT NULL, p_dir text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_hits text[] := coord_private.shell_rule_hits(p_text);
+    v_hits text[] := coord_private.shell_rule_hits(p_text, p_workspace, p_dir);
     v jsonb;
 BEGIN
     IF pg_catalog.cardinality(v_hits) = 0 THEN
@@ -897,5 +1027,5 @@ BEGIN
     RETURN v;
 END
 $$;
-COMMENT ON FUNCTION coord_private.shell_rule_matches(text) IS
-    'the shell rules matching a command text, as guardrail matches (name, category, severity, exempt_trust, always)';
+COMMENT ON FUNCTION coord_private.shell_rule_matches(text, text, text) IS
+    'the shell rules matching a command text (with the workspace and current directory as context when known), as guardrail matches (name, category, severity, exempt_trust, always)';

@@ -1,0 +1,127 @@
+-- The workspace as context of the shell guardrails (change shell_guardrails, issue 16):
+-- coord.check_guardrails(text, paths, workspace, cwd) judges paths inside the workspace
+-- relative to its root and paths outside it as what they are; cd is followed; a claimed
+-- workspace too wide to mean anything is not used and is recorded; bad input is refused
+-- with PC002 and nothing recorded; the two-argument call is the four-argument one with
+-- no context. Then the rules added on the grown corpus.
+BEGIN;
+SELECT plan(61);
+
+SELECT tests.create_agents('implementer', 't33_impl');
+
+-- TEST ONLY helper, gone with the transaction: the shell rules a text matches in a context
+CREATE FUNCTION pg_temp.hits(p text, ws text DEFAULT NULL, dir text DEFAULT NULL) RETURNS text[]
+LANGUAGE sql AS $$ SELECT coord_private.shell_rule_hits(p, ws, dir) $$;
+
+-- ---------------------------------------------------------------- paths made absolute
+SELECT is(coord_private.shell_abspath('build', '/srv/app'), '/srv/app/build', 'a relative path is made absolute against the directory');
+SELECT is(coord_private.shell_abspath('../../x/./y//', '/srv/app/src'), '/srv/x/y', '.., . and // are resolved lexically');
+SELECT is(coord_private.shell_abspath('/../../etc', NULL), '/etc', '.. never climbs above /');
+SELECT is(coord_private.shell_abspath('build', NULL), NULL, 'a relative path with no directory known stays unknown');
+SELECT is(coord_private.shell_abspath('~/x', '/srv'), NULL, '~ paths are left to shell_path_class');
+SELECT is(coord_private.shell_abspath('$HOME/x', '/srv'), NULL, '$ paths are left to shell_path_class');
+
+-- ---------------------------------------------------------------- classes in a workspace
+SELECT is(coord_private.shell_path_class('/srv/app', '/srv/app', '/srv/app'), 'workspace_root', 'the workspace itself is its root');
+SELECT is(coord_private.shell_path_class('/srv/app/*', '/srv/app', '/srv/app'), 'workspace_root', 'all of the workspace is its root');
+SELECT is(coord_private.shell_path_class('.', '/srv/app', '/srv/app/src/..'), 'workspace_root', '. from the root is the root');
+SELECT is(coord_private.shell_path_class('/srv/app/dist', '/srv/app', NULL), 'build', 'an absolute build output inside the workspace is build');
+SELECT is(coord_private.shell_path_class('/srv/app/.git', '/srv/app', NULL), 'git', '.git inside the workspace is git');
+SELECT is(coord_private.shell_path_class('/srv/app/src', '/srv/app', NULL), 'relative', 'a source directory inside the workspace is relative');
+SELECT is(coord_private.shell_path_class('/srv/application', '/srv/app', NULL), 'system', 'a sibling whose name begins like the workspace is outside it');
+SELECT is(coord_private.shell_path_class('../../..', '/home/u/p', '/home/u/p/src'), 'home', 'climbing out of the workspace reaches home');
+SELECT is(coord_private.shell_path_class('build', NULL, NULL), coord_private.shell_path_class('build'), 'no context: the one-argument class');
+
+-- ---------------------------------------------------------------- rules in a workspace
+SELECT is(pg_temp.hits('rm -rf /srv/app/build', '/srv/app', '/srv/app'), '{}', 'rm -rf of a build output named absolutely passes in its workspace');
+SELECT is(pg_temp.hits('rm -rf /srv/app/build'), ARRAY['fs_delete_catastrophic'], 'the same command with no workspace known is blocked');
+SELECT is(pg_temp.hits('rm -rf /srv/app', '/srv/app', '/srv/app'), ARRAY['fs_delete_catastrophic'], 'rm -rf of the workspace itself is blocked');
+SELECT is(pg_temp.hits('rm -rf /srv/app/', '/srv/app', '/tmp'), ARRAY['fs_delete_catastrophic'], 'the workspace with a trailing / is still the workspace');
+SELECT is(pg_temp.hits('rm -rf /home/u/p/src', '/home/u/p', '/home/u/p'), '{}', 'a directory inside a workspace under home passes');
+SELECT is(pg_temp.hits('rm -rf /home/u/p/.git', '/home/u/p', '/home/u/p'), ARRAY['fs_delete_catastrophic'], '.git inside the workspace is blocked');
+SELECT is(pg_temp.hits('rm -rf etc', NULL, '/'), ARRAY['fs_delete_catastrophic'], 'run in /, rm -rf etc deletes /etc');
+SELECT is(pg_temp.hits('rm -rf ../..', '/home/u/p', '/home/u/p/src'), ARRAY['fs_delete_catastrophic'], 'from a subdirectory, ../.. is home');
+SELECT is(pg_temp.hits('rm -rf ../build', '/home/u/p', '/home/u/p/src'), '{}', 'from a subdirectory, ../build is the workspace''s build output');
+SELECT is(pg_temp.hits('find /home/u/p -name ''*.py'' -delete', '/home/u/p', '/home/u/p'), ARRAY['fs_find_delete'],
+    'find -delete over the workspace named absolutely needs an artifact filter');
+SELECT is(pg_temp.hits('find /home/u/p/build -delete', '/home/u/p', '/home/u/p'), '{}', 'find -delete inside a build output passes');
+SELECT is(pg_temp.hits('echo x > passwd', NULL, '/etc'), ARRAY['fs_system_overwrite'], 'a relative redirection in /etc overwrites a system file');
+SELECT is(pg_temp.hits('echo x >> .bashrc', NULL, '/home/u'), ARRAY['persistence'], 'a relative redirection in home reaches a startup file');
+
+-- ---------------------------------------------------------------- cd followed
+SELECT is(pg_temp.hits('cd / && rm -rf etc', '/home/u/p', '/home/u/p'), ARRAY['fs_delete_catastrophic'], 'cd / then rm -rf etc: /etc');
+SELECT is(pg_temp.hits('cd /tmp/x && rm -rf *', '/home/u/p', '/home/u/p'), '{}', 'cd into scratch then rm -rf * passes');
+SELECT is(pg_temp.hits('cd src && rm -rf ../*', '/home/u/p', '/home/u/p'), ARRAY['fs_delete_catastrophic'], 'cd src then rm -rf ../*: the workspace');
+SELECT is(pg_temp.hits('cd .. && rm -rf p', '/home/u/p', '/home/u/p'), ARRAY['fs_delete_catastrophic'], 'cd .. then rm -rf p: the workspace from outside');
+SELECT is(pg_temp.hits('cd ~ && rm -rf p', '/home/u/p', '/home/u/p'), ARRAY['fs_delete_catastrophic'], 'a cd it cannot follow (~) is judged as before');
+SELECT is(pg_temp.hits('cd "$X" && rm -rf build', '/home/u/p', '/home/u/p'), '{}', 'an unknown cd leaves a build output a build output');
+SELECT is(pg_temp.hits('ssh prod rm -rf /home/u/p/src', '/home/u/p', '/home/u/p'), ARRAY['fs_delete_catastrophic'],
+    'a command run on another host is judged with no workspace (the path there is not this workspace)');
+
+-- ---------------------------------------------------------------- claimed workspaces
+SELECT is(coord_private.shell_workspace('/home/u/p/'), '/home/u/p', 'a workspace is normalised');
+SELECT is(coord_private.shell_workspace('/app'), '/app', 'a top-level project directory is a workspace');
+SELECT ok(coord_private.shell_workspace('/') IS NULL AND coord_private.shell_workspace('/home/u') IS NULL AND coord_private.shell_workspace('/root') IS NULL
+          AND coord_private.shell_workspace('/Users/u/') IS NULL AND coord_private.shell_workspace('/home/u/p/..') IS NULL,
+    'INV-GUARDRAIL: /, a home directory or one reached by .. is not a workspace');
+SELECT ok(coord_private.shell_workspace('/var') IS NULL AND coord_private.shell_workspace('/var/lib') IS NULL AND coord_private.shell_workspace('/usr/local/src') IS NULL
+          AND coord_private.shell_workspace('/etc/x') IS NULL AND coord_private.shell_workspace('/opt') IS NULL AND coord_private.shell_workspace('/srv/*') IS NULL,
+    'INV-GUARDRAIL: a system tree, a top-level system directory or a glob is not a workspace');
+
+-- ---------------------------------------------------------------- check_guardrails with context, as an agent
+SELECT is(tests.row_as('t33_impl', $$SELECT ok, blocked FROM coord.check_guardrails('rm -rf /srv/app/node_modules', '{}', '/srv/app', '/srv/app')$$),
+          '{"ok": true, "blocked": false}'::jsonb, 'check_guardrails passes a build output of the agent''s workspace');
+SELECT is(tests.row_as('t33_impl', $$SELECT ok, blocked FROM coord.check_guardrails('rm -rf /srv/app/node_modules', '{}')$$),
+          '{"ok": false, "blocked": true}'::jsonb, 'the two-argument call knows no workspace');
+SELECT is(tests.row_as('t33_impl', $$SELECT ok, blocked FROM coord.check_guardrails('rm -rf build', '{}', '/srv/app', '/')$$),
+          '{"ok": false, "blocked": true}'::jsonb, 'the cwd wins over the workspace for relative paths (build in / is /build)');
+SELECT is(tests.row_as('t33_impl', $$SELECT ok, blocked FROM coord.check_guardrails('rm -rf build', '{}', '/srv/app', NULL)$$),
+          '{"ok": true, "blocked": false}'::jsonb, 'the cwd defaults to the workspace');
+SELECT tests.row_as('t33_impl', $$SELECT event_id, blocked FROM coord.check_guardrails('rm -rf /home/u/x', '{}', '/home/u', '/home/u')$$) AS w1 \gset
+SELECT is(:'w1'::jsonb->>'blocked', 'true', 'INV-GUARDRAIL: claiming home as the workspace does not let rm -rf of home''s contents pass');
+SELECT is((SELECT context->'workspace_rejected' FROM coord_private.audit_events WHERE event_id = (:'w1'::jsonb->>'event_id')::bigint), 'true'::jsonb,
+    'INV-AUDIT-COMPLETE: a rejected workspace is recorded in the event');
+SELECT is((SELECT context->>'workspace' FROM coord_private.audit_events WHERE event_id = (:'w1'::jsonb->>'event_id')::bigint), '/home/u',
+    'the claimed workspace is in the event as claimed');
+SELECT is((SELECT count(*)::integer FROM coord_private.audit_events e
+            WHERE e.actor = 't33_impl' AND e.operation = 'check_guardrails' AND e.context ? 'workspace_rejected'), 1,
+    'only the rejected claim carries workspace_rejected');
+
+-- ---------------------------------------------------------------- bad input: PC002, nothing recorded
+SELECT (SELECT count(*) FROM coord_private.audit_events) AS n0 \gset
+SELECT is(tests.sqlstate_as('t33_impl', $$SELECT * FROM coord.check_guardrails('ls', '{}', 'srv/app', NULL)$$), 'PC002', 'a relative workspace is refused (PC002)');
+SELECT is(tests.sqlstate_as('t33_impl', $$SELECT * FROM coord.check_guardrails('ls', '{}', NULL, 'tmp')$$), 'PC002', 'a relative cwd is refused (PC002)');
+SELECT is(tests.sqlstate_as('t33_impl', $$SELECT * FROM coord.check_guardrails('ls', '{}', '/' || repeat('a', 4096), NULL)$$), 'PC002',
+    'a workspace longer than 4096 characters is refused (PC002)');
+SELECT is(tests.sqlstate_as('t33_impl', $$SELECT * FROM coord.check_guardrails('ls', '{}', '', NULL)$$), 'PC002', 'an empty workspace is refused (PC002)');
+SELECT is((SELECT count(*) FROM coord_private.audit_events), :'n0'::bigint, 'refused input writes no audit event');
+
+-- ---------------------------------------------------------------- the boundary
+SELECT ok(has_function_privilege('coord_agent', 'coord.check_guardrails(text, text[], text, text)', 'EXECUTE')
+          AND NOT has_function_privilege('coord_auditor', 'coord.check_guardrails(text, text[], text, text)', 'EXECUTE')
+          AND NOT has_function_privilege('public', 'coord.check_guardrails(text, text[], text, text)', 'EXECUTE'),
+    'INV-BOUNDARY: agents may call the four-argument check, auditors and PUBLIC may not');
+SELECT is((SELECT proconfig FROM pg_proc WHERE oid = 'coord.check_guardrails(text, text[], text, text)'::regprocedure),
+          ARRAY['search_path=pg_catalog, pg_temp', 'lock_timeout=5s', 'standard_conforming_strings=on'],
+    'the four-argument check pins search_path, lock_timeout and standard_conforming_strings');
+SELECT ok((SELECT prosecdef FROM pg_proc WHERE oid = 'coord.check_guardrails(text, text[], text, text)'::regprocedure),
+    'the four-argument check is a definer (the agent cannot read the rules it runs)');
+SELECT is(tests.sqlstate_as('t33_impl', $$SELECT coord_private.shell_path_class('/', NULL, NULL)$$), '42501',
+    'INV-BOUNDARY: an agent cannot call the analyser''s functions directly');
+-- a temporary function of the analyser's name and signature, first on the caller's search_path,
+-- does not replace the analyser's (its calls are schema-qualified, its search_path pinned)
+CREATE FUNCTION pg_temp.shell_path_class(text, text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'relative' $$;
+CREATE FUNCTION pg_temp.shell_rule_hits(text, text, text) RETURNS text[] LANGUAGE sql AS $$ SELECT '{}'::text[] $$;
+SET LOCAL search_path = pg_temp, public, pg_catalog;
+SELECT is(tests.row_as('t33_impl', $$SELECT blocked FROM coord.check_guardrails('rm -rf /srv/app', '{}', '/srv/app', NULL)$$),
+          '{"blocked": true}'::jsonb, 'INV-BOUNDARY: pg_temp functions of the analyser''s names first on the search_path do not change the verdict');
+RESET search_path;
+
+-- ---------------------------------------------------------------- rules added on the grown corpus
+SELECT is(pg_temp.hits('rm ~/.gitconfig'), ARRAY['fs_delete_catastrophic'], 'deleting a dotfile of home, even without -r, is blocked');
+SELECT is(pg_temp.hits('rm ~/notes/old.txt'), '{}', 'deleting a file in a home subdirectory without -r passes');
+SELECT is(pg_temp.hits('truncate -s 0 ~/.zsh_history'), ARRAY['fs_system_overwrite'], 'emptying a dotfile of home is blocked');
+SELECT is(pg_temp.hits('cp ~/.gitconfig ~/.gitconfig.bak && echo x >> ~/.zsh_history'), '{}', 'a backup copy and an append pass');
+
+SELECT * FROM finish();
+ROLLBACK;
