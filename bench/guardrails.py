@@ -12,6 +12,10 @@ autocommit connections with prepared statements, client side (the round trip inc
             over the normalised text that check_guardrails ran before the shell analysis
             (the peer, measured in the same run).
 The texts:
+  * everyday commands: ~200 bytes each, consecutive lines of bench/data/everyday_commands.txt
+    (what an agent runs all day: git, tests, builds, linters, ls/grep/cat, docker and kubectl
+    reads, a heredoc config file) joined by ` && ` the same way; a workload of its own because
+    the corpus below is look-alikes and attacks by design, not a sample of what agents run;
   * typical harmless / typical destructive: ~200 bytes each, consecutive cases of
     tests/guardrail_corpus/shell/tune_harmless.tsv (tune_destructive.tsv) joined by
     ` && ` until the next case would pass 220 bytes (cases decoded as rates.py does);
@@ -49,6 +53,7 @@ HOSTILE_N = int(os.environ.get("PGCOORD_BENCH_GUARDRAIL_HOSTILE_N", "3"))
 WARMUP = 20
 MIB = 1 << 20
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "guardrail_corpus" / "shell"
+EVERYDAY = Path(__file__).resolve().parent / "data" / "everyday_commands.txt"
 
 CALLS = {
     "check": "SELECT blocked FROM coord.check_guardrails(%s, '{}')",
@@ -61,9 +66,22 @@ def typical(name: str, low: int = 180, high: int = 220) -> list[str]:
     """Consecutive cases of a corpus file joined by ' && ' into texts of about 200 bytes."""
     cases = [decode(line.partition("\t")[2]) for line in (CORPUS / name).read_text(encoding="utf-8").splitlines()
              if line.strip()]
+    return joined(cases, low, high)
+
+
+def everyday(low: int = 180, high: int = 220) -> list[str]:
+    """bench/data/everyday_commands.txt (one command per line, the corpus's escapes) joined the same way."""
+    cases = [decode(line) for line in EVERYDAY.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return joined(cases, low, high)
+
+
+def joined(cases: list[str], low: int, high: int) -> list[str]:
+    """cases joined by ' && ' (a newline next to a heredoc) into texts of low..high bytes, in order."""
     texts, cur = [], ""
     for case in cases:
-        nxt = f"{cur} && {case}" if cur else case
+        # (after a heredoc the next command starts on a line of its own: "EOF && x" ends nothing)
+        sep = "\n" if "\n" in cur or "\n" in case else " && "
+        nxt = f"{cur}{sep}{case}" if cur else case
         if len(nxt.encode()) > high and cur:
             if len(cur.encode()) >= low:
                 texts.append(cur)
@@ -133,6 +151,7 @@ def main() -> int:
 
 def run(su_dsn: str, agent_dsn: str) -> int:
     workloads: dict[str, tuple[list[str], int, int]] = {
+        "everyday commands": (everyday(), N, WARMUP),
         "typical harmless": (typical("tune_harmless.tsv"), N, WARMUP),
         "typical destructive": (typical("tune_destructive.tsv"), N, WARMUP),
     }
@@ -160,10 +179,9 @@ def run(su_dsn: str, agent_dsn: str) -> int:
                       f"max {max(samples):8.2f} ms  p99/1 ms {p99 / TARGET_MS:7.2f}  p50/regex {p50 / regex_p50:6.2f}")
             results["workloads"][label] = figures
     budget.save("guardrails", results)
-    worst = max(results["workloads"][k]["check"]["p99_over_target"]
-                for k in ("typical harmless", "typical destructive"))
-    verdict = "met" if worst <= 1 else "NOT met"
-    print(f"target: check_guardrails p99/1 ms {worst:.2f} on the typical commands -> {verdict}")
+    for label in ("everyday commands", "typical harmless", "typical destructive"):
+        ratio = results["workloads"][label]["check"]["p99_over_target"]
+        print(f"target: check_guardrails p99/1 ms {ratio:.2f} on {label} -> {'met' if ratio <= 1 else 'NOT met'}")
     return 0
 
 

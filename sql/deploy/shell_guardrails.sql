@@ -14,17 +14,23 @@
 --                    setsid strace docker exec kubectl exec ...) removed; sh/bash/zsh -c,
 --                    eval, ssh host CMD, $(...), heredocs and here-strings given to shells,
 --                    interpreters and database clients analysed recursively (depth + 1);
+--                    positional parameters (sh -c CODE _ A, sh -s -- A <<EOF, set -- A),
+--                    read VAR bound from the loop's input (while read d; ... done <<< X),
+--                    su / runuser -c, ssh host SHELL with a heredoc, printf / echo -e
+--                    escapes decoded where a shell reads the output;
 --                    inline code (python -c, perl -e, ruby -e, node -e, php -r) read for
 --                    recursive deletes (rmtree, rm_rf, rmSync recursive -> rm -rf TARGET),
 --                    file deletes and shell-outs (os.system, subprocess, system, execSync)
 --   rules_table.sql  coord_private.shell_rules: name, category, severity, exempt trust,
 --                    always, rationale of each rule
---   path_classes.sql where a path points from the workspace (coord_private.shell_path_class),
---                    secrets and key material
+--   path_classes.sql where a path points from the workspace (coord_private.shell_path_class;
+--                    with the workspace and directory known: shell_path_class(p, ws, dir),
+--                    shell_abspath, shell_workspace), secrets and key material
 --   sql_rules.sql    SQL text judged without literals and comments (shell_sql_hits)
 --   code_rules.sql   inline interpreter code beyond the analyser's rows (shell_code_hits)
 --   rules.sql        the rules' logic (coord_private.shell_rule_hits, one block per rule)
---   integration.sql  coord_private.guardrail_command_matches, coord.check_guardrails on it,
+--   integration.sql  coord_private.guardrail_command_matches, coord.check_guardrails on it
+--                    (text, paths, workspace, cwd; the two-argument call is it with NULLs),
 --                    the view coord.shell_rules
 --
 -- Policy per category (severity, exempt trust; "always" = every trust level):

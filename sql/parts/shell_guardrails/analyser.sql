@@ -117,9 +117,17 @@ AS $$
 DECLARE
     v text := p_word;
     i integer;
+    m text[];
 BEGIN
     IF pg_catalog.strpos(v, '$IFS') > 0 OR pg_catalog.strpos(v, '${IFS') > 0 THEN
         v := pg_catalog.regexp_replace(v, '\$\{IFS[^}]{0,10}\}|\$IFS(?![A-Za-z0-9_])', ' ', 'g');
+    END IF;
+    -- $(printf '\x72\x6d'), $(echo -e '\x72\x6d'): what they print, escapes decoded
+    IF pg_catalog.strpos(v, E'\\') > 0 AND (pg_catalog.strpos(v, 'printf') > 0 OR pg_catalog.strpos(v, 'echo') > 0) THEN
+        FOR m IN SELECT pg_catalog.regexp_matches(v, '(\$\(\s*(?:printf|echo\s+-[a-zA-Z]*e[a-zA-Z]*)\s+[''"]?([^''"()`$;|&]*?)[''"]?\s*\)'
+                                                    || '|`\s*(?:printf|echo\s+-[a-zA-Z]*e[a-zA-Z]*)\s+[''"]?([^''"()`$;|&]*?)[''"]?\s*`)', 'g') LOOP
+            v := pg_catalog.replace(v, m[1], coord_private.shell_ansi_c(coalesce(m[2], m[3])));
+        END LOOP;
     END IF;
     IF pg_catalog.strpos(v, '$(') > 0 THEN
     v := pg_catalog.regexp_replace(v, '\$\(\s*(echo|printf)\s+(-[a-z]+\s+)?[''"]?([^''"()`$;|&]*?)[''"]?\s*\)', '\3', 'g');
@@ -170,6 +178,19 @@ DECLARE
     n record;
     t record;
     v_sub text;
+    v_uopt boolean;
+    v_feed text;                   -- what the previous command of the pipeline writes (echo, printf, cat <<EOF)
+    v_args text[];
+    v_esc boolean;
+    v_lines text[];
+    v_delim text;
+    v_loops integer[];             -- the loops whose done has a here-string or heredoc (lexed once, when first needed)
+    v_loop_input text[];
+    v_stack integer[];
+    v_stdin boolean;
+    v_ifs boolean;
+    v_mod text; v_name text; v_alias text;
+    m text[];
 BEGIN
     SELECT * INTO c_lim FROM coord_private.shell_limits();
     IF p_text IS NULL THEN
@@ -186,10 +207,11 @@ BEGIN
        AND (pg_catalog.left(pg_catalog.ltrim(p_text, E' \t\n\r\f\x0b'), 2) = '--'
             -- a character beyond ASCII might be a blank to \s
             OR pg_catalog.octet_length(pg_catalog.left(pg_catalog.ltrim(p_text, E' \t\n\r\f\x0b'), 12)) <> pg_catalog.length(pg_catalog.left(pg_catalog.ltrim(p_text, E' \t\n\r\f\x0b'), 12))
-            OR pg_catalog.split_part(pg_catalog.translate(pg_catalog.lower(pg_catalog.left(pg_catalog.ltrim(p_text, E' \t\n\r\f\x0b'), 12)), E'\t\n\r\f\x0b', '     '), ' ', 1)
+            -- (the first word ends at a blank or at a comment: TRUNCATE/**/users is SQL too)
+            OR pg_catalog.split_part(pg_catalog.split_part(pg_catalog.translate(pg_catalog.lower(pg_catalog.left(pg_catalog.ltrim(p_text, E' \t\n\r\f\x0b'), 12)), E'\t\n\r\f\x0b', '     '), ' ', 1), '/*', 1)
                IN ('select', 'with', 'insert', 'update', 'delete', 'drop', 'truncate', 'alter', 'create', 'grant', 'revoke', 'merge', 'copy',
                    'vacuum', 'begin', 'commit', 'explain', 'do', 'comment', 'set'))
-       AND p_text ~* '^\s*(--[^\n]*\n\s*)*(select|with|insert|update|delete|drop|truncate|alter|create|grant|revoke|merge|copy|vacuum|begin|commit|explain|do|comment|set)\s+(?![-.]|[^;\n]*(\s-[a-z]|[<>|&]))' THEN
+       AND p_text ~* '^\s*(--[^\n]*\n\s*)*(select|with|insert|update|delete|drop|truncate|alter|create|grant|revoke|merge|copy|vacuum|begin|commit|explain|do|comment|set)(\s+|\s*/\*)(?![-.]|[^;\n]*(\s-[a-z]|[<>|&]))' THEN
         o := ROW(0, 0, 'sql', p_scope || 'q', 0, 'sql', ARRAY[p_text], '{}', NULL, '{}');
         RETURN NEXT o;
     END IF;
@@ -208,6 +230,12 @@ BEGIN
         -- variables set earlier in this text, $(echo X), ${IFS}: their values (a rule sees rm -rf "$d" as rm -rf /home/user)
         IF pg_catalog.cardinality(v_words) > 0 AND (pg_catalog.strpos(pg_catalog.array_to_string(v_words, ' '), '$') > 0 OR pg_catalog.strpos(pg_catalog.array_to_string(v_words, ' '), '`') > 0) THEN
             v_words := ARRAY(SELECT coord_private.shell_expand(x, v_vars) FROM pg_catalog.unnest(v_words) x);
+            -- a value that is a list (a variable read from several lines, "$@"): one word per item
+            IF pg_catalog.strpos(pg_catalog.array_to_string(v_words, ' '), E'\x1e') > 0 THEN
+                v_words := ARRAY(SELECT s.y FROM pg_catalog.unnest(v_words) WITH ORDINALITY u(x, k),
+                                               pg_catalog.unnest(pg_catalog.string_to_array(u.x, E'\x1e')) WITH ORDINALITY s(y, k2)
+                                  ORDER BY u.k, s.k2);
+            END IF;
             IF pg_catalog.strpos(r.words[1], 'IFS') > 0 AND r.words[1] ~ '\$\{?IFS' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(v_words) x WHERE x ~ '\s' AND x ~ '^\S') THEN
                 v_words := ARRAY(SELECT y FROM pg_catalog.unnest(v_words) x, pg_catalog.regexp_split_to_table(x, '\s+') y WHERE y <> '');
             END IF;
@@ -269,7 +297,7 @@ BEGIN
             ELSIF v_prog IN ('command', 'builtin', 'exec', 'nohup', 'time', 'stdbuf', 'ionice', 'nice', 'chrt', 'taskset',
                              'setsid', 'unbuffer', 'caffeinate', 'torsocks', 'proxychains', 'proxychains4', 'flock', 'chroot',
                              'timeout', 'gtimeout', 'xargs', 'watch', 'strace', 'ltrace', 'faketime', 'firejail', 'catchsegv',
-                             'runuser', 'sg', 'nsenter', 'unshare', 'systemd-run', 'script', 'parallel', 'with-contenv', 'dbus-launch') THEN
+                             'sg', 'nsenter', 'unshare', 'systemd-run', 'script', 'parallel', 'with-contenv', 'dbus-launch') THEN
                 IF v_prog = 'command' AND EXISTS (SELECT 1 FROM pg_catalog.unnest(v_words[2:]) x WHERE x IN ('-v', '-V')) THEN
                     EXIT;                              -- command -v name: a lookup
                 END IF;
@@ -285,7 +313,7 @@ BEGIN
                        OR (v_prog = 'xargs' AND v_words[v_i] ~ '^-[IdEnLPsaxe]$' AND v_words[v_i] NOT IN ('-x'))
                        OR (v_prog = 'watch' AND v_words[v_i] IN ('-n', '--interval', '-d'))
                        OR (v_prog = 'exec' AND v_words[v_i] = '-a')
-                       OR (v_prog IN ('runuser', 'sg') AND v_words[v_i] IN ('-u', '-g', '-G', '--user', '--group'))
+                       OR (v_prog = 'sg' AND v_words[v_i] IN ('-u', '-g', '-G', '--user', '--group'))
                        OR (v_prog = 'flock' AND v_words[v_i] IN ('-w', '-E', '--timeout', '--conflict-exit-code'))
                        OR (v_prog IN ('strace', 'ltrace') AND v_words[v_i] ~ '^-[eopsuaESIPb]$')
                        OR (v_prog = 'taskset' AND v_words[v_i] IN ('-c', '--cpu-list') AND false)
@@ -301,7 +329,7 @@ BEGIN
                 IF v_prog IN ('timeout', 'gtimeout', 'chroot', 'flock', 'taskset', 'chrt', 'sg') AND v_i <= pg_catalog.cardinality(v_words) THEN
                     v_i := v_i + 1;
                 END IF;
-                IF v_prog IN ('watch', 'runuser', 'su') AND v_i <= pg_catalog.cardinality(v_words) THEN
+                IF v_prog = 'watch' AND v_i <= pg_catalog.cardinality(v_words) THEN
                     -- watch CMD ARGS: run by sh -c as one string
                     v_code := pg_catalog.array_to_string(v_words[v_i:], ' ');
                     v_wrappers := v_wrappers || v_prog;
@@ -322,19 +350,47 @@ BEGIN
                 v_i := v_i + 1;                          -- the container or service
             ELSIF v_prog IN ('kubectl', 'oc') AND 'exec' = ANY (v_words) AND '--' = ANY (v_words) THEN
                 v_i := pg_catalog.array_position(v_words, '--') + 1;
-            ELSIF v_prog = 'su' THEN
-                v_i := NULL;
-                FOR v_j IN 2 .. pg_catalog.cardinality(v_words) - 1 LOOP
-                    IF v_words[v_j] IN ('-c', '--command') THEN
-                        v_i := v_j;
+            ELSIF v_prog IN ('su', 'runuser') THEN
+                -- su [options] [-] [USER [ARGS]], and runuser in the same form: -c CMD is run by
+                -- the user's shell wherever it stands (options are permuted, so it may follow
+                -- USER: runuser -l postgres -c CMD); runuser -u USER [--] CMD ARGS runs CMD
+                -- itself; without either the user's shell reads stdin (su - app <<EOF)
+                v_code := NULL; v_uopt := false;
+                v_j := 2;
+                WHILE v_j <= pg_catalog.cardinality(v_words) LOOP
+                    IF v_words[v_j] = '--' THEN
+                        v_j := v_j + 1;
+                        EXIT WHEN v_uopt;
+                    ELSIF v_words[v_j] IN ('-c', '--command', '--session-command') OR v_words[v_j] ~ '^-[a-zA-Z]*c$' THEN
+                        v_code := coalesce(v_words[v_j + 1], '');
+                        EXIT;
+                    ELSIF pg_catalog.left(v_words[v_j], 10) = '--command=' THEN
+                        v_code := pg_catalog.substr(v_words[v_j], 11);
+                        EXIT;
+                    ELSIF v_words[v_j] IN ('-u', '--user') THEN
+                        v_uopt := true;
+                        v_j := v_j + 2;
+                    ELSIF v_words[v_j] IN ('-g', '-G', '-s', '-w', '--group', '--supp-group', '--shell', '--whitelist-environment') THEN
+                        v_j := v_j + 2;
+                    ELSIF pg_catalog.left(v_words[v_j], 1) = '-' OR NOT v_uopt THEN
+                        v_j := v_j + 1;                  -- an option, -, the user or an argument for its shell
+                    ELSE
+                        EXIT;                            -- runuser -u USER CMD: the command
                     END IF;
                 END LOOP;
-                IF v_i IS NULL THEN
+                IF v_code IS NOT NULL THEN
+                    v_wrappers := v_wrappers || v_prog;
+                    v_words := ARRAY['sh', '-c', v_code];
+                    CONTINUE;
+                ELSIF v_uopt AND v_j <= pg_catalog.cardinality(v_words) THEN
+                    v_i := v_j;
+                ELSIF r.input IS NOT NULL OR r.pipe_pos > 0 THEN
+                    v_wrappers := v_wrappers || v_prog;
+                    v_words := ARRAY['sh'];
+                    CONTINUE;
+                ELSE
                     EXIT;
                 END IF;
-                v_wrappers := v_wrappers || 'su'::text;
-                v_words := ARRAY['sh', '-c', v_words[v_i + 1]];
-                CONTINUE;
             ELSE
                 EXIT;
             END IF;
@@ -357,8 +413,127 @@ BEGIN
         -- nested code ----------------------------------------------------------------
         v_kind := coord_private.shell_kind(v_prog);
         v_code := NULL;
+        -- what the previous command of the pipeline writes, for a command that reads it as
+        -- code or values: echo's words (-e: escapes decoded), printf's format filled in with
+        -- its arguments and its escapes decoded (printf '\x72\x6d -rf /x' | sh), cat's heredoc
+        v_feed := NULL;
+        IF v_prev_prog IN ('echo', 'printf', 'print', 'cat') AND (v_kind IS NOT NULL OR v_prog IN ('ssh', 'read', 'manage.py')) THEN
+            IF v_prev_prog = 'cat' THEN
+                v_feed := v_prev_input;
+            ELSIF v_prev_prog = 'printf' THEN
+                v_args := v_prev_words[2:];
+                IF v_args[1] = '--' THEN
+                    v_args := v_args[2:];
+                END IF;
+                IF v_args[1] IS NULL OR v_args[1] = '-v' THEN
+                    v_feed := NULL;                    -- printf -v VAR: into a variable
+                ELSIF pg_catalog.strpos(v_args[1], '%') = 0 THEN
+                    v_feed := coord_private.shell_ansi_c(v_args[1]);
+                ELSE
+                    -- the format is used again while arguments remain (bounded)
+                    v_feed := ''; v_n := 2;
+                    FOR v_j IN 1 .. 50 LOOP
+                        v_i := v_n;
+                        FOR m IN SELECT pg_catalog.regexp_matches(v_args[1], '(%[-+ #0]*[0-9]*(?:\.[0-9]*)?[a-zA-Z%])|([^%]+)|(%)', 'g') LOOP
+                            IF m[2] IS NOT NULL THEN
+                                v_feed := v_feed || coord_private.shell_ansi_c(m[2]);
+                            ELSIF m[1] = '%%' OR m[1] IS NULL THEN
+                                v_feed := v_feed || '%';
+                            ELSE
+                                v_feed := v_feed || CASE WHEN pg_catalog.right(m[1], 1) = 'b' THEN coord_private.shell_ansi_c(coalesce(v_args[v_n], ''))
+                                                         ELSE coalesce(v_args[v_n], '') END;
+                                v_n := v_n + 1;
+                            END IF;
+                        END LOOP;
+                        EXIT WHEN v_n > pg_catalog.cardinality(v_args) OR v_n = v_i OR pg_catalog.length(v_feed) > 100000;
+                    END LOOP;
+                END IF;
+            ELSE
+                v_j := 2; v_esc := false;
+                WHILE v_j <= pg_catalog.cardinality(v_prev_words) AND pg_catalog.left(v_prev_words[v_j], 1) = '-' AND v_prev_words[v_j] ~ '^-[neE]+$' LOOP
+                    v_esc := pg_catalog.strpos(v_prev_words[v_j], 'e') > 0 OR (v_esc AND pg_catalog.strpos(v_prev_words[v_j], 'E') = 0);
+                    v_j := v_j + 1;
+                END LOOP;
+                v_feed := pg_catalog.array_to_string(v_prev_words[v_j:], ' ');
+                IF v_esc THEN
+                    v_feed := coord_private.shell_ansi_c(v_feed);
+                END IF;
+            END IF;
+        END IF;
         IF v_prog = 'eval' AND pg_catalog.cardinality(v_words) > 1 THEN
             RETURN QUERY SELECT * FROM coord_private.shell_commands(pg_catalog.array_to_string(v_words[2:], ' '), p_depth + 1, 'eval', p_scope || r.ord || '/');
+        ELSIF v_prog = 'set' AND pg_catalog.cardinality(v_words) > 1 AND pg_catalog.cardinality(v_vars) < 200 THEN
+            -- set -- A B (set A B): the positional parameters $1 $2 ... and "$@" of the commands after it
+            v_i := 2;
+            WHILE v_i <= pg_catalog.cardinality(v_words) AND pg_catalog.left(v_words[v_i], 1) IN ('-', '+') AND v_words[v_i] NOT IN ('--', '-') LOOP
+                v_i := v_i + CASE WHEN v_words[v_i] IN ('-o', '+o') THEN 2 ELSE 1 END;
+            END LOOP;
+            IF v_words[v_i] IN ('--', '-') THEN
+                v_i := v_i + 1;
+            END IF;
+            -- (an empty parameter is no word: "$@" of none, or "$1" set to '', is left unknown)
+            IF EXISTS (SELECT 1 FROM pg_catalog.unnest(v_words[v_i:]) x WHERE x <> '') THEN
+                v_vars := v_vars || ARRAY['@', pg_catalog.array_to_string(pg_catalog.array_remove(v_words[v_i:], ''), E'\x1e')];
+            END IF;
+            FOR v_j IN 1 .. least(pg_catalog.cardinality(v_words) - v_i + 1, 9) LOOP
+                CONTINUE WHEN v_words[v_i + v_j - 1] = '';
+                v_vars := v_vars || ARRAY[v_j::text, v_words[v_i + v_j - 1]];
+            END LOOP;
+        ELSIF v_prog = 'read' AND pg_catalog.cardinality(v_vars) < 200
+              AND (r.words[1] IN ('while', 'until') OR (r.words[1] IN ('do', 'then', 'else', '{', '!') AND r.words[2] IN ('while', 'until'))) THEN
+            -- while read -r d; do ...; done <<< VALUES (<<EOF, or echo VALUES | while read d): the
+            -- loop's variables take the words of each line (of several lines: a list of them);
+            -- the input is the producer's output or the here-string / heredoc of the loop's done
+            v_i := 2;
+            WHILE v_i <= pg_catalog.cardinality(v_words) AND pg_catalog.left(v_words[v_i], 1) = '-' LOOP
+                EXIT WHEN v_words[v_i] ~ '^-[a-zA-Z]*a$';    -- read -a: an array
+                v_i := v_i + CASE WHEN v_words[v_i] ~ '^-[a-zA-Z]*[dnNptui]$' THEN 2 ELSE 1 END;
+            END LOOP;
+            v_code := v_feed;
+            IF v_code IS NULL AND r.pipe_pos = 0 AND (v_i > pg_catalog.cardinality(v_words) OR pg_catalog.left(v_words[v_i], 1) <> '-') THEN
+                IF v_loops IS NULL THEN
+                    -- each loop with the input of its done, in one pass (a stack of open loops)
+                    v_loops := '{}'; v_loop_input := '{}'; v_stack := '{}';
+                    FOR n IN SELECT l.ord, l.words, l.input FROM coord_private.shell_lex(p_text, p_depth) l
+                              WHERE l.ord > 0 AND NOT l.subst ORDER BY l.ord LOOP
+                        IF n.words[1] IN ('while', 'until', 'for', 'select')
+                           OR (n.words[1] IN ('do', 'then', 'else', '{', '!') AND n.words[2] IN ('while', 'until', 'for', 'select')) THEN
+                            v_stack := v_stack || n.ord;
+                        ELSIF n.words[1] = 'done' AND pg_catalog.cardinality(v_stack) > 0 THEN
+                            IF n.input IS NOT NULL THEN
+                                v_loops := v_loops || v_stack[pg_catalog.cardinality(v_stack)];
+                                v_loop_input := v_loop_input || n.input;
+                            END IF;
+                            v_stack := v_stack[1:pg_catalog.cardinality(v_stack) - 1];
+                        END IF;
+                    END LOOP;
+                END IF;
+                v_code := v_loop_input[pg_catalog.array_position(v_loops, r.ord)];
+            END IF;
+            IF v_code IS NOT NULL AND pg_catalog.strpos(v_code, '$(') = 0 AND pg_catalog.strpos(v_code, '`') = 0
+               AND (v_i > pg_catalog.cardinality(v_words) OR pg_catalog.left(v_words[v_i], 1) <> '-') THEN
+                IF pg_catalog.strpos(v_code, '$') > 0 THEN
+                    v_code := coord_private.shell_expand(v_code, v_vars);
+                END IF;
+                v_lines := ARRAY(SELECT u.x FROM pg_catalog.unnest(pg_catalog.string_to_array(v_code, E'\n')) WITH ORDINALITY u(x, k)
+                                  WHERE pg_catalog.btrim(u.x, E' \t\r') <> '' ORDER BY u.k LIMIT 100);
+                v_args := ARRAY(SELECT x FROM pg_catalog.unnest(v_words[v_i:]) x WHERE x ~ '^[A-Za-z_][A-Za-z0-9_]*$');
+                IF pg_catalog.cardinality(v_args) = 0 THEN
+                    v_args := ARRAY['REPLY'];
+                END IF;
+                v_ifs := 'IFS=' = ANY (r.words);           -- IFS= read: the line is not split
+                -- (an empty value is no word: a variable no line fills is left unknown)
+                FOR v_j IN 1 .. pg_catalog.cardinality(v_args) LOOP
+                    SELECT pg_catalog.string_agg(s.v, E'\x1e' ORDER BY s.k) FILTER (WHERE s.v <> '')
+                      INTO v_name
+                      FROM (SELECT u.k, CASE WHEN v_j = pg_catalog.cardinality(v_args) THEN pg_catalog.array_to_string(f[v_j:], ' ') ELSE f[v_j] END AS v
+                              FROM pg_catalog.unnest(v_lines) WITH ORDINALITY u(x, k),
+                                   LATERAL (SELECT CASE WHEN v_ifs THEN ARRAY[u.x] ELSE pg_catalog.regexp_split_to_array(pg_catalog.btrim(u.x, E' \t\r'), E'[ \t]+') END AS f) w) s;
+                    IF v_name IS NOT NULL THEN
+                        v_vars := v_vars || ARRAY[v_args[v_j], v_name];
+                    END IF;
+                END LOOP;
+            END IF;
         ELSIF v_prog IN ('source', '.') AND pg_catalog.cardinality(v_words) > 1 AND pg_catalog.left(v_words[2], 2) = '<(' THEN
             NULL;                                      -- source <(...): the substitution is analysed; the rule sees its text
         ELSIF v_prog = 'ssh' THEN
@@ -371,15 +546,30 @@ BEGIN
                     v_i := v_i + 1;
                 END IF;
             END LOOP;
+            v_code := coalesce(r.input, v_feed);
             IF v_i + 1 <= pg_catalog.cardinality(v_words) THEN
-                RETURN QUERY SELECT * FROM coord_private.shell_commands(pg_catalog.array_to_string(v_words[v_i + 1:], ' '), p_depth + 1, 'ssh', p_scope || r.ord || '/');
-            ELSIF r.input IS NOT NULL THEN
-                RETURN QUERY SELECT * FROM coord_private.shell_commands(r.input, p_depth + 1, 'heredoc-code', p_scope || r.ord || '/');
+                v_sub := pg_catalog.array_to_string(v_words[v_i + 1:], ' ');
+                IF v_code IS NOT NULL THEN
+                    -- ssh host bash <<EOF, ssh host 'sh -s' <<< CODE, echo CODE | ssh host psql:
+                    -- the remote command reads ssh's stdin, given to its last command as a
+                    -- heredoc (to its first when a # might make the end of the line a comment)
+                    v_delim := 'PGCOORD_SSH_STDIN';
+                    WHILE pg_catalog.strpos(v_code, v_delim) > 0 LOOP
+                        v_delim := v_delim || '_';
+                    END LOOP;
+                    v_sub := CASE WHEN pg_catalog.strpos(v_sub, '#') = 0 THEN v_sub || ' <<''' || v_delim || ''''
+                                  ELSE '<<''' || v_delim || ''' ' || v_sub END
+                             || E'\n' || v_code || E'\n' || v_delim || E'\n';
+                END IF;
+                RETURN QUERY SELECT * FROM coord_private.shell_commands(v_sub, p_depth + 1, 'ssh', p_scope || r.ord || '/');
+            ELSIF v_code IS NOT NULL THEN
+                RETURN QUERY SELECT * FROM coord_private.shell_commands(v_code, p_depth + 1, 'heredoc-code', p_scope || r.ord || '/');
             END IF;
         ELSIF v_kind = 'shell' THEN
             -- sh -c STRING, sh -xec STRING; else stdin (heredoc, here-string, echo ... |) is code
             v_i := 2;
             v_code := NULL;
+            v_stdin := false;
             WHILE v_i <= pg_catalog.cardinality(v_words) LOOP
                 IF v_words[v_i] ~ '^-[a-zA-Z]*c[a-zA-Z]*$' OR v_words[v_i] = '--command' THEN
                     -- the first operand after the options is the command string
@@ -389,7 +579,13 @@ BEGIN
                     END LOOP;
                     v_code := coalesce(v_words[v_n], '');
                     EXIT;
+                ELSIF v_words[v_i] = '--' AND v_stdin THEN
+                    v_i := v_i + 1;
+                    EXIT;
                 ELSIF pg_catalog.left(v_words[v_i], 1) IN ('-', '+') THEN
+                    IF v_words[v_i] ~ '^-[a-zA-Z]*s[a-zA-Z]*$' THEN
+                        v_stdin := true;                 -- sh -s: the script is stdin, operands are its parameters
+                    END IF;
                     v_i := v_i + CASE WHEN v_words[v_i] IN ('-o', '+o') OR v_words[v_i] IN ('--rcfile', '--init-file') THEN 2 ELSE 1 END;
                 ELSE
                     EXIT;
@@ -397,9 +593,19 @@ BEGIN
             END LOOP;
             IF v_code IS NOT NULL THEN
                 RETURN QUERY SELECT * FROM coord_private.shell_commands(v_code, p_depth + 1, 'sh-c', p_scope || r.ord || '/');
-            ELSIF v_i > pg_catalog.cardinality(v_words) OR v_words[v_i] = '-' OR v_words[v_i] = '/dev/stdin' THEN
-                v_code := coalesce(r.input, CASE WHEN v_prev_prog IN ('echo', 'printf', 'print') THEN pg_catalog.array_to_string(v_prev_words[2:], ' ')
-                                                 WHEN v_prev_prog = 'cat' THEN v_prev_input END);
+            ELSIF v_stdin OR v_i > pg_catalog.cardinality(v_words) OR v_words[v_i] = '-' OR v_words[v_i] = '/dev/stdin' THEN
+                v_code := coalesce(r.input, v_feed);
+                -- bash -s -- prod <<'EOF' ... "$1": the operands are $1 $2 ... and "$@" (values
+                -- without quotes or expansions of their own, put in as they are)
+                IF v_stdin AND v_code IS NOT NULL AND v_i <= pg_catalog.cardinality(v_words) AND pg_catalog.strpos(v_code, '$') > 0 THEN
+                    v_args := v_words[v_i:];
+                    IF NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(v_args) x WHERE x ~ '[''"`$\\]') THEN
+                        v_code := pg_catalog.regexp_replace(v_code, '\$(\{[@*]\}|[@*])', pg_catalog.array_to_string(v_args, ' '), 'g');
+                        FOR v_j IN REVERSE least(pg_catalog.cardinality(v_args), 9) .. 1 LOOP
+                            v_code := pg_catalog.regexp_replace(v_code, '\$(\{' || v_j || '\}|' || v_j || '(?![0-9]))', v_args[v_j], 'g');
+                        END LOOP;
+                    END IF;
+                END IF;
                 IF v_code IS NOT NULL THEN
                     RETURN QUERY SELECT * FROM coord_private.shell_commands(v_code, p_depth + 1, 'heredoc-code', p_scope || r.ord || '/');
                 END IF;
@@ -417,8 +623,43 @@ BEGIN
                 EXIT WHEN pg_catalog.left(v_words[v_i], 1) <> '-';
             END LOOP;
             IF v_code IS NULL AND (pg_catalog.cardinality(v_words) = 1 OR v_words[2] = '-') THEN
-                v_code := coalesce(r.input, CASE WHEN v_prev_prog IN ('echo', 'printf') THEN pg_catalog.array_to_string(v_prev_words[2:], ' ')
-                                                 WHEN v_prev_prog = 'cat' THEN v_prev_input END);
+                v_code := coalesce(r.input, v_feed);
+            END IF;
+            -- the code as the calls it makes: python's module aliases resolved (import subprocess
+            -- as s; s.run(...) is subprocess.run(...); from os import system as run; run(...) is
+            -- os.system(...)), joins of string literals evaluated (''.join(['rm', ' -rf /x']),
+            -- ['rm', '-rf', '/x'].join(' ')); the row carries it so, for the rules too
+            IF v_kind = 'python' AND pg_catalog.strpos(v_code, 'import') > 0 AND (pg_catalog.strpos(v_code, ' as ') > 0 OR pg_catalog.strpos(v_code, 'from') > 0) THEN
+                FOR v_mod, v_alias IN
+                    SELECT pg_catalog.substring(x, '^\s*([\w.]+)\s'), pg_catalog.substring(x, '\sas\s+(\w+)\s*$')
+                      FROM pg_catalog.regexp_matches(v_code, '(?:^|[;\n])\s*import\s+([^;\n#]+)', 'g') mm,
+                           pg_catalog.regexp_split_to_table(mm[1], ',') x
+                     WHERE x ~ '^\s*[\w.]+\s+as\s+\w+\s*$' LOOP
+                    v_code := pg_catalog.regexp_replace(v_code, '(?<![\w.])' || v_alias || '\.', v_mod || '.', 'g');
+                END LOOP;
+                FOR v_mod, v_name, v_alias IN
+                    SELECT mm[1], pg_catalog.substring(x, '^\s*(\w+)'), coalesce(pg_catalog.substring(x, '\sas\s+(\w+)\s*$'), pg_catalog.substring(x, '^\s*(\w+)'))
+                      FROM pg_catalog.regexp_matches(v_code, '(?:^|[;\n])\s*from\s+([\w.]+)\s+import\s+\(?([^;\n#)]+)', 'g') mm,
+                           pg_catalog.regexp_split_to_table(mm[2], ',') x
+                     WHERE x ~ '^\s*\w+(\s+as\s+\w+)?\s*$' LOOP
+                    v_code := pg_catalog.regexp_replace(v_code, '(?<![\w.])' || v_alias || '(\s*\()', v_mod || '.' || v_name || '\1', 'g');
+                END LOOP;
+            END IF;
+            IF pg_catalog.strpos(v_code, '.join(') > 0 THEN
+                FOR m IN SELECT pg_catalog.regexp_matches(v_code,
+                        '((?:''([^''\\]*)''|"([^"\\]*)")\.join\(\s*[\[(]((?:\s*(?:''[^''\\]*''|"[^"\\]*")\s*,?)*)\s*[\])]\s*\)'
+                        || '|\[((?:\s*(?:''[^''\\]*''|"[^"\\]*")\s*,?)*)\s*\]\.join\(\s*(?:''([^''\\]*)''|"([^"\\]*)")?\s*\))', 'g') LOOP
+                    SELECT pg_catalog.string_agg(coalesce(u.x[1], u.x[2]),
+                                                 CASE WHEN m[4] IS NOT NULL THEN coalesce(m[2], m[3]) ELSE coalesce(m[6], m[7], CASE WHEN v_kind = 'ruby' THEN '' ELSE ',' END) END
+                                                 ORDER BY u.k)
+                      INTO v_name
+                      FROM pg_catalog.regexp_matches(coalesce(m[4], m[5]), '''([^'']*)''|"([^"]*)"', 'g') WITH ORDINALITY u(x, k);
+                    v_name := CASE WHEN pg_catalog.strpos(v_name, '''') = 0 THEN '''' || v_name || ''''
+                                   WHEN pg_catalog.strpos(v_name, '"') = 0 THEN '"' || v_name || '"' END;
+                    IF v_name IS NOT NULL THEN
+                        v_code := pg_catalog.replace(v_code, m[1], v_name);
+                    END IF;
+                END LOOP;
             END IF;
             IF v_code IS NOT NULL THEN
                 IF p_depth + 1 > c_lim.max_depth THEN
@@ -452,9 +693,7 @@ BEGIN
             IF v_prog IN ('sqlite3', 'sqlite', 'duckdb') AND pg_catalog.cardinality(v_words) >= 3 THEN
                 v_code := coalesce(v_code || ';', '') || (SELECT pg_catalog.string_agg(x, ';') FROM pg_catalog.unnest(v_words[3:]) x WHERE pg_catalog.left(x, 1) <> '-');
             END IF;
-            v_code := coalesce(v_code || ';', '') || coalesce(r.input || ';', '')
-                      || coalesce(CASE WHEN v_prev_prog IN ('echo', 'printf') THEN pg_catalog.array_to_string(v_prev_words[2:], ' ')
-                                       WHEN v_prev_prog = 'cat' THEN v_prev_input END, '');
+            v_code := coalesce(v_code || ';', '') || coalesce(r.input || ';', '') || coalesce(v_feed, '');
             IF v_code <> '' THEN
                 v_seq := v_seq + 1;
                 o := ROW(v_seq, p_depth + 1, 'sql', p_scope || r.ord || '/q', 0, 'sql', ARRAY[v_code], '{}', NULL, '{}');

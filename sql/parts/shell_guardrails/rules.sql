@@ -521,6 +521,20 @@ BEGIN
         IF p IN ('bfg', 'bfg.jar') OR (p = 'java' AND v_all ~ 'bfg[^ ]*\.jar' AND v_all ~ '--(delete-files|delete-folders|strip-blobs-bigger-than|replace-text)') THEN
             v_hits := v_hits || 'git_rewrite_history'::text;
         END IF;
+        -- (speed) A command whose program no block below names is judged by now, unless it has
+        -- what blocks below look at whatever the program: a redirection, input, xargs, a kind
+        -- (shell, interpreter, database client), a script written earlier in the text. The
+        -- array is every program the blocks above name that no block below does
+        -- (tests/test_shell_rules_programs.py holds it against this function's source).
+        IF p = ANY ('{ash,bash,bfg,"bfg.jar",blkdiscard,btrfs,bundle,bunx,cd,cfdisk,cgdisk,chattr,chgrp,chmod,chown,chronic,"clickhouse-client",
+                       cockroach,conda,cqlsh,cryptsetup,csh,dash,dd,del,"del-cli",deno,diskutil,duckdb,fdisk,fish,for,format,gdisk,git,gmake,hdparm,hush,
+                       irb,java,jruby,ksh,lvremove,make,mamba,mariadb,mdadm,micromamba,mke2fs,mkfs,mksh,mkswap,mycli,mysql,node,nodejs,npx,parted,perl,
+                       pgcli,pipenv,pixi,pnpx,psql,pushd,pvremove,rbash,rimraf,rm,rmdir,ruby,scrub,sed,setfacl,sfdisk,sgdisk,sh,shred,snowsql,sponge,
+                       sqlcmd,sqlite,sqlite3,srm,tcsh,trash,"trash-empty","trash-put",truncate,unlink,usql,vgremove,wipe,wipefs,zfs,zpool,zsh}'::text[]) AND v_kind IS NULL
+           AND pg_catalog.cardinality(c.redirects) = 0 AND c.input IS NULL AND pg_catalog.cardinality(v_scripts) = 0
+           AND NOT (coalesce(c.wrappers, '{}') && ARRAY['xargs', 'parallel']) THEN
+            CONTINUE;
+        END IF;
 
         -- ---------------------------------------------------------------- databases (programs)
         IF p IN ('dropdb', 'dropuser', 'mysqladmin', 'redis-cli', 'valkey-cli', 'keydb-cli', 'mongo', 'mongosh') THEN   -- (speed: a simple test before a query)
@@ -943,7 +957,7 @@ BEGIN
             SELECT x INTO w FROM pg_catalog.unnest(a[2:]) x WHERE x LIKE '$(printf %' LIMIT 1;
             m := pg_catalog.regexp_match(w, '^\$\(printf\s+[''"]([^''"]*)[''"]\s*([^)]*)\)$');
             IF m IS NOT NULL THEN
-                v_code := m[1];
+                v_code := coord_private.shell_ansi_c(m[1]);     -- printf decodes \xHH, \NNN, \n in its format
                 FOREACH w IN ARRAY pg_catalog.regexp_split_to_array(pg_catalog.btrim(m[2]), '\s+') LOOP
                     v_code := pg_catalog.regexp_replace(v_code, '%s', pg_catalog.replace(w, '\', '\\'));
                 END LOOP;

@@ -206,7 +206,8 @@ BEGIN
                     IF (c IN ('<', '>') OR pg_catalog.left(t, 2) = '&>') AND w_digits AND NOT v_prev_blank AND v_pending IS NULL THEN
                         t := w || t;                      -- 2>, 1>>, 0<: the word was a file descriptor
                     ELSIF v_pending IS NOT NULL THEN
-                        IF pg_catalog.right(v_pending, 2) = '<<' OR pg_catalog.right(v_pending, 3) = '<<-' THEN
+                        -- (a heredoc, not a here-string: <<< WORD ends on its line, what follows is commands)
+                        IF (pg_catalog.right(v_pending, 2) = '<<' AND pg_catalog.right(v_pending, 3) <> '<<<') OR pg_catalog.right(v_pending, 3) = '<<-' THEN
                             hd_delim := hd_delim || w; hd_dash := hd_dash || (pg_catalog.right(v_pending, 1) = '-');
                             hd_cmd := hd_cmd || (pg_catalog.cardinality(o_pipe) + 1);
                             v_nheredocs := v_nheredocs + 1;
