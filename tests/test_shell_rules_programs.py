@@ -10,6 +10,9 @@ shortens lets a destructive command through silently, so:
 * every program a block compares p with (p = 'x', p IN (...), p NOT IN (...), read from
   the deployed function's source) is in the array, and every p LIKE prefix is among
   the LIKE tests of the shortcut;
+* later, after the git blocks, a second shortcut ends the commands whose program the
+  blocks above name and no block below is guarded for (p = 'x', p IN (...)): no
+  program of its array may be one a block below is guarded for;
 * shell_may_name_secret is true of every word the two functions accept, over the
   corpus's words and directed spellings (case, quotes removed, paths).
 """
@@ -23,6 +26,7 @@ import psycopg
 
 SHELL = Path(__file__).parent / "guardrail_corpus" / "shell"
 SHORTCUT = re.compile(r"AND NOT \(p = ANY \('\{(?P<names>[^}]*)\}'::text\[\]\)\) THEN")
+JUDGED = re.compile(r"IF p = ANY \('\{(?P<names>[^}]*)\}'::text\[\]\) AND v_kind IS NULL")
 LIKES = re.compile(r"AND NOT \((?P<likes>p LIKE '[^']*'(?: OR p LIKE '[^']*')*)\)")
 
 
@@ -99,3 +103,26 @@ def test_may_name_secret_holds_for_every_secret_word(db):
             (sorted(_words()),)).fetchone()[0]
     assert accepted > 50, f"only {accepted} secret words: the sample is too thin to hold the shortcut"
     assert not rows, f"secret words shell_may_name_secret says no to: {[r[0] for r in rows]}"
+
+
+def _guarded_for(body: str) -> set[str]:
+    """Programs a block is guarded for: p = 'x', p IN (...) (p <> 'x' and p NOT IN guard against them)."""
+    names: set[str] = set()
+    for m in re.finditer(r"\bp\s+IN\s*\(([^)]*)\)", body):
+        names |= set(re.findall(r"'([^']*)'", m.group(1)))
+    names |= set(re.findall(r"\bp\s*=\s*'([^']*)'", body))
+    return names
+
+
+def test_no_block_after_the_second_shortcut_is_guarded_for_what_it_ends(db):
+    with psycopg.connect(db.dsn) as conn:
+        body = _source(conn)
+    m = JUDGED.search(body)
+    assert m, "the second shortcut is not in shell_rule_hits"
+    judged = {x.strip().strip('"') for x in m.group("names").split(",")}
+    assert {"git", "rm", "chmod"} <= judged, "the second shortcut lost the programs it exists for"
+    before, after = body[:m.start()], body[m.end():]
+    named_before, _ = _named(SHORTCUT.sub("", before))
+    assert not judged - named_before, f"programs the second shortcut ends that no block above judges: {sorted(judged - named_before)}"
+    clash = sorted(judged & _guarded_for(after))
+    assert not clash, f"programs the second shortcut ends although a block below is guarded for them: {clash}"
