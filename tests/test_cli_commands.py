@@ -96,6 +96,22 @@ def test_INV_AUDIT_COMPLETE_guardrail_check_names_the_guardrail(db, cli):
     assert code == EXIT_OK and as_json(out)["ok"] is True
 
 
+def test_check_guardrails_workspace_and_cwd_options(db, cli):
+    """(needs the four-argument coord.check_guardrails) --workspace and --cwd reach the
+    shell analyser; an invalid one is bad input (exit 5)."""
+    alice, _ = db.agent("implementer")
+    dsn = db.role_dsn(alice)
+    code, _, err = cli(dsn, "check", "guardrails", "rm -rf /srv/app/build")
+    assert code == EXIT_REFUSED and "guardrail_blocked" in err
+    code, out, err = cli(dsn, "--json", "check", "guardrails", "rm -rf /srv/app/build", "--workspace", "/srv/app",
+                         "--cwd", "/srv/app")
+    assert code == EXIT_OK and as_json(out)["ok"] is True, err
+    code, _, err = cli(dsn, "check", "guardrails", "rm -rf etc", "--cwd", "/")
+    assert code == EXIT_REFUSED and "guardrail_blocked" in err
+    code, _, err = cli(dsn, "check", "guardrails", "ls", "--workspace", "relative/dir")
+    assert code == EXIT_BAD_INPUT and "InvalidArgument" in err, err
+
+
 def test_agent_add_creates_a_working_agent_and_prints_its_entries(db, cli):
     role = f"cli_agent_{uuid.uuid4().hex[:8]}"
     try:

@@ -149,6 +149,43 @@ def test_identity_sessions_and_checks_are_typed(module_db):
     assert [(m.name, m.severity) for m in warned.guardrails] == [("fs_chmod_world_writable", "warn")]
 
 
+def test_check_guardrails_passes_workspace_and_cwd_by_name_only_when_given():
+    """Without a workspace or cwd the call is the two-argument one; with either, both go
+    by name (p_workspace, p_cwd), so their order in the signature does not matter."""
+    from pgcoord import calls
+    plain = calls.check_guardrails("ls", ("a",))
+    assert plain.query().as_string(None) == 'SELECT * FROM coord."check_guardrails"(%s, %s)'
+    assert plain.params() == ["ls", ["a"]]
+    placed = calls.check_guardrails("rm -rf build", (), "/srv/app", None)
+    assert placed.query().as_string(None) == (
+        'SELECT * FROM coord."check_guardrails"(%s, %s, "p_workspace" => %s, "p_cwd" => %s)')
+    assert placed.params() == ["rm -rf build", [], "/srv/app", None]
+    assert calls.check_guardrails("ls", (), cwd="/").params() == ["ls", [], None, "/"]
+
+
+def test_check_guardrails_resolves_paths_against_workspace_and_cwd(module_db):
+    """(needs the four-argument coord.check_guardrails) The workspace and the cwd reach the
+    shell analyser: inside the workspace a build directory may go, its root may not;
+    from the directory /, `etc` is /etc; an invalid value is PC002, nothing decided."""
+    _, a = module_db.agent()
+    with pytest.raises(errors.GuardrailBlocked):
+        a.check_guardrails("rm -rf /srv/app/build")                     # no workspace: outside
+    ok = a.check_guardrails("rm -rf /srv/app/build", workspace="/srv/app")
+    assert isinstance(ok, GuardrailCheck) and ok.ok and ok.blocked is False
+    assert a.check_guardrails("rm -rf /home/x/proj/build", workspace="/home/x/proj").ok
+    assert a.check_guardrails("rm -rf build", workspace="/srv/app", cwd="/srv/app/src").ok
+    root = a.check_guardrails("rm -rf /srv/app", workspace="/srv/app", raise_on_refusal=False)
+    assert isinstance(root, Refusal) and root.reason == "guardrail_blocked"
+    assert a.check_guardrails("rm -rf etc").ok                            # today: relative, inside
+    with pytest.raises(errors.GuardrailBlocked):
+        a.check_guardrails("rm -rf etc", cwd="/")
+    with pytest.raises(errors.GuardrailBlocked):
+        a.check_guardrails("rm -rf etc", workspace="/home/x/proj", cwd="/")
+    for bad in ({"workspace": "relative/dir"}, {"cwd": "src"}, {"cwd": "/" + "x" * 4096}):
+        with pytest.raises(errors.InvalidArgument):
+            a.check_guardrails("ls", **bad)
+
+
 # -- refusals: typed, raised by default, returned when asked ----------------------------------------
 
 

@@ -84,6 +84,21 @@ async def test_INV_LOCK_EXCL_async_results_and_refusals_are_typed(module_db):
             await a.reap_expired()
 
 
+async def test_async_check_guardrails_resolves_paths_against_workspace_and_cwd(module_db):
+    """(needs the four-argument coord.check_guardrails) As the sync client: the workspace
+    and the cwd reach the shell analyser; an invalid value is PC002."""
+    _, a = await agent(module_db)
+    async with a:
+        assert (await a.check_guardrails("rm -rf /srv/app/build", workspace="/srv/app", cwd="/srv/app")).ok
+        refused = await a.check_guardrails("rm -rf /srv/app/build", raise_on_refusal=False)
+        assert isinstance(refused, Refusal) and refused.reason == "guardrail_blocked"
+        assert (await a.check_guardrails("rm -rf etc")).ok
+        with pytest.raises(errors.GuardrailBlocked):
+            await a.check_guardrails("rm -rf etc", cwd="/")
+        with pytest.raises(errors.InvalidArgument):
+            await a.check_guardrails("ls", workspace="relative/dir")
+
+
 async def test_INV_BOUNDARY_async_every_sqlstate_raises_its_class(module_db):
     su = await AsyncClient.connect(module_db.dsn)
     async with su:

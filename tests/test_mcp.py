@@ -256,6 +256,35 @@ async def test_contention_policy_refusal_and_bad_input_with_their_audit_events(m
             "allowed", "task_not_claimable", "guardrail_blocked", "domain_denied", "lock_not_held"}
 
 
+async def test_check_command_takes_an_optional_workspace_and_cwd(module_db):
+    """The input schema of check_command offers workspace and cwd, neither required."""
+    role = agent(module_db)
+    async with connected(module_db, role) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    schema = tools["check_command"].input_schema
+    assert {"text", "paths", "workspace", "cwd"} <= set(schema["properties"])
+    assert schema.get("required") == ["text"]
+    assert "workspace" in (tools["check_command"].description or "")
+
+
+async def test_check_command_resolves_paths_against_workspace_and_cwd(module_db):
+    """(needs the four-argument coord.check_guardrails) workspace and cwd reach the shell
+    analyser; an invalid one is a PC002 tool error."""
+    role = agent(module_db)
+    admin = module_db.admin()
+    async with connected(module_db, role) as client:
+        outside = ok(await client.call_tool("check_command", {"text": "rm -rf /srv/app/build"}))
+        assert outside["blocked"] is True, outside
+        inside = ok(await client.call_tool("check_command", {"text": "rm -rf /srv/app/build",
+                                                             "workspace": "/srv/app", "cwd": "/srv/app"}))
+        assert inside["blocked"] is False and inside["reason"] == "allowed", inside
+        assert trail(admin, inside["event_id"])["operation"] == "check_guardrails"
+        etc = ok(await client.call_tool("check_command", {"text": "rm -rf etc", "cwd": "/"}))
+        assert etc["blocked"] is True and etc["matches"], etc
+        bad = error(await client.call_tool("check_command", {"text": "ls", "cwd": "relative"}))
+        assert bad.startswith("PC002"), bad
+
+
 async def test_a_shadowed_denial_is_a_result_the_server_does_not_decide(db):
     """In shadow mode the database lets the reviewer's lease proceed and says why it would
     have been denied; the server passes that on rather than deciding anything."""

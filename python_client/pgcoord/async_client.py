@@ -745,14 +745,16 @@ class AsyncClient:
     # -- checks ---------------------------------------------------------------------------------
 
     @overload
-    async def check_guardrails(self, text: str, paths: Sequence[str] = ..., *,
-                               raise_on_refusal: Literal[True] = ...) -> GuardrailCheck: ...
+    async def check_guardrails(self, text: str, paths: Sequence[str] = ..., *, workspace: str | None = ...,
+                               cwd: str | None = ..., raise_on_refusal: Literal[True] = ...) -> GuardrailCheck: ...
     @overload
-    async def check_guardrails(self, text: str, paths: Sequence[str] = ..., *,
-                               raise_on_refusal: bool) -> GuardrailCheck | Refusal: ...
-    async def check_guardrails(self, text: str, paths: Sequence[str] = (), *,
-                               raise_on_refusal: bool = True) -> GuardrailCheck | Refusal:
-        return await self._mutate(calls.check_guardrails(text, paths), raise_on_refusal)
+    async def check_guardrails(self, text: str, paths: Sequence[str] = ..., *, workspace: str | None = ...,
+                               cwd: str | None = ..., raise_on_refusal: bool) -> GuardrailCheck | Refusal: ...
+    async def check_guardrails(self, text: str, paths: Sequence[str] = (), *, workspace: str | None = None,
+                               cwd: str | None = None, raise_on_refusal: bool = True) -> GuardrailCheck | Refusal:
+        """Scan a command or text (and paths); a blocking match raises GuardrailBlocked.
+        ``workspace`` and ``cwd``: as :meth:`pgcoord.Client.check_guardrails`."""
+        return await self._mutate(calls.check_guardrails(text, paths, workspace, cwd), raise_on_refusal)
 
     @overload
     async def check_network_access(self, target: str, *,

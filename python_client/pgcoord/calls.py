@@ -42,13 +42,16 @@ class Call(Generic[T]):
     build: Callable[[Any], T]
     mutation: bool = True
     ok_column: str = "ok"
+    #: arguments passed by name (``name => value``) after the positional ones
+    named: tuple[tuple[str, Any], ...] = ()
 
     def query(self) -> sql.Composed:
-        return sql.SQL("SELECT * FROM coord.{}({})").format(
-            sql.Identifier(self.function), sql.SQL(", ").join(sql.Placeholder() * len(self.args)))
+        passed = [sql.Placeholder()] * len(self.args) + [
+            sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder()) for name, _ in self.named]
+        return sql.SQL("SELECT * FROM coord.{}({})").format(sql.Identifier(self.function), sql.SQL(", ").join(passed))
 
     def params(self) -> list[Any]:
-        return [Jsonb(a) if isinstance(a, dict) else a for a in self.args]
+        return [Jsonb(a) if isinstance(a, dict) else a for a in (*self.args, *(v for _, v in self.named))]
 
     def result(self, rows: Rows) -> T | r.Refusal:
         """The typed result of the rows, or the Refusal of a refused mutation."""
@@ -247,8 +250,13 @@ def reap_expired() -> Call[r.Reaped]:
 
 # -- checks -------------------------------------------------------------------------------
 
-def check_guardrails(text: str, paths: Sequence[str]) -> Call[r.GuardrailCheck]:
-    return Call("check_guardrails", (text, list(paths)), _one(r.GuardrailCheck))
+def check_guardrails(text: str, paths: Sequence[str], workspace: str | None = None,
+                     cwd: str | None = None) -> Call[r.GuardrailCheck]:
+    """``workspace`` (the checkout's root) and ``cwd`` (where the command runs), absolute,
+    let the shell analyser resolve paths; they are passed by name (p_workspace, p_cwd),
+    and only when one is given, so that the call without them is the two-argument one."""
+    named = () if workspace is None and cwd is None else (("p_workspace", workspace), ("p_cwd", cwd))
+    return Call("check_guardrails", (text, list(paths)), _one(r.GuardrailCheck), named=named)
 
 
 def check_network_access(target: str) -> Call[r.NetworkDecision]:

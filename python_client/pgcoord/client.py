@@ -827,15 +827,17 @@ class Client:
     # -- checks ---------------------------------------------------------------------------------
 
     @overload
-    def check_guardrails(self, text: str, paths: Sequence[str] = ..., *,
-                         raise_on_refusal: Literal[True] = ...) -> GuardrailCheck: ...
+    def check_guardrails(self, text: str, paths: Sequence[str] = ..., *, workspace: str | None = ...,
+                         cwd: str | None = ..., raise_on_refusal: Literal[True] = ...) -> GuardrailCheck: ...
     @overload
-    def check_guardrails(self, text: str, paths: Sequence[str] = ..., *,
-                         raise_on_refusal: bool) -> GuardrailCheck | Refusal: ...
-    def check_guardrails(self, text: str, paths: Sequence[str] = (), *,
-                         raise_on_refusal: bool = True) -> GuardrailCheck | Refusal:
-        """Scan a command or text (and paths); a blocking match raises GuardrailBlocked."""
-        return self._mutate(calls.check_guardrails(text, paths), raise_on_refusal)
+    def check_guardrails(self, text: str, paths: Sequence[str] = ..., *, workspace: str | None = ...,
+                         cwd: str | None = ..., raise_on_refusal: bool) -> GuardrailCheck | Refusal: ...
+    def check_guardrails(self, text: str, paths: Sequence[str] = (), *, workspace: str | None = None,
+                         cwd: str | None = None, raise_on_refusal: bool = True) -> GuardrailCheck | Refusal:
+        """Scan a command or text (and paths); a blocking match raises GuardrailBlocked.
+        ``workspace`` (the checkout's root) and ``cwd`` (where the command runs), absolute
+        paths, let the shell analyser resolve the command's paths; None: unknown."""
+        return self._mutate(calls.check_guardrails(text, paths, workspace, cwd), raise_on_refusal)
 
     @overload
     def check_network_access(self, target: str, *, raise_on_refusal: Literal[True] = ...) -> NetworkDecision: ...

@@ -3,11 +3,11 @@
 The payload is untrusted input: read_payload parses it (UTF-8 JSON) and
 request_from_payload validates it and keeps only what the database is asked: the
 repository-relative paths a file tool writes (Edit, Write, MultiEdit, NotebookEdit,
-Codex's apply_patch), a shell command and its network targets (Bash), or the targets of
-WebFetch / WebSearch. Anything malformed or of another hook event raises HookError (the
-hook denies it without asking); a tool the hook does not check gives None (no
-objection). Identity is never read from the payload: session_id only labels a lease the
-hook takes.
+Codex's apply_patch), a shell command, its network targets and the workspace and cwd it
+runs in (Bash), or the targets of WebFetch / WebSearch. Anything malformed or of another
+hook event raises HookError (the hook denies it without asking); a tool the hook does not
+check gives None (no objection). Identity is never read from the payload: session_id only
+labels a lease the hook takes.
 """
 from __future__ import annotations
 
@@ -30,16 +30,18 @@ SEARCH_TOOLS = {"WebSearch"}
 
 class Request:
     """A tool call reduced to what the database is asked: ``kind`` is edit (``paths``,
-    relative to the repository), command (``command`` and its network ``targets``) or
-    network (``targets``)."""
+    relative to the repository), command (``command`` and its network ``targets``, with
+    the ``workspace`` and ``cwd`` it runs in when known) or network (``targets``)."""
 
-    __slots__ = ("kind", "tool", "paths", "command", "targets", "session")
+    __slots__ = ("kind", "tool", "paths", "command", "targets", "session", "workspace", "cwd")
 
     def __init__(self, kind: str, tool: str, paths: list[str] | None = None, command: str = "",
-                 targets: list[str] | None = None, session: str = ""):
+                 targets: list[str] | None = None, session: str = "", workspace: str | None = None,
+                 cwd: str | None = None):
         self.kind, self.tool, self.command, self.session = kind, tool, command, session
         self.paths = paths or []
         self.targets = targets or []
+        self.workspace, self.cwd = workspace, cwd
 
 
 def read_payload(stdin) -> object:
@@ -104,7 +106,9 @@ def request_from_payload(payload: object, config: Config) -> Request | None:
             command = shlex.join(command)
         if not isinstance(command, str):
             raise HookError("invalid_payload", f"{tool}: tool_input.command is missing or not a string")
-        return Request("command", tool, command=command, targets=network_targets(command), session=session)
+        workspace, cwd = command_context(tool, payload.get("cwd"), config)
+        return Request("command", tool, command=command, targets=network_targets(command), session=session,
+                       workspace=workspace, cwd=cwd)
 
     if tool in FETCH_TOOLS:
         url = tool_input.get("url")
@@ -122,6 +126,28 @@ def request_from_payload(payload: object, config: Config) -> Request | None:
         return Request("network", tool, targets=targets, session=session)
 
     return None      # any other tool (Read, Grep, Glob, Task, mcp__*, ...): not the hook's to check
+
+
+def command_context(tool: str, cwd: object, config: Config) -> tuple[str | None, str | None]:
+    """(workspace, cwd) of a shell command, for the database's shell analyser: the
+    repository's root (PGCOORD_REPO_ROOT, else the nearest directory above cwd holding
+    .git) and the payload's cwd. Either is None when unknown (no absolute cwd in the
+    payload, cwd in no repository): the analyser then resolves no path against it. A cwd
+    that is there but not an absolute path is refused, as for an edit. Both are passed
+    with symbolic links resolved (realpath): the root found by walking up is, and a cwd
+    through a link (/tmp -> /private/tmp) must compare with it as the same place."""
+    root = os.path.realpath(config.repo_root) if config.repo_root is not None else None
+    if cwd is None:
+        return root, None
+    if not isinstance(cwd, str) or not os.path.isabs(cwd):
+        raise HookError("invalid_payload", f"{tool}: the payload's cwd is not an absolute path")
+    cwd = os.path.realpath(cwd)
+    if root is not None:
+        return root, cwd
+    try:
+        return repository_root(cwd), cwd
+    except HookError:
+        return None, cwd
 
 
 def patch_paths(patch: str) -> list[str]:

@@ -542,9 +542,12 @@ class Tools:
     # -- checks ------------------------------------------------------------------------------
 
     @tool("checks", """Before running a shell command: check it (and the paths it touches) against the
-          guardrails. blocked=true: do not run it.""", read_only=True)
-    async def check_command(self, text: str, paths: list[str] | None = None) -> CommandCheckOut:
-        result = await self._read(lambda c: c.check_guardrails(text, paths or (), raise_on_refusal=False))
+          guardrails. blocked=true: do not run it. workspace (your checkout's root) and cwd (where it runs),
+          absolute paths, let its paths be resolved.""", read_only=True)
+    async def check_command(self, text: str, paths: list[str] | None = None, workspace: str | None = None,
+                            cwd: str | None = None) -> CommandCheckOut:
+        result = await self._read(lambda c: c.check_guardrails(text, paths or (), workspace=workspace, cwd=cwd,
+                                                               raise_on_refusal=False))
         if isinstance(result, Refusal) and result.reason != "guardrail_blocked":
             raise refusal_error(result)
         return CommandCheckOut(blocked=isinstance(result, Refusal) or bool(result.blocked), reason=result.reason,
