@@ -92,8 +92,9 @@ BEGIN
             DETAIL = pg_catalog.format('%s bytes; nothing was checked or recorded', pg_catalog.octet_length(p_text)),
             HINT = 'check a long text in parts of at most 1 MiB that overlap by a line';
     END IF;
-    IF pg_catalog.cardinality(p_paths) > 1000 OR pg_catalog.array_position(p_paths, NULL) IS NOT NULL
-       OR EXISTS (SELECT 1 FROM pg_catalog.unnest(p_paths) x WHERE pg_catalog.length(x) NOT BETWEEN 1 AND 4096) THEN
+    IF pg_catalog.cardinality(p_paths) > 0      -- (speed: no query for the usual call, a command with no paths)
+       AND (pg_catalog.cardinality(p_paths) > 1000 OR pg_catalog.array_position(p_paths, NULL) IS NOT NULL
+            OR EXISTS (SELECT 1 FROM pg_catalog.unnest(p_paths) x WHERE pg_catalog.length(x) NOT BETWEEN 1 AND 4096)) THEN
         RAISE EXCEPTION USING ERRCODE = 'PC002', MESSAGE = 'check_guardrails: invalid paths',
             DETAIL = 'at most 1000 paths, none NULL, each 1 to 4096 characters; nothing was checked or recorded',
             HINT = 'pass the paths a command would touch, e.g. ARRAY[''config/.env'']';

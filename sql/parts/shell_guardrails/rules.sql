@@ -23,6 +23,7 @@ DECLARE
     v_up record;
     v_secret_src boolean;
     v_secretish boolean;      -- whether any word of the text could name a secret (computed when first needed)
+    v_cmd_secretish boolean;  -- whether a word of this command could
     v_sink boolean;
     v_cwd text;
     v_cdword text;            -- the directory the last cd went to, as written (or absolute when followed)
@@ -552,16 +553,13 @@ BEGIN
         IF NOT v_sink AND pg_catalog.cardinality(c.redirects) > 0 THEN
             v_sink := EXISTS (SELECT 1 FROM pg_catalog.unnest(c.redirects) x WHERE x ~ '/dev/(tcp|udp)/');
         END IF;
-        IF (v_sink OR p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp', 'mv', 'install', 'ln'))
-           AND v_secretish IS NULL THEN
-            SELECT coord_private.shell_may_name_secret(pg_catalog.lower(pg_catalog.string_agg(
-                       pg_catalog.array_to_string(u.argv, ' ') || ' ' || coalesce(u.input, '') || ' ' || coalesce(pg_catalog.array_to_string(u.redirects, ' '), ''), ' ')))
-              INTO v_secretish FROM pg_catalog.unnest(v_cmds) u;
-            v_secretish := coalesce(v_secretish, true);
-        END IF;
+        -- (speed) one substring test of the command's words before testing each word
+        v_cmd_secretish := (v_sink OR p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp', 'mv', 'install', 'ln'))
+            AND coalesce(coord_private.shell_may_name_secret(pg_catalog.lower(v_all || ' ' || coalesce(c.input, '') || ' '
+                                                                             || coalesce(pg_catalog.array_to_string(c.redirects, ' '), ''))), true);
         IF v_sink THEN
             -- an argument or a redirected input naming a secret (ssh/scp -i KEY is how keys are used)
-            IF v_secretish AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i
+            IF v_cmd_secretish AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i
                         WHERE coord_private.shell_is_secret(a[i]) AND a[i - 1] NOT IN ('-i', '--identity', '-o', '--cacert', '--cert', '--key', '-E', '--capath', '--netrc-file')
                           AND NOT (a[i] LIKE '-i%' OR a[i] LIKE 'IdentityFile=%')
                           AND NOT (p IN ('ssh') AND a[i] !~ '\$\(|`|\s|<'))
@@ -571,7 +569,13 @@ BEGIN
                     v_hits := v_hits || 'secrets_exfiltration'::text;
                 END IF;
             END IF;
-            -- a secret read earlier in the pipeline
+            -- a secret read earlier in the pipeline (the text's words tested once, when first needed)
+            IF c.pipe_pos > 0 AND v_secretish IS NULL THEN
+                SELECT coord_private.shell_may_name_secret(pg_catalog.lower(pg_catalog.string_agg(
+                           pg_catalog.array_to_string(u.argv, ' ') || ' ' || coalesce(u.input, '') || ' ' || coalesce(pg_catalog.array_to_string(u.redirects, ' '), ''), ' ')))
+                  INTO v_secretish FROM pg_catalog.unnest(v_cmds) u;
+                v_secretish := coalesce(v_secretish, true);
+            END IF;
             IF c.pipe_pos > 0 AND EXISTS (
                    SELECT 1 FROM pg_catalog.unnest(v_cmds) u
                     WHERE u.pipeline = c.pipeline AND u.context = c.context AND u.pipe_pos < c.pipe_pos
@@ -588,7 +592,7 @@ BEGIN
         END IF;
         IF p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp', 'gpg', 'tar', 'zip', '7z', 'gtar', 'bsdtar') THEN   -- (speed: a simple test before a query)
         IF (p IN ('cat', 'less', 'more', 'head', 'tail', 'base64', 'xxd', 'od', 'strings', 'bat', 'nl', 'tac', 'hexdump', 'cp', 'scp')
-            AND v_secretish AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i WHERE a[i] NOT LIKE '-%' AND coord_private.shell_is_key_material(a[i]) AND (p <> 'cp' OR i < n)))
+            AND v_cmd_secretish AND EXISTS (SELECT 1 FROM pg_catalog.generate_series(2, n) i WHERE a[i] NOT LIKE '-%' AND coord_private.shell_is_key_material(a[i]) AND (p <> 'cp' OR i < n)))
            OR (p = 'gpg' AND v_all ~ '--export-secret-(keys|subkeys)')
            OR (p IN ('tar', 'zip', '7z', 'gtar', 'bsdtar') AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:]) x WHERE x ~ '(^|/)\.(ssh|gnupg|aws|kube|docker)(/|$)|\.config/gcloud')) THEN
             v_hits := v_hits || 'secrets_private_key_read'::text;
@@ -752,7 +756,7 @@ BEGIN
         IF p IN ('cp', 'mv', 'install', 'ln') THEN   -- (speed: a simple test before a query)
         IF p IN ('cp', 'mv', 'install', 'ln') AND n > 2 AND a[n] NOT LIKE '-%'
            AND coord_private.shell_path_class(a[n], v_pws, v_pdir) IN ('tmp', 'home', 'home_sub', 'home_cache', 'root', 'system', 'absolute', 'outside', 'parent')
-           AND v_secretish AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:n - 1]) x WHERE x NOT LIKE '-%' AND coord_private.shell_is_secret(x)) THEN
+           AND v_cmd_secretish AND EXISTS (SELECT 1 FROM pg_catalog.unnest(a[2:n - 1]) x WHERE x NOT LIKE '-%' AND coord_private.shell_is_secret(x)) THEN
             v_hits := v_hits || 'secrets_private_key_read'::text;
         END IF;
         END IF;
