@@ -28,8 +28,8 @@ TARGET = 0.995
 FLOORS = {
     "tune_destructive.tsv": 0.997,
     "tune_harmless.tsv": 1.0,
-    "holdout_destructive.tsv": 0.940,
-    "holdout_harmless.tsv": 0.986,
+    "holdout_destructive.tsv": 0.960,
+    "holdout_harmless.tsv": 0.991,
 }
 
 
