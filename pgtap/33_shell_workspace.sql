@@ -63,10 +63,10 @@ SELECT is(coord_private.shell_workspace('/home/u/p/'), '/home/u/p', 'a workspace
 SELECT is(coord_private.shell_workspace('/app'), '/app', 'a top-level project directory is a workspace');
 SELECT ok(coord_private.shell_workspace('/') IS NULL AND coord_private.shell_workspace('/home/u') IS NULL AND coord_private.shell_workspace('/root') IS NULL
           AND coord_private.shell_workspace('/Users/u/') IS NULL AND coord_private.shell_workspace('/home/u/p/..') IS NULL,
-    'INV-GUARDRAIL: /, a home directory or one reached by .. is not a workspace');
+    '/, a home directory or one reached by .. is not a workspace');
 SELECT ok(coord_private.shell_workspace('/var') IS NULL AND coord_private.shell_workspace('/var/lib') IS NULL AND coord_private.shell_workspace('/usr/local/src') IS NULL
           AND coord_private.shell_workspace('/etc/x') IS NULL AND coord_private.shell_workspace('/opt') IS NULL AND coord_private.shell_workspace('/srv/*') IS NULL,
-    'INV-GUARDRAIL: a system tree, a top-level system directory or a glob is not a workspace');
+    'a system tree, a top-level system directory or a glob is not a workspace');
 
 -- ---------------------------------------------------------------- check_guardrails with context, as an agent
 SELECT is(tests.row_as('t33_impl', $$SELECT ok, blocked FROM coord.check_guardrails('rm -rf /srv/app/node_modules', '{}', '/srv/app', '/srv/app')$$),
@@ -78,7 +78,7 @@ SELECT is(tests.row_as('t33_impl', $$SELECT ok, blocked FROM coord.check_guardra
 SELECT is(tests.row_as('t33_impl', $$SELECT ok, blocked FROM coord.check_guardrails('rm -rf build', '{}', '/srv/app', NULL)$$),
           '{"ok": true, "blocked": false}'::jsonb, 'the cwd defaults to the workspace');
 SELECT tests.row_as('t33_impl', $$SELECT event_id, blocked FROM coord.check_guardrails('rm -rf /home/u/x', '{}', '/home/u', '/home/u')$$) AS w1 \gset
-SELECT is(:'w1'::jsonb->>'blocked', 'true', 'INV-GUARDRAIL: claiming home as the workspace does not let rm -rf of home''s contents pass');
+SELECT is(:'w1'::jsonb->>'blocked', 'true', 'claiming home as the workspace does not let rm -rf of home''s contents pass');
 SELECT is((SELECT context->'workspace_rejected' FROM coord_private.audit_events WHERE event_id = (:'w1'::jsonb->>'event_id')::bigint), 'true'::jsonb,
     'INV-AUDIT-COMPLETE: a rejected workspace is recorded in the event');
 SELECT is((SELECT context->>'workspace' FROM coord_private.audit_events WHERE event_id = (:'w1'::jsonb->>'event_id')::bigint), '/home/u',
