@@ -23,7 +23,8 @@ Printed (ratios of medians over interleaved rounds, PGCOORD_BENCH_ROUNDS, 3):
   lease acquire+release and submit+claim+complete, pgcoord / origin, at 1 and 4
   connections (PGCOORD_BENCH_SECONDS per measurement, 3);
   draining N prefilled jobs (PGCOORD_BENCH_DRAIN_JOBS, 1000) with one worker, per job:
-  pgcoord claim_task + complete_task, pgcoord claim_tasks(10) + 10 complete_task,
+  pgcoord claim_task + complete_task, pgcoord claim_tasks(10) + 10 complete_task, pgcoord
+  claim_tasks(10) + Client.complete_tasks (the ten in one pipelined transaction),
   origin claim + complete, procrastinate, pgqueuer batch 1 and 10; each as jobs/s and as
   pgcoord / peer.
 The issue's targets (>= 0.9x the origin; per job >= 1.0x a batch-10 peer) are printed beside
@@ -169,8 +170,11 @@ class Peers(Bench):
         return rate(self.as_super(), lambda c, i: i, op, clients, SECONDS)
 
     # -- draining a prefilled queue with one worker -------------------------------
-    def drain_pgcoord(self, batch: int) -> float:
+    def drain_pgcoord(self, batch: int, pipelined: bool = False) -> float:
+        from pgcoord import Client
+
         with self.as_agent()() as c:
+            client = Client(c)
             c.execute("SELECT count(*) FROM generate_series(1, %s) g,"
                       " coord.submit_task('drain', '', jsonb_build_object('n', g)) s", (DRAIN_JOBS,))
             done = 0
@@ -185,7 +189,9 @@ class Peers(Bench):
                                      " WHERE task_id IS NOT NULL", (batch,), prepare=True).fetchall()
                 if not rows:
                     break
-                for task_id, token in rows:
+                if pipelined:               # Client.complete_tasks: one transaction, one round trip
+                    client.complete_tasks((task_id, token, {"done": True}) for task_id, token in rows)
+                for task_id, token in rows if not pipelined else ():
                     c.execute("SELECT ok FROM coord.complete_task(%s, %s, '{\"done\": true}'::jsonb)", (task_id, token),
                               prepare=True)
                 done += len(rows)
@@ -305,11 +311,13 @@ def main() -> int:
                 mine, theirs = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
                 print(f"{name:24} {clients} conn  pgcoord {mine:8.0f}/s  origin {theirs:8.0f}/s  "
                       f"pgcoord/origin {r:5.2f}  (target >= 0.90)")
-        drains: dict[str, list[float]] = {"pgcoord claim_task": [], "pgcoord claim_tasks(10)": [], "origin": [],
+        drains: dict[str, list[float]] = {"pgcoord claim_task": [], "pgcoord claim_tasks(10)": [],
+                                          "pgcoord claim_tasks(10) + complete_tasks": [], "origin": [],
                                           "procrastinate": [], "pgqueuer batch 1": [], "pgqueuer batch 10": []}
         for _ in range(ROUNDS):
             drains["pgcoord claim_task"].append(b.drain_pgcoord(1))
             drains["pgcoord claim_tasks(10)"].append(b.drain_pgcoord(10))
+            drains["pgcoord claim_tasks(10) + complete_tasks"].append(b.drain_pgcoord(10, pipelined=True))
             drains["origin"].append(b.drain_origin())
             drains["procrastinate"].append(b.drain_procrastinate())
             drains["pgqueuer batch 1"].append(b.drain_pgqueuer(1))
@@ -318,7 +326,7 @@ def main() -> int:
         for k, v in med.items():
             results["drain"][k] = {"jobs_per_s": v, "runs": drains[k]}
             print(f"drain {DRAIN_JOBS} jobs, one worker: {k:26} {v:8.0f} jobs/s")
-        for mine in ("pgcoord claim_task", "pgcoord claim_tasks(10)"):
+        for mine in ("pgcoord claim_task", "pgcoord claim_tasks(10)", "pgcoord claim_tasks(10) + complete_tasks"):
             for peer in ("origin", "procrastinate", "pgqueuer batch 1", "pgqueuer batch 10"):
                 r = med[mine] / med[peer]
                 results["drain"][f"{mine} / {peer}"] = r

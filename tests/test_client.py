@@ -834,3 +834,45 @@ def test_INV_CLAIM_TOUCH_a_claim_skips_a_task_another_agent_leases_and_can_lease
         a.acquire_lock("src/api/users.py", 60)             # the claim's lease holds others off
     b.complete_task(claim.task_id, claim.claim_token)
     assert [x.path for x in b.live_locks() if x.path == "src/api/"] == []      # it ended with the claim
+
+
+# -- completions in a batch (issue 17) ------------------------------------------------------------
+
+
+def test_INV_COMPLETE_OWNER_complete_tasks_completes_a_claimed_batch_each_with_its_own_decision(module_db):
+    _, sub = module_db.agent()
+    role, w = module_db.agent("orchestrator")       # (an implementer holds at most 3 claims)
+    kind = uid("batchdone.")
+    for n in range(6):
+        sub.submit_task(kind, input={"n": n})
+    claims = w.claim_tasks(6, [kind], 60)
+    assert len(claims) == 6
+    batch = [(c.task_id, c.claim_token, {"double": c.input["n"] * 2}) for c in claims[:5]]
+    batch.append((claims[5].task_id, claims[5].claim_token + 1))  # a token that is not the claim's
+    results = w.complete_tasks(batch)
+    assert [type(r).__name__ for r in results] == ["Completion"] * 5 + ["Refusal"]
+    assert all(r.ok for r in results[:5]) and results[5].reason == "not_claim_owner"
+    for c in claims[:5]:
+        t = sub.get_task(c.task_id)
+        assert (t.status, t.result) == ("completed", {"double": c.input["n"] * 2})
+    assert sub.get_task(claims[5].task_id).status == "claimed", "the refused completion changed nothing"
+    assert reasons(module_db, "complete_task", role) == ["allowed"] * 5 + ["not_claim_owner"], \
+        "INV-AUDIT-COMPLETE: one event per completion, refusals included"
+    assert w.complete_tasks([]) == []
+
+
+def test_complete_tasks_rolls_the_whole_batch_back_when_a_call_fails(module_db):
+    _, sub = module_db.agent()
+    role, w = module_db.agent()
+    kind = uid("batchfail.")
+    for n in range(3):
+        sub.submit_task(kind, input={"n": n})
+    claims = w.claim_tasks(3, [kind], 60)
+    batch = [(c.task_id, c.claim_token, {"ok": True}) for c in claims]
+    batch[1] = (claims[1].task_id, None, {"ok": True})           # a NULL token: PC001, not a refusal
+    with pytest.raises(errors.InvalidInput) as err:
+        w.complete_tasks(batch)
+    assert err.value.sqlstate == "PC001"
+    assert [sub.get_task(c.task_id).status for c in claims] == ["claimed"] * 3, "nothing of the batch completed"
+    assert reasons(module_db, "complete_task", role) == [], "and nothing of it was audited"
+    assert [r.ok for r in w.complete_tasks((c.task_id, c.claim_token) for c in claims)] == [True] * 3

@@ -252,3 +252,17 @@ async def test_INV_LOCK_EXPIRY_async_heartbeat_discover_and_lease_status(module_
         assert [(g.path, g.state) for g in await c.lease_status()] == [(path, "live")]
         await c.release_lock(path)
         assert [(g.path, g.state, g.cause) for g in await c.lease_status()] == [(path, "lost", "released")]
+
+
+async def test_async_complete_tasks_completes_a_claimed_batch_in_one_transaction(module_db):
+    _, sub = await agent(module_db)
+    _, w = await agent(module_db, "orchestrator")   # (an implementer holds at most 3 claims)
+    kind = uid("abatch.")
+    async with sub, w:
+        for n in range(4):
+            await sub.submit_task(kind, input={"n": n})
+        claims = await w.claim_tasks(4, [kind], 60)
+        results = await w.complete_tasks([(c.task_id, c.claim_token, {"n": c.input["n"]}) for c in claims[:3]]
+                                         + [(claims[3].task_id, claims[3].claim_token + 7)])
+        assert [r.ok for r in results] == [True, True, True, False] and results[3].reason == "not_claim_owner"
+        assert [(await sub.get_task(c.task_id)).status for c in claims] == ["completed"] * 3 + ["claimed"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from time import monotonic
 from types import TracebackType
@@ -122,6 +122,20 @@ async def arun_sql(conn: AConn, query: Any, params: Sequence[Any] | None = None)
 
 async def arun_call(conn: AConn, call: Call[T]) -> T | Refusal:
     return call.result(await arun_sql(conn, call.query(), call.params()))
+
+
+async def arun_calls(conn: AConn, calls_: Sequence[Call[T]]) -> list[T | Refusal]:
+    """run_calls for asyncio: several calls in one transaction, sent in one pipeline."""
+    with errors.translated():
+        async with conn.transaction():
+            async with conn.pipeline():
+                cursors = [conn.cursor(row_factory=dict_row) for _ in calls_]
+                for cur, call in zip(cursors, calls_, strict=True):
+                    await cur.execute(call.query(), call.params())
+            rows = [await cur.fetchall() if cur.description else [] for cur in cursors]
+            for cur in cursors:
+                await cur.close()
+    return [call.result(r) for call, r in zip(calls_, rows, strict=True)]
 
 
 async def _listen(conn: AConn, channel: str) -> None:
@@ -638,6 +652,17 @@ class AsyncClient:
     async def complete_task(self, task_id: int, claim_token: int, result: dict[str, Any] | None = None, *,
                             raise_on_refusal: bool = True) -> Completion | Refusal:
         return await self._mutate(calls.complete_task(task_id, claim_token, result), raise_on_refusal)
+
+    async def complete_tasks(self, completions: Iterable[tuple[int, int] | tuple[int, int, dict[str, Any] | None]],
+                             ) -> list[Completion | Refusal]:
+        """Client.complete_tasks for asyncio: several completions in one transaction and
+        one round trip; a refusal in its place, an error rolls all back."""
+        batch = [calls.complete_task(c[0], c[1], c[2] if len(c) > 2 else None) for c in completions]  # type: ignore[misc]
+        if not batch:
+            return []
+        check_held(self)
+        async with self._source.borrow() as conn:
+            return await arun_calls(conn, batch)
 
     @overload
     async def fail_task(self, task_id: int, claim_token: int, error: str, retryable: bool = ..., *,

@@ -28,7 +28,7 @@ import dataclasses
 import selectors
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from time import monotonic
 from types import TracebackType
@@ -158,6 +158,23 @@ def run_sql(conn: psycopg.Connection[Any], query: Any, params: Sequence[Any] | N
 
 def run_call(conn: psycopg.Connection[Any], call: Call[T]) -> T | Refusal:
     return call.result(run_sql(conn, call.query(), call.params()))
+
+
+def run_calls(conn: psycopg.Connection[Any], calls_: Sequence[Call[T]]) -> list[T | Refusal]:
+    """Several calls in one transaction (a savepoint in one the caller opened), sent in one
+    pipeline: one round trip for the lot. Each call is what it is alone (its decision, its
+    audit event); a refusal is a result like any other, while an error rolls every call
+    back and is raised, typed."""
+    with errors.translated():
+        with conn.transaction():
+            with conn.pipeline():
+                cursors = [conn.cursor(row_factory=dict_row) for _ in calls_]
+                for cur, call in zip(cursors, calls_, strict=True):
+                    cur.execute(call.query(), call.params())
+            rows = [cur.fetchall() if cur.description else [] for cur in cursors]
+            for cur in cursors:
+                cur.close()
+    return [call.result(r) for call, r in zip(calls_, rows, strict=True)]
 
 
 def _listen(conn: psycopg.Connection[Any], channel: str) -> None:
@@ -699,6 +716,21 @@ class Client:
     def complete_task(self, task_id: int, claim_token: int, result: dict[str, Any] | None = None, *,
                       raise_on_refusal: bool = True) -> Completion | Refusal:
         return self._mutate(calls.complete_task(task_id, claim_token, result), raise_on_refusal)
+
+    def complete_tasks(self, completions: Iterable[tuple[int, int] | tuple[int, int, dict[str, Any] | None]],
+                       ) -> list[Completion | Refusal]:
+        """Complete several claimed tasks, each as complete_task would (its own decision
+        and audit event), in one transaction sent in one round trip (pipeline mode): the
+        batch form for a worker that claimed with claim_tasks. Items are (task_id,
+        claim_token) or (task_id, claim_token, result). A refused completion is returned
+        in its place and the others still complete; an error (bad input) rolls all of
+        them back and is raised."""
+        batch = [calls.complete_task(c[0], c[1], c[2] if len(c) > 2 else None) for c in completions]  # type: ignore[misc]
+        if not batch:
+            return []
+        check_held(self)
+        with self._source.borrow() as conn:
+            return run_calls(conn, batch)
 
     @overload
     def fail_task(self, task_id: int, claim_token: int, error: str, retryable: bool = ..., *,
