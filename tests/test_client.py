@@ -149,13 +149,14 @@ def test_identity_sessions_and_checks_are_typed(module_db):
     assert [(m.name, m.severity) for m in warned.guardrails] == [("fs_chmod_world_writable", "warn")]
 
 
-def test_check_guardrails_passes_workspace_and_cwd_by_name_only_when_given():
-    """Without a workspace or cwd the call is the two-argument one; with either, both go
-    by name (p_workspace, p_cwd), so their order in the signature does not matter."""
+def test_check_guardrails_passes_workspace_and_cwd_by_name():
+    """The workspace and cwd go by name (p_workspace, p_cwd), NULL when unknown, so their
+    order in the signature does not matter and the call is always the four-argument one."""
     from pgcoord import calls
     plain = calls.check_guardrails("ls", ("a",))
-    assert plain.query().as_string(None) == 'SELECT * FROM coord."check_guardrails"(%s, %s)'
-    assert plain.params() == ["ls", ["a"]]
+    assert plain.query().as_string(None) == (
+        'SELECT * FROM coord."check_guardrails"(%s, %s, "p_workspace" => %s, "p_cwd" => %s)')
+    assert plain.params() == ["ls", ["a"], None, None]
     placed = calls.check_guardrails("rm -rf build", (), "/srv/app", None)
     assert placed.query().as_string(None) == (
         'SELECT * FROM coord."check_guardrails"(%s, %s, "p_workspace" => %s, "p_cwd" => %s)')

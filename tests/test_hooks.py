@@ -305,9 +305,9 @@ def test_bash_request_carries_the_workspace_and_cwd(repo, tmp_path):
         assert raised.value.code == "invalid_payload" and "cwd" in raised.value.message
 
 
-def test_bash_asks_the_two_argument_check_only_without_workspace_and_cwd(repo):
-    """The statement a command is asked with: the workspace ($3) and cwd ($4) by name when
-    either is known, else the two-argument call (what a database without them answers)."""
+def test_bash_asks_the_check_with_workspace_and_cwd_null_when_unknown(repo):
+    """The statement a command is asked with: the workspace ($3) and cwd ($4) by name,
+    NULL when unknown."""
     class Recorder:
         def __init__(self):
             self.asked = []
@@ -326,8 +326,8 @@ def test_bash_asks_the_two_argument_check_only_without_workspace_and_cwd(repo):
     del p["cwd"]
     assert hooks.decide(p, db).allow
     statement, params = db.asked[-1]
-    assert "check_guardrails($1, '{}') g" in statement and "p_workspace" not in statement
-    assert params == [p["tool_input"]["command"], "[]"]
+    assert "check_guardrails($1, '{}', p_workspace => $3, p_cwd => $4)" in statement
+    assert params == [p["tool_input"]["command"], "[]", None, None]
 
 
 def test_bash_paths_resolve_against_the_repository_root_and_cwd(net, repo):

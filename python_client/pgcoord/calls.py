@@ -254,8 +254,9 @@ def check_guardrails(text: str, paths: Sequence[str], workspace: str | None = No
                      cwd: str | None = None) -> Call[r.GuardrailCheck]:
     """``workspace`` (the checkout's root) and ``cwd`` (where the command runs), absolute,
     let the shell analyser resolve paths; they are passed by name (p_workspace, p_cwd),
-    and only when one is given, so that the call without them is the two-argument one."""
-    named = () if workspace is None and cwd is None else (("p_workspace", workspace), ("p_cwd", cwd))
+    NULL when unknown: always the four-argument function (the two-argument one is a
+    definer that calls it, one frame more)."""
+    named = (("p_workspace", workspace), ("p_cwd", cwd))
     return Call("check_guardrails", (text, list(paths)), _one(r.GuardrailCheck), named=named)
 
 

@@ -21,7 +21,7 @@ from .database import DbError
 from .errors import HookError
 from .leases import coverage_rows, holders_text, uncovered_text
 from .payload import Request, request_from_payload
-from .queries import ACQUIRE_SQL, COMMAND_IN_WORKSPACE_SQL, COMMAND_SQL, EDIT_SQL, NETWORK_SQL
+from .queries import ACQUIRE_SQL, COMMAND_SQL, EDIT_SQL, NETWORK_SQL
 
 ACQUIRE_BUDGET_S = 10          # auto-acquire stops asking after this; the hook's timeout is 30 s
 
@@ -75,11 +75,8 @@ def decide_request(request: Request, db, config: Config) -> Decision:
     if request.kind == "edit":
         return _decide_edit(request, db, config)
     if request.kind == "command":
-        if request.workspace is None and request.cwd is None:
-            answer = db.query_json(COMMAND_SQL, [request.command, json.dumps(request.targets)])
-        else:
-            answer = db.query_json(COMMAND_IN_WORKSPACE_SQL, [request.command, json.dumps(request.targets),
-                                                              request.workspace, request.cwd])
+        answer = db.query_json(COMMAND_SQL, [request.command, json.dumps(request.targets),
+                                             request.workspace, request.cwd])
         return _judge_checks(request, answer["guard"], answer["network"])
     answer = db.query_json(NETWORK_SQL, [json.dumps(request.targets)])
     return _judge_checks(request, None, answer["network"])

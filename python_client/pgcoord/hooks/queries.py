@@ -37,12 +37,6 @@ _NETWORK_ROWS = """(SELECT coalesce(json_agg(json_build_object('target', t.targe
   CROSS JOIN LATERAL coord.check_network_access(t.target) n)"""
 
 COMMAND_SQL = f"""SELECT json_build_object(
-    'guard', (SELECT row_to_json(g) FROM coord.check_guardrails($1, '{{}}') g),
-    'network', {_NETWORK_ROWS})"""
-
-# The same with the command's workspace ($3) and cwd ($4), either NULL when unknown: the
-# shell analyser resolves the command's paths against them.
-COMMAND_IN_WORKSPACE_SQL = f"""SELECT json_build_object(
     'guard', (SELECT row_to_json(g) FROM coord.check_guardrails($1, '{{}}', p_workspace => $3, p_cwd => $4) g),
     'network', {_NETWORK_ROWS})"""
 
