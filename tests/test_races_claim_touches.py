@@ -264,24 +264,64 @@ def ended_claim_links(su) -> list[str]:
 
 # -- tests ----------------------------------------------------------------------------
 
+COVERAGE_FLOORS = {"claims_with_leases": 60, "leased_skips": 100, "released_with_claims": 60,
+                   "renewed_with_claims": 15, "takeovers": 2, "acquires_refused": 100, "monitor_sweeps": 50}
+MAX_ROUNDS = 4  # a loaded machine reaches the floors in more rounds of the same race, not a weaker test
+
+
+def coverage(db, trace: list[dict[str, Any]], sweeps: int, calls: Counter[str]) -> dict[str, Any]:
+    """What contention the trail shows so far: the figures the floors judge."""
+    claim_events = [e for e in trace if e["operation"] == "claim_task"]
+    skips = Counter(s["why"] for e in claim_events for s in e["context"].get("skipped") or [])
+    return {
+        "calls": dict(calls), "monitor_sweeps": sweeps, "claims": len(claim_events),
+        "claims_with_leases": sum(1 for e in claim_events if e["context"].get("leases")),
+        "leased_skips": skips["leased"], "skips": dict(skips),
+        "released_with_claims": sum(len(e["context"].get("released_leases") or []) for e in trace),
+        "renewed_with_claims": sum(len(e["context"].get("renewed_leases") or []) for e in trace),
+        "takeovers": sum(1 for e in claim_events if e["context"].get("reclaim_from")),
+        "acquires_refused": db.scalar("SELECT count(*) FROM coord_private.audit_events "
+                                      "WHERE operation = 'acquire_lock' AND reason = 'lock_held_by_other'"),
+    }
+
+
 def test_INV_CLAIM_TOUCH_sixteen_agents_claim_touching_tasks_and_lease_overlapping_paths(db):
     """16 agents: claims with and without lease_touches against direct leases on
     overlapping paths. The monitor, the replayed trail and the final tables agree:
     no claim beside another agent's overlapping lease, no two conflicting leases,
-    tokens in grant order, one claim per task and attempt, no lease outliving its claim."""
-    run = race(db, RUN_SECONDS)
-    inv.check(run["violations"], "INV-CLAIM-TOUCH / INV-LOCK-EXCL (monitor)")
-    trace, violations = replay(db)
-    inv.check(violations, "INV-CLAIM-TOUCH / INV-LOCK-EXCL / INV-LOCK-FENCE / INV-CLAIM-UNIQ (trail replayed)")
+    tokens in grant order, one claim per task and attempt, no lease outliving its claim.
+
+    The race is free-running, so how much contention one round produces depends on the
+    machine's load: rounds of the same race (each with fresh agents, on the same tables
+    and trail) run until every coverage floor is reached, at most MAX_ROUNDS. Every
+    round is judged, and the whole trail is replayed after each."""
+    roles: list[str] = []
+    calls: Counter[str] = Counter()
+    claims: Counter[tuple[int, int]] = Counter()
+    sweeps = 0
+    for round_no in range(MAX_ROUNDS):
+        run = race(db, RUN_SECONDS, seed=SEED + round_no)
+        roles += run["roles"]
+        calls.update(run["calls"])
+        claims.update(run["claims"])
+        sweeps += run["sweeps"]
+        inv.check(run["violations"], "INV-CLAIM-TOUCH / INV-LOCK-EXCL (monitor)")
+        trace, violations = replay(db)
+        inv.check(violations, "INV-CLAIM-TOUCH / INV-LOCK-EXCL / INV-LOCK-FENCE / INV-CLAIM-UNIQ (trail replayed)")
+        figures = coverage(db, trace, sweeps, calls)
+        short = {k: (figures[k], floor) for k, floor in COVERAGE_FLOORS.items() if figures[k] < floor}
+        print(f"\nround {round_no + 1}: {figures}")
+        if not short:
+            break
 
     # Each task is claimed at most once per attempt: by the trail, and as the clients saw it.
     claim_events = [e for e in trace if e["operation"] == "claim_task"]
     per_attempt = Counter((int(e["resource"]), e["context"]["attempt"]) for e in claim_events)
     inv.check([f"task {t} attempt {a} claimed {n} times" for (t, a), n in per_attempt.items() if n > 1],
               "INV-CLAIM-UNIQ (trail)")
-    inv.check([f"task {t} attempt {a} returned to {n} claims" for (t, a), n in run["claims"].items() if n > 1],
+    inv.check([f"task {t} attempt {a} returned to {n} claims" for (t, a), n in claims.items() if n > 1],
               "INV-CLAIM-UNIQ (clients)")
-    assert set(run["claims"]) == set(per_attempt), "the clients' claims and the trail's differ"
+    assert set(claims) == set(per_attempt), "the clients' claims and the trail's differ"
 
     inv.check(ended_claim_links(db.su), "INV-CLAIM-TOUCH (leases end with their claim)")
     inv.check(claim_touch_violations(db.su), "INV-CLAIM-TOUCH (final sweep)")
@@ -290,30 +330,12 @@ def test_INV_CLAIM_TOUCH_sixteen_agents_claim_touching_tasks_and_lease_overlappi
 
     # Every call is audited once.
     all_events = Counter(r["operation"] for r in db.su.execute(
-        "SELECT operation FROM coord_private.audit_events WHERE actor = ANY (%s)", (run["roles"],)).fetchall())
+        "SELECT operation FROM coord_private.audit_events WHERE actor = ANY (%s)", (roles,)).fetchall())
     for op in ("claim_task", "acquire_lock", "release_lock", "complete_task", "renew_claim"):
-        assert all_events[op] == run["calls"][op], f"{op}: {run['calls'][op]} calls, {all_events[op]} events"
+        assert all_events[op] == calls[op], f"{op}: {calls[op]} calls, {all_events[op]} events"
 
-    # Not vacuous: contention of every kind happened.
-    leased = [e for e in claim_events if e["context"].get("leases")]
-    skips = Counter(s["why"] for e in claim_events for s in e["context"].get("skipped") or [])
-    figures = {
-        "calls": dict(run["calls"]), "monitor_sweeps": run["sweeps"], "claims": len(claim_events),
-        "claims_with_leases": len(leased), "skips": dict(skips),
-        "released_with_claims": sum(len(e["context"].get("released_leases") or []) for e in trace),
-        "renewed_with_claims": sum(len(e["context"].get("renewed_leases") or []) for e in trace),
-        "takeovers": sum(1 for e in claim_events if e["context"].get("reclaim_from")),
-        "acquires_refused": db.scalar("SELECT count(*) FROM coord_private.audit_events "
-                                      "WHERE operation = 'acquire_lock' AND reason = 'lock_held_by_other'"),
-    }
-    print(f"\n{figures}")
-    assert figures["claims_with_leases"] >= 60, figures
-    assert skips["leased"] >= 100, figures
-    assert figures["released_with_claims"] >= 60, figures
-    assert figures["renewed_with_claims"] >= 15, figures
-    assert figures["takeovers"] >= 2, figures
-    assert figures["acquires_refused"] >= 100, figures
-    assert run["sweeps"] >= 50, figures
+    # Not vacuous: contention of every kind happened (within MAX_ROUNDS rounds).
+    assert not short, f"coverage not reached in {MAX_ROUNDS} rounds (figure, floor): {short}"
 
 
 def test_INV_CLAIM_TOUCH_race_catches_a_claim_that_ignores_leases(db):
