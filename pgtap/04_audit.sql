@@ -4,32 +4,11 @@
 -- superuser who recomputed a whole chain. Retention (purge_audit) is audited and
 -- keeps verification working. Everything here runs in one transaction and one
 -- backend, so all events of this file form one chain (chain_id = pg_backend_pid()).
--- Tampering happens inside savepoints (or the subtransaction of pg_temp.verify_after):
+-- Tampering happens inside savepoints (or the subtransaction of tests.verify_audit_after):
 -- results are captured with \gset and the tampering is rolled back before the pgTAP
 -- assertions.
 BEGIN;
 SELECT plan(55);
-
--- coord.verify_audit()'s row (as jsonb) after p_tamper ran as the test's superuser
--- with user triggers off (session_replication_role = replica: a superuser's way
--- around PC009); the tampering is rolled back before it returns.
-CREATE FUNCTION pg_temp.verify_after(p_tamper text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v jsonb;
-BEGIN
-    BEGIN
-        SET LOCAL session_replication_role = replica;
-        EXECUTE p_tamper;
-        SET LOCAL session_replication_role = origin;
-        SELECT to_jsonb(r) INTO v FROM coord.verify_audit() r;
-        RAISE EXCEPTION USING ERRCODE = 'UNDO0', MESSAGE = 'undo the tampering';
-    EXCEPTION WHEN SQLSTATE 'UNDO0' THEN
-        NULL;
-    END;
-    RETURN v;
-END
-$$;
 
 SELECT tests.create_members('coord_admin', 't04_admin'), tests.create_members('coord_auditor', 't04_auditor'),
        tests.create_agents('implementer', 't04_alice', 't04_bob');
@@ -89,19 +68,19 @@ SELECT event_id AS ev5 FROM coord_private.audit_events WHERE chain_id = pg_backe
 SELECT event_id AS ev6 FROM coord_private.audit_events WHERE chain_id = pg_backend_pid() AND seq = 6 \gset
 
 -- ---------------------------------------------------------------- a superuser alters one event
-SELECT pg_temp.verify_after(format('UPDATE coord_private.audit_events SET resource = ''tampered'' WHERE event_id = %s', :ev3)) AS alt \gset
+SELECT tests.verify_audit_after(format('UPDATE coord_private.audit_events SET resource = ''tampered'' WHERE event_id = %s', :ev3)) AS alt \gset
 SELECT is((:'alt'::jsonb ->> 'ok')::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser altered an event');
 SELECT is((:'alt'::jsonb ->> 'first_bad_event_id')::bigint, :ev3::bigint, 'INV-AUDIT-IMMUTABLE: ... and names the altered event as the first bad one');
 SELECT matches(:'alt'::jsonb ->> 'problem', 'altered', 'INV-AUDIT-IMMUTABLE: ... and says it was altered');
 
 -- ---------------------------------------------------------------- a superuser deletes a middle event
-SELECT pg_temp.verify_after(format('DELETE FROM coord_private.audit_events WHERE event_id = %s', :ev4)) AS del \gset
+SELECT tests.verify_audit_after(format('DELETE FROM coord_private.audit_events WHERE event_id = %s', :ev4)) AS del \gset
 SELECT is((:'del'::jsonb ->> 'ok')::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser deleted a middle event');
 SELECT is((:'del'::jsonb ->> 'first_bad_event_id')::bigint, :ev5::bigint, 'INV-AUDIT-IMMUTABLE: ... the gap is reported at the event following the deleted one');
 SELECT matches(:'del'::jsonb ->> 'problem', 'removed', 'INV-AUDIT-IMMUTABLE: ... as events removed');
 
 -- ---------------------------------------------------------------- a superuser deletes the tail event
-SELECT pg_temp.verify_after(format('DELETE FROM coord_private.audit_events WHERE event_id = %s', :ev6)) AS tail \gset
+SELECT tests.verify_audit_after(format('DELETE FROM coord_private.audit_events WHERE event_id = %s', :ev6)) AS tail \gset
 SELECT is((:'tail'::jsonb ->> 'ok')::boolean, false, 'INV-AUDIT-IMMUTABLE: verify_audit() fails after a superuser deleted the tail event (chain head)');
 SELECT is((:'tail'::jsonb ->> 'first_bad_event_id')::bigint, :ev5::bigint, 'INV-AUDIT-IMMUTABLE: ... reported at the new last event, which no longer matches the head');
 
@@ -228,7 +207,7 @@ SELECT is(tests.row_as('t04_auditor', format('SELECT ok FROM coord.verify_audit_
     'INV-AUDIT-IMMUTABLE: a digest taken before retention still verifies after it');
 
 -- removal behind pgcoord's back is still caught next to an anchor
-SELECT pg_temp.verify_after('DELETE FROM coord_private.audit_events WHERE chain_id = 2000000000 AND seq = 4') AS anc \gset
+SELECT tests.verify_audit_after('DELETE FROM coord_private.audit_events WHERE chain_id = 2000000000 AND seq = 4') AS anc \gset
 SELECT is((:'anc'::jsonb ->> 'ok') || '/' || (:'anc'::jsonb ->> 'first_bad_seq'), 'false/5',
     'INV-AUDIT-IMMUTABLE: after retention, deleting the first event after the anchor is still caught (gap at seq 5)');
 

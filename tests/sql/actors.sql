@@ -445,4 +445,27 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 COMMENT ON FUNCTION tests.norm(text) IS 'TEST ONLY: a path''s normal form, or the SQLSTATE normalising it raises';
+-- coord.verify_audit()'s row (as jsonb) after p_tamper ran as the calling superuser
+-- with user triggers off (session_replication_role = replica: a superuser's way
+-- around PC009); the tampering is undone (a subtransaction rolled back) before it
+-- returns. For the audit suites (04_audit, 34_audit_verification).
+CREATE OR REPLACE FUNCTION tests.verify_audit_after(p_tamper text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    BEGIN
+        SET LOCAL session_replication_role = replica;
+        EXECUTE p_tamper;
+        SET LOCAL session_replication_role = origin;
+        SELECT pg_catalog.to_jsonb(r) INTO v FROM coord.verify_audit() r;
+        RAISE EXCEPTION USING ERRCODE = 'UNDO0', MESSAGE = 'undo the tampering';
+    EXCEPTION WHEN SQLSTATE 'UNDO0' THEN
+        NULL;
+    END;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION tests.verify_audit_after(text) IS 'TEST ONLY: verify_audit() as it would answer after a tampering, which is undone';
+
 COMMIT;
