@@ -42,6 +42,7 @@ bench: setup
 	@$(PY) -m bench.memory
 	@$(PY) -m bench.guardrails
 	@$(PY) -m bench.audit
+	@$(PY) -m bench.latency
 	@$(PY) -m bench.peers
 	@$(PY) -m bench.chart
 	-@$(PGCOORD) report safety   # the seeds' metrics on the deployed database (prints; a miss does not stop make)

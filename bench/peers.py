@@ -170,6 +170,22 @@ class Peers(Bench):
         return rate(self.as_super(), lambda c, i: i, op, clients, SECONDS)
 
     # -- draining a prefilled queue with one worker -------------------------------
+    def lease_batch(self, clients: int, size: int = 10) -> float:
+        """Leases per second through coord.acquire_locks: a batch of `size` paths, then their
+        releases in one pipelined transaction (Client.release_lock calls, as a holder of a
+        batch would end it); the per-call path is lease_full (acquire + release, one
+        transaction each)."""
+        from pgcoord import calls
+        from pgcoord.client import run_calls
+
+        def op(c, i, n):
+            paths = [f"src/w{i}/b{n % 8}/f{k}.py" for k in range(size)]
+            rows = c.execute("SELECT ok FROM coord.acquire_locks(%s, interval '60 s')", (paths,),
+                             prepare=True).fetchall()
+            assert all(r[0] for r in rows), rows
+            run_calls(c, [calls.release_lock(p) for p in paths])
+        return size * rate(self.as_agent(), lambda c, i: i, op, clients)
+
     def drain_pgcoord(self, batch: int, pipelined: bool = False) -> float:
         from pgcoord import Client
 
@@ -299,10 +315,11 @@ def main() -> int:
         print(f"pgcoord beside its peers (durable commits, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
               f"{ROUNDS} interleaved rounds, medians)")
         for clients in (1, 4):
-            lease, queue = [], []
+            lease, queue, batch = [], [], []
             for _ in range(ROUNDS):
                 lease.append((b.lease_full(clients), b.origin_lease(clients)))
                 queue.append((b.queue_full(clients), b.origin_queue(clients)))
+                batch.append((b.lease_batch(clients), lease[-1][0]))
             for name, pairs in (("lease acquire+release", lease), ("submit+claim+complete", queue)):
                 r = median_ratio(pairs)
                 results["per_call"][f"{name} @{clients}"] = {"pgcoord_per_s": statistics.median(p[0] for p in pairs),
@@ -311,6 +328,11 @@ def main() -> int:
                 mine, theirs = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
                 print(f"{name:24} {clients} conn  pgcoord {mine:8.0f}/s  origin {theirs:8.0f}/s  "
                       f"pgcoord/origin {r:5.2f}  (target >= 0.90)")
+            r, per_s = median_ratio(batch), statistics.median(p[0] for p in batch)
+            results.setdefault("lease_batches", {})[f"acquire_locks(10) @{clients}"] = {
+                "leases_per_s": per_s, "single_call_per_s": statistics.median(p[1] for p in batch), "ratio": r}
+            print(f"{'leases, acquire_locks(10)':24} {clients} conn  {per_s:8.0f} leases/s  "
+                  f"/ single-call path {r:5.2f}  (target >= 1.50)")
         drains: dict[str, list[float]] = {"pgcoord claim_task": [], "pgcoord claim_tasks(10)": [],
                                           "pgcoord claim_tasks(10) + complete_tasks": [], "origin": [],
                                           "procrastinate": [], "pgqueuer batch 1": [], "pgqueuer batch 10": []}

@@ -277,8 +277,8 @@ SELECT is((SELECT format('%s functions, %s parameters, operations %s', count(DIS
                          sum((SELECT count(*) FROM pg_temp.args_pairs(pg_get_functiondef(a.fn)))),
                          array_agg(DISTINCT a.operation ORDER BY a.operation))
              FROM pg_temp.approvable_fns a),
-          '4 functions, 16 parameters, operations {acquire_lock,cancel_task,force_release_lock,submit_task}',
-          'INV-APPROVAL (gate not vacuous): the four approvable functions and their 16 args entries were read');
+          '5 functions, 20 parameters, operations {acquire_lock,cancel_task,force_release_lock,submit_task}',
+          'INV-APPROVAL (gate not vacuous): the five approvable functions (acquire_locks among them) and their 20 args entries were read');
 CREATE FUNCTION pg_temp.t30_offender(p_path text, p_ttl interval, p_mode text, p_extra integer, OUT ok boolean)
 LANGUAGE plpgsql AS $$
 BEGIN

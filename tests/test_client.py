@@ -877,3 +877,26 @@ def test_complete_tasks_rolls_the_whole_batch_back_when_a_call_fails(module_db):
     assert [sub.get_task(c.task_id).status for c in claims] == ["claimed"] * 3, "nothing of the batch completed"
     assert reasons(module_db, "complete_task", role) == [], "and nothing of it was audited"
     assert [r.ok for r in w.complete_tasks((c.task_id, c.claim_token) for c in claims)] == [True] * 3
+
+
+def test_INV_LOCK_EXCL_acquire_locks_grants_all_or_raises_the_refusal_that_stopped_the_batch(module_db):
+    role, a = module_db.agent()
+    _, b = module_db.agent()
+    base = uid("batch/")
+    grants = a.acquire_locks([f"{base}/b.py", f"{base}/a.py"], 60, reason="typed batch")
+    assert [g.path for g in grants] == [f"{base}/a.py", f"{base}/b.py"], "one grant per path, in path order"
+    assert all(isinstance(g, LeaseGrant) and g.ok and g.mode == "exclusive" for g in grants)
+    assert grants[0].token < grants[1].token
+    events = module_db.audit_events("acquire_lock", role)[-2:]
+    assert [e["event_id"] for e in events] == [g.event_id for g in grants], "each grant its own audit event"
+
+    with pytest.raises(LockHeld) as raised:
+        b.acquire_locks([f"{base}/c.py", f"{base}/a.py"], 60)
+    assert raised.value.reason == "lock_held_by_other" and raised.value.refusal.holders[0].holder == role
+    refusal = b.acquire_locks([f"{base}/c.py", f"{base}/a.py"], 60, raise_on_refusal=False)
+    assert isinstance(refusal, Refusal) and refusal.reason == "lock_held_by_other"
+    assert b.check_locks([f"{base}/c.py"]) == [], "nothing of a refused batch is granted"
+    assert errors.REASON_EXCEPTIONS["batch_refused"] is errors.BatchRefused
+
+    with pytest.raises(errors.InvalidArgument):
+        a.acquire_locks([], 60)

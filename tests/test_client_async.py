@@ -266,3 +266,15 @@ async def test_async_complete_tasks_completes_a_claimed_batch_in_one_transaction
                                          + [(claims[3].task_id, claims[3].claim_token + 7)])
         assert [r.ok for r in results] == [True, True, True, False] and results[3].reason == "not_claim_owner"
         assert [(await sub.get_task(c.task_id)).status for c in claims] == ["completed"] * 3 + ["claimed"]
+
+
+async def test_INV_LOCK_EXCL_async_acquire_locks_all_or_nothing(module_db):
+    role, a = await agent(module_db)
+    _, b = await agent(module_db)
+    base = uid("abatch/")
+    async with a, b:
+        grants = await a.acquire_locks([f"{base}/y.py", f"{base}/x.py"], 60)
+        assert [(g.path, g.ok) for g in grants] == [(f"{base}/x.py", True), (f"{base}/y.py", True)]
+        refusal = await b.acquire_locks([f"{base}/x.py", f"{base}/z.py"], 60, raise_on_refusal=False)
+        assert refusal.reason == "lock_held_by_other" and refusal.holders[0].holder == role
+        assert await b.check_locks([f"{base}/z.py"]) == []

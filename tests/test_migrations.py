@@ -14,7 +14,7 @@ from .catalog import describe
 # deliberate change of this list (procrastinate's "migrations produce exactly the
 # intended schema", applied to the API surface).
 EXPECTED_COORD_FUNCTIONS = {
-    "acquire_lock", "add_guardrail_pattern", "add_network_rule", "audit_digest", "cancel_task",
+    "acquire_lock", "acquire_locks", "add_guardrail_pattern", "add_network_rule", "audit_digest", "cancel_task",
     "cedar_engine", "check_fence", "check_guardrails", "check_locks", "check_network_access",
     "check_write_coverage", "claim_task",
     "claim_tasks", "complete_task", "discover_agents", "drop_profile", "end_session", "fail_task",

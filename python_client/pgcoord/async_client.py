@@ -531,6 +531,17 @@ class AsyncClient:
         return await self._mutate(calls.acquire_lock(path, ttl, mode, reason), raise_on_refusal)
 
     @overload
+    async def acquire_locks(self, paths: Sequence[str], ttl: Seconds, mode: LockMode = ..., reason: str = ..., *,
+                            raise_on_refusal: Literal[True] = ...) -> list[LeaseGrant]: ...
+    @overload
+    async def acquire_locks(self, paths: Sequence[str], ttl: Seconds, mode: LockMode = ..., reason: str = ..., *,
+                            raise_on_refusal: bool) -> list[LeaseGrant] | Refusal: ...
+    async def acquire_locks(self, paths: Sequence[str], ttl: Seconds, mode: LockMode = "exclusive",
+                            reason: str = "", *, raise_on_refusal: bool = True) -> list[LeaseGrant] | Refusal:
+        """:meth:`pgcoord.Client.acquire_locks`."""
+        return await self._mutate(calls.acquire_locks(paths, ttl, mode, reason), raise_on_refusal)
+
+    @overload
     async def renew_lock(self, path: str, ttl: Seconds, *, raise_on_refusal: Literal[True] = ...) -> LeaseRenewal: ...
     @overload
     async def renew_lock(self, path: str, ttl: Seconds, *, raise_on_refusal: bool) -> LeaseRenewal | Refusal: ...

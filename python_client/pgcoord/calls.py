@@ -183,6 +183,17 @@ def acquire_lock(path: str, ttl: Seconds, mode: str, reason: str) -> Call[r.Leas
     return Call("acquire_lock", (path, interval(ttl), mode, reason), _one(r.LeaseGrant, mode=mode))
 
 
+def acquire_locks(paths: Sequence[str], ttl: Seconds, mode: str, reason: str) -> Call[list[r.LeaseGrant]]:
+    """All or nothing: every grant (in the server's path order), or the Refusal of the
+    path that refused the batch (the other paths' rows say batch_refused)."""
+    def build(rows: Rows) -> list[r.LeaseGrant] | r.Refusal:
+        if rows and all(row["ok"] is True for row in rows):
+            return [from_row(r.LeaseGrant, row, mode=mode) for row in rows]
+        cause = next((row for row in rows if row.get("reason") != "batch_refused"), rows[0] if rows else {})
+        return r.Refusal.from_row("acquire_locks", cause)
+    return Call("acquire_locks", (list(paths), interval(ttl), mode, reason), build, mutation=False)  # type: ignore[arg-type]
+
+
 def renew_lock(path: str, ttl: Seconds) -> Call[r.LeaseRenewal]:
     # the row has no path: the one renewed is the one asked for (a spelling the server normalised)
     return Call("renew_lock", (path, interval(ttl)), _one(r.LeaseRenewal, path=path))

@@ -582,6 +582,18 @@ class Client:
         return self._mutate(calls.acquire_lock(path, ttl, mode, reason), raise_on_refusal)
 
     @overload
+    def acquire_locks(self, paths: Sequence[str], ttl: Seconds, mode: LockMode = ..., reason: str = ..., *,
+                      raise_on_refusal: Literal[True] = ...) -> list[LeaseGrant]: ...
+    @overload
+    def acquire_locks(self, paths: Sequence[str], ttl: Seconds, mode: LockMode = ..., reason: str = ..., *,
+                      raise_on_refusal: bool) -> list[LeaseGrant] | Refusal: ...
+    def acquire_locks(self, paths: Sequence[str], ttl: Seconds, mode: LockMode = "exclusive", reason: str = "", *,
+                      raise_on_refusal: bool = True) -> list[LeaseGrant] | Refusal:
+        """Lease 1 to 100 paths at once, all or nothing, in one transaction: the grants in
+        path order, or the refusal of the path that stopped the batch (none is granted)."""
+        return self._mutate(calls.acquire_locks(paths, ttl, mode, reason), raise_on_refusal)
+
+    @overload
     def renew_lock(self, path: str, ttl: Seconds, *, raise_on_refusal: Literal[True] = ...) -> LeaseRenewal: ...
     @overload
     def renew_lock(self, path: str, ttl: Seconds, *, raise_on_refusal: bool) -> LeaseRenewal | Refusal: ...

@@ -291,6 +291,12 @@ class LockHeld(RefusedInEveryMode):
     retryable = True
 
 
+class BatchRefused(RefusedInEveryMode):
+    """Another path of the same acquire_locks batch was refused, so none was granted."""
+
+    reason = "batch_refused"
+
+
 class LockNotHeld(RefusedInEveryMode):
     reason = "lock_not_held"
 
@@ -409,7 +415,7 @@ REASON_EXCEPTIONS: dict[str, type[Refused]] = {
     cls.reason: cls
     for cls in (NotRegistered, Suspended, ProfileUnresolved, UnknownOperation, OperationBlocked,
                 OperationNotAllowed, TrustTooLow, NotAdmin, LimitExceeded, SessionNotOwned,
-                LockHeld, LockNotHeld, NotClaimOwner, ClaimExpired, TaskTerminal, TaskNotClaimable,
+                LockHeld, BatchRefused, LockNotHeld, NotClaimOwner, ClaimExpired, TaskTerminal, TaskNotClaimable,
                 DependencyFailed, AttemptsExhausted, GuardrailBlocked, DomainDenied, NotPermitted, PolicyError,
                 ApprovalRequired, NotApprovable, ApprovalNotFound, ApprovalSelf, ApprovalNotPending,
                 ApprovalExpired, ApprovalStalePolicy, NotApprover)
