@@ -51,7 +51,8 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "bootstrap: Python >= 3.11 required (found $("$PY" --version 2>&1))" >&2; exit 1
 fi
 stamp=.venv/.pgcoord-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+# the version is the plan's last tag (setup.py): a new tag reinstalls too
+want=$(cat pyproject.toml setup.py sqitch.plan | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "bootstrap: preparing .venv"
   "$PY" -m venv .venv

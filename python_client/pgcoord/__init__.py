@@ -9,6 +9,8 @@
 the ``coord.*`` functions and return the typed results of :mod:`pgcoord.results`;
 every exception is in :mod:`pgcoord.errors` and exported here.
 """
+from importlib import metadata as _metadata
+
 from .async_client import AsyncActiveClaim, AsyncClient, AsyncLease
 from .calls import APPROVALS_CHANNEL, LEASES_CHANNEL, TASKS_CHANNEL
 from .client import ActiveClaim, Client, Lease
@@ -99,7 +101,11 @@ from .results import (
     Verdict,
 )
 
-__version__ = "0.1.0"
+try:
+    # the Sqitch plan's last tag, fixed when the package was built (setup.py)
+    __version__ = _metadata.version("pgcoord")
+except _metadata.PackageNotFoundError:   # imported from a checkout that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Client", "AsyncClient", "Lease", "AsyncLease", "ActiveClaim", "AsyncActiveClaim",

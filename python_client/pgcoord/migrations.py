@@ -2,16 +2,22 @@
 
 The target is built from the DSN (``db:pg://user@host:port/dbname``). Failures
 become :class:`MigrationError` with Sqitch's own message, never a traceback.
+
+The migrations deployed are, in this order of precedence: a checkout named by
+``$PGCOORD_HOME``; the copy inside the installed package (``pgcoord/sqitch/``, put
+there when the wheel was built, read with importlib.resources); the checkout this
+process runs in (an editable install).
 """
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .cluster import project_root
+from .cluster import ClusterError, project_root
 
 
 class MigrationError(RuntimeError):
@@ -25,11 +31,28 @@ def sqitch_target(dsn: str) -> str:
     return "db:pg:" + dsn.split(":", 1)[1]
 
 
+def plan_dir() -> Path:
+    """The directory holding ``sqitch.conf``, ``sqitch.plan`` and ``sql/`` to deploy from."""
+    if os.environ.get("PGCOORD_HOME"):
+        return project_root()
+    packaged = resources.files("pgcoord") / "sqitch"
+    if packaged.joinpath("sqitch.plan").is_file():
+        # a wheel installs into a directory, never a zip: the resource is a real path
+        return Path(str(packaged))
+    try:
+        return project_root()
+    except ClusterError:
+        raise MigrationError(
+            "this pgcoord installation carries no migrations (pgcoord/sqitch/ is missing from the "
+            "package) and no checkout is in reach: reinstall the wheel, or set PGCOORD_HOME to a checkout"
+        ) from None
+
+
 def _sqitch(args: list[str], dsn: str, root: Path | None = None) -> str:
     exe = shutil.which("sqitch")
     if exe is None:
         raise MigrationError("sqitch is not installed (Debian package 'sqitch'); run `make setup`")
-    root = root or project_root()
+    root = root or plan_dir()
     env = dict(os.environ)
     env.setdefault("SQITCH_FULLNAME", "pgcoord")
     env.setdefault("SQITCH_EMAIL", "pgcoord@localhost")

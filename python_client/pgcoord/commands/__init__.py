@@ -1,6 +1,6 @@
 """The `pgcoord` command line (typer + rich): one module per area.
 
-  pgcoord db start|stop|status|url      the embedded cluster under .pgcoord/
+  pgcoord db start|stop|status|url      the embedded cluster (.pgcoord/ of a checkout, else ~/.local/share/pgcoord)
   pgcoord deploy|revert|verify|plan     Sqitch (deploy creates the database if needed)
   pgcoord lease acquire|renew|release|list|status
   pgcoord task submit|claim|complete|fail|cancel|list|show
@@ -33,11 +33,21 @@ app = typer.Typer(name="pgcoord", help="Coordination for fleets of AI coding age
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+        typer.echo(f"pgcoord {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(ctx: typer.Context,
          dsn: Annotated[str | None, typer.Option(help="database URL (default: $PGCOORD_DSN or the embedded cluster)")]
          = None,
-         json: Annotated[bool, typer.Option("--json", help="JSON output for scripts")] = False) -> None:
+         json: Annotated[bool, typer.Option("--json", help="JSON output for scripts")] = False,
+         version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                               help="the package version (the Sqitch plan's last tag) and exit")]
+         = False) -> None:
     ctx.obj = Options(dsn=dsn, json=json)
 
 
