@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
+
 from .cluster import ClusterError, project_root
 
 
@@ -73,7 +75,29 @@ def _sqitch(args: list[str], dsn: str, root: Path | None = None) -> str:
 
 
 def deploy(dsn: str, to: str | None = None) -> str:
-    return _sqitch(["deploy", *(["--to", to] if to else [])], dsn)
+    """sqitch deploy, then the database-level grants re-applied (see :func:`apply_database_grants`)."""
+    out = _sqitch(["deploy", *(["--to", to] if to else [])], dsn)
+    if apply_database_grants(dsn):
+        out += "\nrepaired the database grants (CONNECT, CREATE, TEMPORARY), e.g. after a restore"
+    return out
+
+
+def apply_database_grants(dsn: str) -> bool:
+    """Re-state the database's own grants (``sql/database_grants.sql``), which pg_dump
+    keeps only with --create: a restore into a database made beforehand gives CONNECT
+    and TEMPORARY back to PUBLIC. Sqitch deploys nothing twice, so this runs after
+    every deploy; True when a grant was missing. Before the roles exist (a deploy
+    stopped earlier) there is nothing to grant to."""
+    statement = (plan_dir() / "sql" / "database_grants.sql").read_text(encoding="utf-8")
+    datacl = "SELECT datacl::text FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        roles = conn.execute("SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname IN "
+                             "('coord_owner', 'coord_agent', 'coord_admin', 'coord_auditor')").fetchone()
+        if not roles or roles[0] < 4:
+            return False
+        before = conn.execute(datacl).fetchone()
+        conn.execute(statement)
+        return conn.execute(datacl).fetchone() != before
 
 
 def revert(dsn: str, to: str | None = None) -> str:
