@@ -36,13 +36,19 @@ def test_server() -> Iterator[str]:
         except ImportError as exc:  # pragma: no cover - optional dependency
             raise NoServer("PGCOORD_TEST_DOCKER=1 but testcontainers is not installed "
                            "(pip install -e '.[docker]')") from exc
+        image = os.environ.get("PGCOORD_TEST_DOCKER_IMAGE")
+        if not image:
+            raise NoServer("PGCOORD_TEST_DOCKER=1 needs PGCOORD_TEST_DOCKER_IMAGE: an image whose PostgreSQL "
+                           f"(>= 15) has the extensions {', '.join(REQUIRED_EXTENSIONS)} (README: Testing "
+                           "elsewhere); a stock postgres image has none of them")
         try:
-            container = PostgresContainer("postgres:15")
+            container = PostgresContainer(image)
             container.start()
         except Exception as exc:  # pragma: no cover - depends on a Docker engine
-            raise NoServer(f"PGCOORD_TEST_DOCKER=1 but no Docker engine answered: {exc}") from exc
+            raise NoServer(f"PGCOORD_TEST_DOCKER=1 but no Docker engine ran {image}: {exc}") from exc
         try:
             url = container.get_connection_url().replace("postgresql+psycopg2", "postgresql")
+            require_test_extensions(url, f"image {image}")
             yield url
         finally:
             container.stop()
@@ -55,6 +61,20 @@ def test_server() -> Iterator[str]:
     finally:
         if started_here and not os.environ.get("PGCOORD_KEEP_TEST_CLUSTER"):
             cluster.stop()
+
+
+# What the suites need of a server: pgTAP for pg_prove, plpgsql_check for the catalog
+# gate (pgtap/01). PL/Python (the Cedar engine) is optional: its tests skip, saying so.
+REQUIRED_EXTENSIONS = ("pgtap", "plpgsql_check")
+
+
+def require_test_extensions(admin_dsn: str, what: str) -> None:
+    """Raise NoServer naming the extensions ``what`` lacks (a server the suites cannot run on)."""
+    with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=30) as conn:
+        have = {r[0] for r in conn.execute("SELECT name FROM pg_catalog.pg_available_extensions")}
+    missing = [e for e in REQUIRED_EXTENSIONS if e not in have]
+    if missing:
+        raise NoServer(f"{what} lacks the extensions {', '.join(missing)} the suites need")
 
 
 def create_database(admin_dsn: str, prefix: str = "pgcoord_test") -> str:

@@ -8,8 +8,9 @@ Where the server comes from:
     PostgreSQL binaries for the run and stopped afterwards;
   * PGCOORD_TEST_DSN=postgresql://user@host:port/db: an existing server (a superuser
     login); fresh databases are created there and dropped;
-  * PGCOORD_TEST_DOCKER=1: testcontainers provides the server (skipped, with that
-    reason, where no Docker engine answers).
+  * PGCOORD_TEST_DOCKER=1 with PGCOORD_TEST_DOCKER_IMAGE=<image>: testcontainers runs
+    that image (it must have pgTAP and plpgsql_check); without an image, without a
+    Docker engine or without the extensions the run fails, saying which.
 """
 from __future__ import annotations
 
