@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pgcoord needs on a fresh Debian machine, idempotently:
 #   * Debian packages (PostgreSQL 15 server, pgTAP + pg_prove, Sqitch, PL/Python,
-#     plpgsql_check, valgrind for the bench) where apt is usable (root, or passwordless sudo);
+#     plpgsql_check, valgrind for the bench, PgBouncer) where apt is usable (root, or passwordless sudo);
 #   * cedarpy for the server's own Python (PL/Python runs /usr/bin/python3);
 #   * a virtualenv .venv with the project installed editable.
 set -euo pipefail
@@ -17,6 +17,7 @@ DEBS=(
   "postgresql-$PGVER-plpgsql-check"
   "postgresql-client-$PGVER"  # make isolation: pg_isolation_regress + isolationtester (lib/pgxs/src/test/isolation/); not in postgresql-server-dev-$PGVER
   "valgrind"            # make bench: deterministic instruction counts (bench/instructions.py)
+  "pgbouncer"           # a real transaction pooler (devtools/pooler.py): tests of the client behind it, bench/scale.py
 )
 
 as_root() {

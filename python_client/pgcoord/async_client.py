@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from . import calls, errors
+from . import calls, errors, pooling
 from .calls import APPROVALS_CHANNEL, LEASES_CHANNEL, TASKS_CHANNEL, Call, View, seconds
 from .client import (
     CLAIM_GONE,
@@ -188,17 +188,22 @@ async def _await(conn: AConn, timeout: float, match: Callable[[psycopg.Notify], 
 class _OneConnection:
     """The client's single connection (opened on first use from a DSN); renewals open their own."""
 
-    def __init__(self, conn: AConn | None, connect: Callable[[], Awaitable[AConn]], owned: bool):
+    def __init__(self, conn: AConn | None, connect: Callable[[], Awaitable[AConn]], owned: bool,
+                 check_first: bool = False):
         self.conn = conn
         self.connect = connect
         self.owned = owned
+        self._unchecked = check_first
         self._opening = asyncio.Lock()
 
     async def open(self) -> AConn:
-        if self.conn is None:
+        if self.conn is None or self._unchecked:
             async with self._opening:
                 if self.conn is None:
                     self.conn = await self.connect()
+                elif self._unchecked:
+                    await pooling.make_pooler_safe_async(self.conn)
+                self._unchecked = False
         return self.conn
 
     @contextlib.asynccontextmanager
@@ -221,12 +226,17 @@ class _OneConnection:
 class _Pool:
     def __init__(self, pool: Any):
         self.pool = pool
+        self.seen = pooling.SeenConnections()
 
-    def borrow(self) -> contextlib.AbstractAsyncContextManager[AConn]:
-        return self.pool.connection()
+    @contextlib.asynccontextmanager
+    async def borrow(self) -> AsyncIterator[AConn]:
+        async with self.pool.connection() as conn:
+            if self.seen.first_time(conn):
+                await pooling.make_pooler_safe_async(conn)
+            yield conn
 
     def dedicated(self) -> contextlib.AbstractAsyncContextManager[AConn]:
-        return self.pool.connection()
+        return self.borrow()
 
     async def open(self) -> None:
         return None
@@ -259,6 +269,8 @@ class _Held:
 def _reconnector(conn: AConn) -> Callable[[], Awaitable[AConn]]:
     dsn = conn.info.dsn
     extra: dict[str, Any] = {"password": conn.info.password} if conn.info.password else {}
+    # the caller's choice about preparing (prepare_threshold=None behind a pooler) carries over
+    extra["prepare_threshold"] = conn.prepare_threshold
 
     async def connect() -> AConn:
         return await psycopg.AsyncConnection.connect(dsn, autocommit=True, **extra)
@@ -281,9 +293,11 @@ class AsyncClient:
 
             async def opener() -> AConn:
                 return await psycopg.AsyncConnection.connect(dsn, **params)
-            self._source = _OneConnection(None, connect or opener, owned=True)
+            self._source = _OneConnection(None, pooling.checked_async(connect or opener), owned=True)
         elif isinstance(source, psycopg.AsyncConnection):
-            self._source = _OneConnection(source, connect or _reconnector(source), owned=False)
+            # a passed connection is checked when first used (its client may not await here)
+            self._source = _OneConnection(source, pooling.checked_async(connect or _reconnector(source)),
+                                          owned=False, check_first=True)
         elif callable(getattr(source, "connection", None)):
             self._source = _Pool(source)
         else:

@@ -38,7 +38,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from . import calls, errors
+from . import calls, errors, pooling
 from .calls import APPROVALS_CHANNEL, LEASES_CHANNEL, TASKS_CHANNEL, Call, View, seconds
 from .results import (
     Agent,
@@ -257,16 +257,22 @@ class _OneConnection:
 
 
 class _Pool:
-    """A psycopg_pool.ConnectionPool (anything with ``connection()``): one connection per call."""
+    """A psycopg_pool.ConnectionPool (anything with ``connection()``): one connection per call,
+    each made pooler-safe the first time it is borrowed (pgcoord.pooling)."""
 
     def __init__(self, pool: Any):
         self.pool = pool
+        self.seen = pooling.SeenConnections()
 
-    def borrow(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        return self.pool.connection()
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[psycopg.Connection[Any]]:
+        with self.pool.connection() as conn:
+            if self.seen.first_time(conn):
+                pooling.make_pooler_safe(conn)
+            yield conn
 
     def dedicated(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        return self.pool.connection()
+        return self.borrow()
 
     def close(self) -> None:
         pass   # the pool is its owner's
@@ -300,6 +306,8 @@ def _reconnector(conn: psycopg.Connection[Any]) -> Callable[[], psycopg.Connecti
     """A way to open another session like ``conn`` (same parameters and password)."""
     dsn = conn.info.dsn
     extra: dict[str, Any] = {"password": conn.info.password} if conn.info.password else {}
+    # the caller's choice about preparing (prepare_threshold=None behind a pooler) carries over
+    extra["prepare_threshold"] = conn.prepare_threshold
 
     def connect() -> psycopg.Connection[Any]:
         return psycopg.connect(dsn, autocommit=True, **extra)
@@ -327,11 +335,11 @@ class Client:
             # rows as dicts on the client's own connection too (client.conn.execute), as before
             params: dict[str, Any] = {"autocommit": True, "row_factory": dict_row, **connect_kwargs}
 
-            def opener() -> psycopg.Connection[Any]:
-                return psycopg.connect(dsn, **params)
-            self._source = _OneConnection(opener(), connect or opener, owned=True)
+            opener = pooling.checked(lambda: psycopg.connect(dsn, **params))
+            self._source = _OneConnection(opener(), pooling.checked(connect) if connect else opener, owned=True)
         elif isinstance(source, psycopg.Connection):
-            self._source = _OneConnection(source, connect or _reconnector(source), owned=False)
+            pooling.make_pooler_safe(source)
+            self._source = _OneConnection(source, pooling.checked(connect or _reconnector(source)), owned=False)
         elif callable(getattr(source, "connection", None)):
             self._source = _Pool(source)
         else:

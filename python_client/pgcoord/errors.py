@@ -153,6 +153,20 @@ class LockNotAvailable(PgcoordError):
     sqlstate = "55P03"
 
 
+class SharedPoolIdentity(PgcoordError):
+    """The server's login role (``session_user``) is not the user the client connected as:
+    a pooler that logs everyone in as one user (pgbouncer's ``user=`` in ``[databases]``)
+    would make every agent that role. Raised before any call (pgcoord.pooling)."""
+
+    def __init__(self, *, asked: str, session_user: str):
+        self.asked = asked
+        self.session_user = session_user
+        super().__init__(
+            f"connected as {asked!r} but the server's session is {session_user!r}: a pooler that logs every "
+            "client in as one user makes every agent the same identity; give each agent its own login role "
+            "through the pooler (no user= in pgbouncer's [databases] entry)")
+
+
 class PermissionDenied(PgcoordError):
     """42501: the role lacks the privilege, e.g. an agent calling an admin function."""
 

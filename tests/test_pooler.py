@@ -1,0 +1,142 @@
+"""The clients behind a real PgBouncer (devtools.pooler; Debian package pgbouncer).
+
+Transaction pooling hands each transaction whichever server session is free, so
+psycopg's prepared statements land on one backend and are looked for, or clash, on
+another; a pool configured with one user for everybody makes every agent that user.
+pgcoord.pooling makes the clients safe by default: preparing off when the server
+answers on another port than the client dialled (or PGCOORD_TRANSACTION_POOLER=1),
+and SharedPoolIdentity when the server's session_user is not the user connected as.
+INV-TRUST: identity is the login role, so a shared pool user must never pass.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import psycopg
+import pytest
+
+from devtools.pooler import pgbouncer
+from pgcoord import AsyncClient, Client, errors
+from pgcoord.pooling import TRANSACTION_POOLER_ENV
+
+from .helpers import Database
+
+PREPARED_STATEMENT_CLASH = (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement,
+                            psycopg.errors.ProtocolViolation)
+
+
+def test_the_hazard_is_real_raw_psycopg_defaults_clash_behind_a_transaction_pooler(db: Database) -> None:
+    """The control: two plain psycopg connections of one user sharing one server
+    session, each running its own statement often enough to be prepared. Without
+    pgcoord's switch this fails deterministically; with it, it cannot."""
+    role = db.create_role("coord_agent")
+    with pgbouncer(db.admin_dsn, default_pool_size=1) as pooler:
+        url = pooler.dsn(db.name, role)
+        with psycopg.connect(url, autocommit=True) as a, psycopg.connect(url, autocommit=True) as b:
+            for _ in range(6):
+                a.execute("SELECT %s::int + 1", (1,))
+            with pytest.raises(PREPARED_STATEMENT_CLASH):
+                for _ in range(6):
+                    b.execute("SELECT %s::text || 'b'", ("x",))
+
+
+def test_INV_TRUST_clients_work_behind_a_transaction_pooler_by_default(db: Database) -> None:
+    """Eight default clients of two agents over two server sessions per agent, racing."""
+    agents = [db.agent()[0] for _ in range(2)]
+    errors_seen: list[BaseException] = []
+    with pgbouncer(db.admin_dsn, default_pool_size=2) as pooler:
+        clients = [Client.connect(pooler.dsn(db.name, role)) for role in agents for _ in range(4)]
+        try:
+            assert all(c.conn.prepare_threshold is None for c in clients)
+            barrier = threading.Barrier(len(clients))
+
+            def work(i: int, client: Client) -> None:
+                try:
+                    barrier.wait(timeout=30)
+                    for n in range(25):
+                        me = client.whoami()
+                        assert me.role_name == agents[i // 4]
+                        path = f"src/pooled/{i}/{n}.py"
+                        client.acquire_lock(path, ttl=600)
+                        client.release_lock(path)
+                except BaseException as exc:   # collected, re-raised below
+                    errors_seen.append(exc)
+
+            threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=120)
+            assert not errors_seen, errors_seen[:3]
+            # every call ran as its own agent: 8 x 25 grants, each by the client's own role
+            rows = db.su.execute("SELECT actor, count(*) AS n FROM coord_private.audit_events "
+                                 "WHERE operation = 'acquire_lock' AND proceeded GROUP BY actor").fetchall()
+            assert {r["actor"]: r["n"] for r in rows} == {role: 100 for role in agents}
+            # and the pooler really shared server sessions: at most two per agent
+            pools = [p for p in pooler.show("POOLS") if p["database"] == db.name and p["user"] in agents]
+            assert pools and all(p["sv_active"] + p["sv_idle"] + p["sv_used"] <= 2 for p in pools)
+        finally:
+            for c in clients:
+                c.close()
+
+
+def test_INV_TRUST_a_shared_pool_user_is_refused_before_any_call(db: Database) -> None:
+    shared = db.create_role("coord_agent", prefix="pooluser")
+    db.su.execute("SELECT coord.register_agent(%s, 'implementer')", (shared,))
+    alice = db.agent()[0]
+    before = db.scalar("SELECT count(*) FROM coord_private.audit_events")
+    for mode in ("transaction", "session"):
+        with pgbouncer(db.admin_dsn, pool_mode=mode, force_user=shared) as pooler:
+            with pytest.raises(errors.SharedPoolIdentity) as caught:
+                Client.connect(pooler.dsn(db.name, alice))
+            assert (caught.value.asked, caught.value.session_user) == (alice, shared)
+            with psycopg.connect(pooler.dsn(db.name, alice), autocommit=True) as conn:
+                with pytest.raises(errors.SharedPoolIdentity):
+                    Client(conn)
+    assert db.scalar("SELECT count(*) FROM coord_private.audit_events") == before
+
+
+def test_session_pooling_and_a_pool_of_connections_through_the_pooler(db: Database) -> None:
+    from psycopg_pool import ConnectionPool
+
+    role = db.agent()[0]
+    with pgbouncer(db.admin_dsn, pool_mode="session") as pooler:
+        with Client.connect(pooler.dsn(db.name, role)) as client:
+            client.acquire_lock("src/session.py", ttl=600)
+            client.release_lock("src/session.py")
+    with pgbouncer(db.admin_dsn, default_pool_size=1) as pooler:
+        with ConnectionPool(pooler.dsn(db.name, role), min_size=3, max_size=3,
+                            kwargs={"autocommit": True}) as pool:
+            client = Client(pool)
+            for n in range(10):
+                client.acquire_lock(f"src/pool/{n}.py", ttl=600)
+                client.release_lock(f"src/pool/{n}.py")
+
+
+def test_async_client_behind_a_transaction_pooler(db: Database) -> None:
+    role = db.agent()[0]
+
+    async def run(url: str) -> None:
+        clients = [await AsyncClient.connect(url) for _ in range(3)]
+        try:
+            async def work(i: int, client: AsyncClient) -> None:
+                for n in range(10):
+                    await client.acquire_lock(f"src/async/{i}/{n}.py", ttl=600)
+                    await client.release_lock(f"src/async/{i}/{n}.py")
+            await asyncio.gather(*(work(i, c) for i, c in enumerate(clients)))
+        finally:
+            for c in clients:
+                await c.close()
+
+    with pgbouncer(db.admin_dsn, default_pool_size=1) as pooler:
+        asyncio.run(run(pooler.dsn(db.name, role)))
+
+
+def test_direct_connections_keep_preparing_unless_told(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    role = db.agent()[0]
+    with Client.connect(db.role_dsn(role)) as direct:
+        assert direct.conn.prepare_threshold == 5
+    monkeypatch.setenv(TRANSACTION_POOLER_ENV, "1")
+    with Client.connect(db.role_dsn(role)) as told:
+        assert told.conn.prepare_threshold is None
