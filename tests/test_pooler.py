@@ -140,3 +140,24 @@ def test_direct_connections_keep_preparing_unless_told(db: Database, monkeypatch
     monkeypatch.setenv(TRANSACTION_POOLER_ENV, "1")
     with Client.connect(db.role_dsn(role)) as told:
         assert told.conn.prepare_threshold is None
+
+
+@pytest.mark.parametrize("driver", ["libpq", "psycopg"])
+def test_INV_TRUST_the_hooks_connect_through_a_pooler_as_themselves(db: Database, driver: str) -> None:
+    """PgBouncer refuses startup `options` (the hook's statement_timeout): the hook
+    connects again without them; a shared pool user is refused as in the clients."""
+    from pgcoord.hooks.database import DbError, LibpqConnection, PsycopgConnection
+
+    opener = LibpqConnection if driver == "libpq" else PsycopgConnection.connect
+    role = db.agent()[0]
+    shared = db.create_role("coord_agent", prefix="pooluser")
+    with pgbouncer(db.admin_dsn, default_pool_size=1) as pooler:
+        conn = opener(pooler.dsn(db.name, role))
+        try:
+            for _ in range(3):
+                assert conn.query_json("SELECT to_json(session_user::text)") == role
+        finally:
+            conn.close()
+    with pgbouncer(db.admin_dsn, force_user=shared) as pooler:
+        with pytest.raises(DbError, match="same identity"):
+            opener(pooler.dsn(db.name, role))

@@ -40,9 +40,30 @@ class DbError(Exception):
 
 # libpq's PQconnectdbParams keywords processed before the DSN (expand_dbname): the DSN
 # may override any of them.
-def _connect_params(dsn: str, timeout: int) -> list[tuple[str, str]]:
+# A pooler (PgBouncer) refuses a startup packet carrying ``options``: the hook then
+# connects again without them, and the agent's role must carry its statement_timeout
+# (ALTER ROLE ... SET, README "Connection poolers").
+def _connect_params(dsn: str, timeout: int, with_options: bool = True) -> list[tuple[str, str]]:
+    options = [("options", "-c statement_timeout=15000 -c client_min_messages=warning")] if with_options else []
     return [("connect_timeout", str(timeout)), ("application_name", "pgcoord-hook"), ("client_encoding", "UTF8"),
-            ("options", "-c statement_timeout=15000 -c client_min_messages=warning"), ("dbname", dsn)]
+            *options, ("dbname", dsn)]
+
+
+def _refused_options(message: str) -> bool:
+    return "unsupported startup parameter: options" in message
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("utf-8", "replace") if value else None
+
+
+def _shared_identity(asked: str | None, session_user: str | None) -> str | None:
+    """The refusal when the server's login role is not the user connected as: a pooler
+    logging every client in as one user would make every agent that role (pgcoord.pooling)."""
+    if asked and session_user and asked != session_user:
+        return (f"connected as {asked!r} but the server's session is {session_user!r}: a pooler that logs every "
+                "client in as one user makes every agent the same identity")
+    return None
 
 
 def _refuse_nul_characters(params: list[str | None]) -> None:
@@ -93,6 +114,10 @@ class Libpq:
         lib.PQgetvalue.restype = cp
         lib.PQgetvalue.argtypes = [p, c.c_int, c.c_int]
         lib.PQclear.argtypes = [p]
+        lib.PQuser.restype = cp
+        lib.PQuser.argtypes = [p]
+        lib.PQparameterStatus.restype = cp
+        lib.PQparameterStatus.argtypes = [p, cp]
         cls._lib = lib
         return lib
 
@@ -112,8 +137,16 @@ class LibpqConnection:
     def __init__(self, dsn: str, timeout: int = 5):
         import ctypes
         self._ctypes = ctypes
-        self._lib = lib = Libpq.load()
-        params = _connect_params(dsn, timeout)
+        self._lib = Libpq.load()
+        try:
+            self._open(_connect_params(dsn, timeout))
+        except DbError as exc:
+            if not _refused_options(exc.message):
+                raise
+            self._open(_connect_params(dsn, timeout, with_options=False))
+
+    def _open(self, params: list[tuple[str, str]]) -> None:
+        ctypes, lib = self._ctypes, self._lib
         keys = (ctypes.c_char_p * (len(params) + 1))(*[k.encode() for k, _ in params], None)
         values = (ctypes.c_char_p * (len(params) + 1))(*[v.encode() for _, v in params], None)
         self._conn = lib.PQconnectdbParams(keys, values, 1)
@@ -121,6 +154,11 @@ class LibpqConnection:
             message = (lib.PQerrorMessage(self._conn) or b"out of memory").decode("utf-8", "replace").strip()
             self.close()
             raise DbError(message)
+        problem = _shared_identity(_text(lib.PQuser(self._conn)),
+                                   _text(lib.PQparameterStatus(self._conn, b"session_authorization")))
+        if problem:
+            self.close()
+            raise DbError(problem)
 
     def query_json(self, statement: str, params: list[str | None] = ()) -> object:
         """The statement's single JSON value (first row, first column), parsed."""
@@ -163,11 +201,24 @@ class PsycopgConnection:
     @classmethod
     def connect(cls, dsn: str, timeout: int = 5) -> PsycopgConnection:
         import psycopg
+
+        def open_with(with_options: bool) -> psycopg.Connection:
+            params = dict(_connect_params(dsn, timeout, with_options)[:-1])
+            return psycopg.connect(dsn, autocommit=True, **params)
         try:
-            params = dict(_connect_params(dsn, timeout)[:-1])
-            return cls(psycopg.connect(dsn, autocommit=True, **params), owned=True)
+            try:
+                conn = open_with(True)
+            except psycopg.OperationalError as exc:
+                if not _refused_options(str(exc)):
+                    raise
+                conn = open_with(False)
         except psycopg.Error as exc:
             raise DbError(str(exc).strip() or type(exc).__name__) from None
+        problem = _shared_identity(conn.info.user, conn.info.parameter_status("session_authorization"))
+        if problem:
+            conn.close()
+            raise DbError(problem)
+        return cls(conn, owned=True)
 
     def query_json(self, statement: str, params: list[str | None] = ()) -> object:
         _refuse_nul_characters(list(params))
