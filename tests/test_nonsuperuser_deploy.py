@@ -4,8 +4,8 @@ package (a dev dependency; its absence fails this module, it is not a skip).
 
 Each version gets a fresh cluster, so the first deployer really creates the pgcoord
 roles. The managed-service path of the README is walked end to end: deploy as a
-CREATEROLE login that owns the database, grant itself coord_admin, register an agent
-that then works. A second deployer into another database finds the roles existing:
+CREATEROLE login that owns the database, create an admin login and an agent login,
+register the agent as the admin, and the agent works. A second deployer into another database finds the roles existing:
 on 15 CREATEROLE suffices; from 16 on (CREATEROLE no longer administers roles it did
 not create) the deploy stops with one clear error naming the grant it needs, and
 passes once the roles' creator grants coord_owner to it.
@@ -62,9 +62,12 @@ def test_managed_service_path_deploy_grant_register_work(cluster: Cluster) -> No
     assert "plpython3u" in out, out
     with psycopg.connect(dsn, autocommit=True) as deployer:
         assert deployer.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
-        deployer.execute("GRANT coord_admin TO deployer_one")
+        # the deployer made the pgcoord roles, so it may grant them: an admin login apart
+        # from itself (one role both owner and admin is what the catalog gate reports)
+        deployer.execute("CREATE ROLE ops_one LOGIN IN ROLE coord_admin")
         deployer.execute("CREATE ROLE agent_one LOGIN IN ROLE coord_agent")
-        deployer.execute("SELECT coord.register_agent('agent_one', 'implementer')")
+    with psycopg.connect(with_dbname(cluster.dsn(user="ops_one"), "deployer_one"), autocommit=True) as ops:
+        ops.execute("SELECT coord.register_agent('agent_one', 'implementer')")
     with Client.connect(with_dbname(cluster.dsn(user="agent_one"), "deployer_one")) as agent:
         assert agent.whoami().registered
         assert agent.acquire_lock("src/managed.py", ttl=600).token > 0
