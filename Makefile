@@ -43,6 +43,7 @@ bench: setup
 	@$(PY) -m bench.guardrails
 	@$(PY) -m bench.audit
 	@$(PY) -m bench.latency
+	@$(PY) -m bench.scale
 	@$(PY) -m bench.peers
 	@$(PY) -m bench.chart
 	-@$(PGCOORD) report safety   # the seeds' metrics on the deployed database (prints; a miss does not stop make)
