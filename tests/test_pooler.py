@@ -161,3 +161,60 @@ def test_INV_TRUST_the_hooks_connect_through_a_pooler_as_themselves(db: Database
     with pgbouncer(db.admin_dsn, force_user=shared) as pooler:
         with pytest.raises(DbError, match="same identity"):
             opener(pooler.dsn(db.name, role))
+
+
+def test_INV_TRUST_a_pool_never_lends_a_connection_that_failed_the_identity_check(db: Database) -> None:
+    """A pooled client through a shared pool user: every call refused, not only the
+    first (the failed connection is closed, so the pool cannot lend it unchecked)."""
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+    shared = db.create_role("coord_agent", prefix="pooluser")
+    db.su.execute("SELECT coord.register_agent(%s, 'implementer')", (shared,))
+    alice = db.agent()[0]
+    before = db.scalar("SELECT count(*) FROM coord_private.audit_events")
+    with pgbouncer(db.admin_dsn, force_user=shared) as pooler:
+        url = pooler.dsn(db.name, alice)
+        with ConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}) as pool:
+            client = Client(pool)
+            for _ in range(3):
+                with pytest.raises(errors.SharedPoolIdentity):
+                    client.acquire_lock("src/shared.py", ttl=600)
+
+        async def run() -> None:
+            async with AsyncConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True},
+                                           open=False) as apool:
+                aclient = AsyncClient(apool)
+                for _ in range(3):
+                    with pytest.raises(errors.SharedPoolIdentity):
+                        await aclient.acquire_lock("src/shared.py", ttl=600)
+        asyncio.run(run())
+    assert db.scalar("SELECT count(*) FROM coord_private.audit_events") == before
+
+
+def test_the_pooler_is_recognised_by_the_server_port_over_any_transport(db: Database) -> None:
+    """The server's own port setting against the port dialled: a Unix socket's name
+    carries its port, so a direct socket connection keeps preparing, and a pooler
+    reached over sockets on both sides (its own port) is still recognised."""
+    from types import SimpleNamespace
+
+    from pgcoord.pooling import judge
+
+    assert judge(SimpleNamespace(user="a", port=6432), "a", 5432) is True       # type: ignore[arg-type]
+    assert judge(SimpleNamespace(user="a", port=5432), "a", 5432) is False      # type: ignore[arg-type]
+    role = db.agent()[0]
+    socket_dir = str(db.scalar("SELECT split_part(current_setting('unix_socket_directories'), ',', 1)")).strip()
+    port = db.scalar("SELECT current_setting('port')::int")
+    with Client.connect(f"host={socket_dir} port={port} dbname={db.name} user={role}") as direct:
+        assert direct.conn.info.host.startswith("/")
+        assert direct.conn.prepare_threshold == 5
+
+
+@pytest.mark.parametrize("message", [
+    "ERROR:  unsupported startup parameter: options",                         # PgBouncer <= 1.19
+    "ERROR:  unsupported startup parameter in options: statement_timeout",    # PgBouncer >= 1.20
+])
+def test_the_hooks_retry_without_options_for_every_pooler_wording(message: str) -> None:
+    from pgcoord.hooks.database import _refused_options
+
+    assert _refused_options(message)
+    assert not _refused_options("FATAL:  password authentication failed for user \"alice\"")

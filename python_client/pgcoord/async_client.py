@@ -231,8 +231,7 @@ class _Pool:
     @contextlib.asynccontextmanager
     async def borrow(self) -> AsyncIterator[AConn]:
         async with self.pool.connection() as conn:
-            if self.seen.first_time(conn):
-                await pooling.make_pooler_safe_async(conn)
+            await self.seen.check_async(conn)
             yield conn
 
     def dedicated(self) -> contextlib.AbstractAsyncContextManager[AConn]:

@@ -267,8 +267,7 @@ class _Pool:
     @contextlib.contextmanager
     def borrow(self) -> Iterator[psycopg.Connection[Any]]:
         with self.pool.connection() as conn:
-            if self.seen.first_time(conn):
-                pooling.make_pooler_safe(conn)
+            self.seen.check(conn)
             yield conn
 
     def dedicated(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:

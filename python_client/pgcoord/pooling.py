@@ -9,9 +9,10 @@ clients open or are given:
   different one of the same name exists (another client's). So when the connection
   is found to go through a pooler, or ``PGCOORD_TRANSACTION_POOLER=1`` says so,
   pgcoord turns psycopg's preparing off for it (``prepare_threshold = None``).
-  Found: the server reports another port (or transport) than the client dialled, which
-  is what a pooler, a proxy or a port mapping look like; a false alarm costs only the
-  preparing. A pooler on the server's own port is not seen: set the variable.
+  Found: the server's own ``port`` setting is not the port the client dialled (a Unix
+  socket's name carries its port too), which is what a pooler, a proxy or a port
+  mapping look like, over TCP or sockets; a false alarm costs only the preparing. A
+  pooler on the server's own port is not seen: set the variable.
 * **Identity.** pgcoord's identity is the session's login role. A pooler configured
   with one user for everybody (pgbouncer's ``user=`` in ``[databases]``) makes every
   agent that role. The server's ``session_user`` must be the user the client asked
@@ -32,23 +33,20 @@ from . import errors
 
 TRANSACTION_POOLER_ENV = "PGCOORD_TRANSACTION_POOLER"
 
-PROBE = "SELECT session_user::text, pg_catalog.inet_server_port()"
+PROBE = "SELECT session_user::text, pg_catalog.current_setting('port')::integer"
 
 
 def declared_behind_pooler() -> bool:
     return os.environ.get(TRANSACTION_POOLER_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def judge(info: psycopg.ConnectionInfo, session_user: str, server_port: int | None) -> bool:
+def judge(info: psycopg.ConnectionInfo, session_user: str, server_port: int) -> bool:
     """Whether the connection goes through a pooler; raises SharedPoolIdentity when the
     server's login role is not the user the client connected as."""
     asked = info.user
     if asked and session_user != asked:
         raise errors.SharedPoolIdentity(asked=asked, session_user=session_user)
-    dialled_socket = (info.host or "").startswith("/")
-    if server_port is None:                      # the server side is a Unix socket
-        return not dialled_socket
-    return dialled_socket or server_port != info.port
+    return server_port != info.port
 
 
 def _restore_idle(conn: Any, status_before: TransactionStatus) -> None:
@@ -107,14 +105,30 @@ def checked_async(connect: Callable[[], Awaitable[psycopg.AsyncConnection[Any]]]
 
 
 class SeenConnections:
-    """The connections of a pool already checked (a pool's connection is checked the
-    first time a client borrows it; the pool may close and replace it at any time)."""
+    """The connections of a pool already checked: a pool's connection is checked the
+    first time a client borrows it (the pool may close and replace it at any time). A
+    connection that fails the check is closed, so the pool discards it instead of
+    lending it again unchecked."""
 
     def __init__(self) -> None:
         self._seen: weakref.WeakSet[Any] = weakref.WeakSet()
 
-    def first_time(self, conn: Any) -> bool:
+    def check(self, conn: psycopg.Connection[Any]) -> None:
         if conn in self._seen:
-            return False
+            return
+        try:
+            make_pooler_safe(conn)
+        except BaseException:
+            conn.close()
+            raise
         self._seen.add(conn)
-        return True
+
+    async def check_async(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if conn in self._seen:
+            return
+        try:
+            await make_pooler_safe_async(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        self._seen.add(conn)

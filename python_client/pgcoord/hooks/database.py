@@ -50,7 +50,10 @@ def _connect_params(dsn: str, timeout: int, with_options: bool = True) -> list[t
 
 
 def _refused_options(message: str) -> bool:
-    return "unsupported startup parameter: options" in message
+    # PgBouncer up to 1.19 refuses `options` whole; 1.20+ (and the poolers speaking its
+    # dialect) parse it and refuse the settings in it
+    return ("unsupported startup parameter: options" in message
+            or "unsupported startup parameter in options" in message)
 
 
 def _text(value: bytes | None) -> str | None:
