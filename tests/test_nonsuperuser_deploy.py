@@ -82,8 +82,8 @@ def test_second_deployer_finds_the_roles_existing(cluster: Cluster) -> None:
         with pytest.raises(migrations.MigrationError) as refused:
             migrations.deploy(dsn)
         message = str(refused.value)
-        assert "the deployer deployer_two cannot SET ROLE coord_owner" in message
-        assert "GRANT coord_owner TO deployer_two" in message
+        assert "the deployer deployer_two cannot SET ROLE coord_owner and use its privileges" in message
+        assert "GRANT coord_owner TO deployer_two WITH INHERIT TRUE, SET TRUE" in message
         # nothing half-written: the deploy rolled back (no coord schema in its database)
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT to_regnamespace('coord') IS NULL").fetchone() == (True,)
@@ -91,7 +91,9 @@ def test_second_deployer_finds_the_roles_existing(cluster: Cluster) -> None:
         with psycopg.connect(with_dbname(cluster.dsn(user="deployer_one"), "deployer_one"),
                              autocommit=True) as creator:
             creator.execute("GRANT coord_owner TO deployer_two")
-    migrations.deploy(dsn)
+    out = migrations.deploy(dsn)
+    # deployer_one made the roles: it can act as coord_owner here too, and deploy says so
+    assert "can act as coord_owner" in out and "deployer_one" in out
     assert migrations.verify(dsn)
 
 
@@ -99,3 +101,31 @@ def test_the_clusters_are_the_majors_claimed(cluster: Cluster, request: pytest.F
     """15 from Debian, 18 from the package: the supported range's ends (README)."""
     expected = 18 if request.node.callspec.params["cluster"] == "embedded" else 15
     assert server_version(cluster.dsn()) // 10000 == expected
+
+
+def test_a_deployer_that_does_not_inherit_the_owner_is_stopped_before_anything(cluster: Cluster) -> None:
+    """Sqitch's verify and revert scripts run as the deployer itself: one that may SET
+    ROLE coord_owner but not inherit it would fail after the deploy and leave it half
+    reverted. The deploy refuses first and names the fix."""
+    dsn = make_deployer(cluster, "deployer_three")
+    pg16 = server_version(dsn) >= 160000
+    with psycopg.connect(cluster.dsn(), autocommit=True) as su:
+        su.execute("ALTER ROLE deployer_three NOINHERIT")
+        # on 16+ the grant takes NOINHERIT as its default: INHERIT FALSE, SET TRUE
+        su.execute("GRANT coord_owner TO deployer_three")
+    with pytest.raises(migrations.MigrationError) as refused:
+        migrations.deploy(dsn)
+    if pg16:
+        assert "GRANT coord_owner TO deployer_three WITH INHERIT TRUE, SET TRUE" in str(refused.value)
+    else:
+        assert "does not inherit the privileges of coord_owner" in str(refused.value)
+        assert "ALTER ROLE deployer_three INHERIT" in str(refused.value)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regnamespace('coord') IS NULL").fetchone() == (True,)
+    with psycopg.connect(cluster.dsn(), autocommit=True) as su:
+        if pg16:
+            su.execute("GRANT coord_owner TO deployer_three WITH INHERIT TRUE")
+        else:
+            su.execute("ALTER ROLE deployer_three INHERIT")
+    migrations.deploy(dsn)
+    assert migrations.verify(dsn)

@@ -79,7 +79,26 @@ def deploy(dsn: str, to: str | None = None) -> str:
     out = _sqitch(["deploy", *(["--to", to] if to else [])], dsn)
     if apply_database_grants(dsn):
         out += "\nrepaired the database grants (CONNECT, CREATE, TEMPORARY), e.g. after a restore"
+    others = other_owners(dsn)
+    if others:
+        out += ("\nwarning: these roles besides you can act as coord_owner, so they can rewrite this database's "
+                "pgcoord (roles are the cluster's): " + ", ".join(others))
     return out
+
+
+def other_owners(dsn: str) -> list[str]:
+    """The non-superusers other than the connected one who can act as coord_owner: in
+    PostgreSQL roles belong to the cluster, so each of them owns every pgcoord database
+    in it (another database's deployer, or a co-tenant who created the roles first)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regrole('coord_owner') IS NULL").fetchone() == (True,):
+            return []
+        rows = conn.execute(
+            """SELECT r.rolname FROM pg_catalog.pg_roles r
+                WHERE NOT r.rolsuper AND r.rolname NOT IN ('coord_owner', current_user)
+                  AND pg_catalog.pg_has_role(r.oid, 'coord_owner', 'MEMBER')
+                ORDER BY r.rolname""").fetchall()
+    return [r[0] for r in rows]
 
 
 def apply_database_grants(dsn: str) -> bool:
@@ -88,7 +107,10 @@ def apply_database_grants(dsn: str) -> bool:
     and TEMPORARY back to PUBLIC. Sqitch deploys nothing twice, so this runs after
     every deploy; True when a grant was missing. Before the roles exist (a deploy
     stopped earlier) there is nothing to grant to."""
-    statement = (plan_dir() / "sql" / "database_grants.sql").read_text(encoding="utf-8")
+    source = plan_dir() / "sql" / "database_grants.sql"
+    if not source.is_file():
+        return False   # migrations older than this file (PGCOORD_HOME naming an old checkout)
+    statement = source.read_text(encoding="utf-8")
     datacl = "SELECT datacl::text FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()"
     with psycopg.connect(dsn, autocommit=True) as conn:
         roles = conn.execute("SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname IN "

@@ -30,18 +30,30 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT CREATE ON DATABASE %I TO coord_owner', pg_catalog.current_database());
     EXECUTE pg_catalog.format('REVOKE ALL ON DATABASE %I FROM PUBLIC', pg_catalog.current_database());
     EXECUTE pg_catalog.format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO coord_agent, coord_admin, coord_auditor', pg_catalog.current_database());
-    -- A non-superuser deployer must be able to SET ROLE coord_owner. It grants that to
-    -- itself only when it may (it created the roles: ADMIN on 16+, CREATEROLE before);
-    -- when the roles are another role's, they must be granted to it beforehand.
+    -- A non-superuser deployer must be able to SET ROLE coord_owner (the deploy scripts
+    -- do) and to use its privileges without it (Sqitch's verify and revert scripts run
+    -- as the deployer: without INHERIT a verify fails after the deploy and the revert
+    -- cannot clean up). It grants that to itself only when it may (it created the roles:
+    -- ADMIN on 16+, CREATEROLE before); when the roles are another role's, they must be
+    -- granted to it beforehand.
     IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
-       AND NOT pg_catalog.pg_has_role(current_user, 'coord_owner', v_can_set) THEN
-        IF pg_catalog.current_setting('server_version_num')::integer >= 160000
-           AND NOT pg_catalog.pg_has_role(current_user, 'coord_owner', 'USAGE WITH ADMIN OPTION') THEN
-            RAISE EXCEPTION 'pgcoord: the deployer % cannot SET ROLE coord_owner, and may not grant it to itself', current_user
-                USING DETAIL = 'the pgcoord roles exist already (created by another role); since PostgreSQL 16 CREATEROLE alone does not allow granting them',
-                      HINT = pg_catalog.format('as a superuser, or as the role that created coord_owner: GRANT coord_owner TO %I', current_user);
+       AND NOT (pg_catalog.pg_has_role(current_user, 'coord_owner', v_can_set)
+                AND pg_catalog.pg_has_role(current_user, 'coord_owner', 'USAGE')) THEN
+        IF pg_catalog.current_setting('server_version_num')::integer >= 160000 THEN
+            IF NOT pg_catalog.pg_has_role(current_user, 'coord_owner', 'USAGE WITH ADMIN OPTION') THEN
+                RAISE EXCEPTION 'pgcoord: the deployer % cannot SET ROLE coord_owner and use its privileges, and may not grant it to itself', current_user
+                    USING DETAIL = 'the pgcoord roles exist already (created by another role); since PostgreSQL 16 CREATEROLE alone does not allow granting them',
+                          HINT = pg_catalog.format('as a superuser, or as the role that created coord_owner: GRANT coord_owner TO %I WITH INHERIT TRUE, SET TRUE', current_user);
+            END IF;
+            EXECUTE pg_catalog.format('GRANT coord_owner TO %I WITH INHERIT TRUE, SET TRUE', current_user);
+        ELSE
+            EXECUTE pg_catalog.format('GRANT coord_owner TO %I', current_user);
         END IF;
-        EXECUTE pg_catalog.format('GRANT coord_owner TO %I', current_user);
+        IF NOT pg_catalog.pg_has_role(current_user, 'coord_owner', 'USAGE') THEN
+            RAISE EXCEPTION 'pgcoord: the deployer % does not inherit the privileges of coord_owner', current_user
+                USING DETAIL = 'the role is NOINHERIT: Sqitch''s verify and revert scripts would fail as it',
+                      HINT = pg_catalog.format('ALTER ROLE %I INHERIT', current_user);
+        END IF;
     END IF;
     -- The comments are the cluster's (roles are): set them where missing or different,
     -- which since PostgreSQL 16 takes the ADMIN option on the role.
