@@ -27,7 +27,7 @@ def plan_version(plan: Path = ROOT / "sqitch.plan") -> str:
     for line in plan.read_text(encoding="utf-8").splitlines():
         if line.startswith("@"):
             tag, after = line[1:].split()[0], 0
-        elif line.strip() and not line.startswith(("%", "#")):
+        elif line.strip() and not line.lstrip().startswith(("%", "#")):
             after += 1
     if tag is None or not re.fullmatch(r"v\d+\.\d+\.\d+", tag):
         raise SystemExit(f"setup.py: the plan's last tag {tag!r} is not vMAJOR.MINOR.PATCH")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -32,7 +33,7 @@ def plan_tag_version() -> tuple[str, int]:
     for line in (ROOT / "sqitch.plan").read_text().splitlines():
         if line.startswith("@"):
             tag, after = line[1:].split()[0].lstrip("v"), 0
-        elif line.strip() and not line.startswith(("%", "#")):
+        elif line.strip() and not line.lstrip().startswith(("%", "#")):
             after += 1
     assert tag is not None, "the plan has no tag"
     return tag, after
@@ -40,13 +41,28 @@ def plan_tag_version() -> tuple[str, int]:
 
 def plan_changes() -> list[str]:
     return [line.split()[0] for line in (ROOT / "sqitch.plan").read_text().splitlines()
-            if line.strip() and not line.startswith(("%", "#", "@"))]
+            if line.strip() and not line.lstrip().startswith(("%", "#", "@"))]
+
+
+def tracked_copy(into: Path) -> Path:
+    """The checkout's tracked files as they are now (no build/ leftovers, no untracked
+    files under sql/), which is what a release is built from."""
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+    return into
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("the wheel is built from the tracked files; this tree is not a git checkout")
+    source = tracked_copy(tmp_path_factory.mktemp("source"))
     out = tmp_path_factory.mktemp("wheel")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(out)],
                           capture_output=True, text=True, cwd=out)
     assert proc.returncode == 0, proc.stderr
     (wheels,) = out.glob("pgcoord-*.whl")

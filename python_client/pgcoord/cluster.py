@@ -263,13 +263,17 @@ def project_root() -> Path:
 
 def data_root() -> Path:
     """Where the embedded cluster lives: $PGCOORD_DATA_DIR; else ``.pgcoord/`` of the
-    checkout; else (an installed package) ``$XDG_DATA_HOME/pgcoord`` (~/.local/share/pgcoord)."""
+    checkout; else (an installed package) ``$XDG_DATA_HOME/pgcoord`` (~/.local/share/pgcoord),
+    or ``/var/lib/pgcoord`` as root: the server then runs as another OS user, who would
+    need a way through root's home directory (never opened for it)."""
     env = os.environ.get("PGCOORD_DATA_DIR")
     if env:
         return Path(env).resolve()
     try:
         return project_root() / ".pgcoord"
     except ClusterError:
+        if os.geteuid() == 0:
+            return Path("/var/lib/pgcoord")
         xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         return Path(xdg) / "pgcoord"
 
