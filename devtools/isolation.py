@@ -38,6 +38,14 @@ from . import databases
 RUN_LOCK = "SELECT pg_catalog.pg_advisory_lock(1885570817, 12)"
 RUN_UNLOCK = "SELECT pg_catalog.pg_advisory_unlock(1885570817, 12)"
 RESULT_LINE = re.compile(r"^(?:test|ok|not ok)?\s*\d*\s*-?\s*(\S+)\s+\.\.\.\s+(ok|FAILED|failed)\b", re.M)
+# pg_regress 16 and later report in TAP: "ok 1         - spec_name    97 ms" / "not ok 2  - ..."
+TAP_RESULT_LINE = re.compile(r"^(ok|not ok)\s+\d+\s+[-+]\s+(\S+)", re.M)
+
+
+def spec_results(report: str) -> list[tuple[str, str]]:
+    """(spec, verdict) of every spec pg_isolation_regress reported, in either output format."""
+    return RESULT_LINE.findall(report) + [(name, "ok" if verdict == "ok" else "FAILED")
+                                          for verdict, name in TAP_RESULT_LINE.findall(report)]
 
 
 class IsolationError(RuntimeError):
@@ -84,9 +92,10 @@ def spec_names(only: list[str] | None = None) -> list[str]:
     return names
 
 
-def run_specs(dsn: str, names: list[str]) -> int:
-    """Run pg_isolation_regress over the named specs in the existing database of dsn."""
-    binary = find_isolation_regress()
+def run_specs(dsn: str, names: list[str], binary: Path | None = None) -> int:
+    """Run pg_isolation_regress (``binary``, else the one found) over the named specs in
+    the existing database of dsn."""
+    binary = binary or find_isolation_regress()
     root = project_root()
     missing = [n for n in names if not (root / "isolation" / "expected" / f"{n}.out").is_file()]
     if missing:
@@ -111,7 +120,7 @@ def run_specs(dsn: str, names: list[str]) -> int:
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=out, env=env)
         report = proc.stdout + proc.stderr
         print(report.rstrip())
-        results = RESULT_LINE.findall(report)
+        results = spec_results(report)
         failed = [name for name, verdict in results if verdict != "ok"]
         diffs = out / "regression.diffs"
         if diffs.is_file() and diffs.stat().st_size:
@@ -125,11 +134,12 @@ def run_specs(dsn: str, names: list[str]) -> int:
         return proc.returncode if proc.returncode != 0 else (1 if failed else 0)
 
 
-def run_isolation(admin_dsn: str, only: list[str] | None = None) -> int:
-    """Provision a fresh database, run the specs there, drop it (one run at a time per server)."""
+def run_isolation(admin_dsn: str, only: list[str] | None = None, binary: Path | None = None) -> int:
+    """Provision a fresh database, run the specs there (with ``binary``, the server's own
+    pg_isolation_regress, else the one found), drop it (one run at a time per server)."""
     try:
         names = spec_names(only)
-        find_isolation_regress()
+        binary = binary or find_isolation_regress()
     except IsolationError as exc:
         print(f"isolation: {exc}", file=sys.stderr)
         return 1
@@ -141,7 +151,7 @@ def run_isolation(admin_dsn: str, only: list[str] | None = None) -> int:
         try:
             dsn = databases.provision(admin_dsn, "pgcoord_iso")
             try:
-                return run_specs(dsn, names)
+                return run_specs(dsn, names, binary)
             finally:
                 databases.drop_database(admin_dsn, unquote(urlsplit(dsn).path.lstrip("/")))
         finally:

