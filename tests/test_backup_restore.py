@@ -80,3 +80,37 @@ def test_restore_without_create_then_deploy_repairs_the_database_grants(db: Data
                 again.conn.execute("CREATE TEMPORARY TABLE shadow (x int)")
     finally:
         databases.drop_database(db.admin_dsn, restored_name)
+
+
+def test_restore_onto_a_new_cluster_takes_the_roles_first(db: Database, tmp_path: Path) -> None:
+    """Roles are the cluster's: on a new cluster `pg_dumpall --roles-only` goes first,
+    then the database dump, then `pgcoord deploy` (README "Backup and restore")."""
+    from pgcoord.cluster import Cluster
+
+    role, agent = db.agent()
+    agent.acquire_lock("src/moved.py", ttl=600)
+    digest = db.admin().audit_digest()
+    auditor_role = db.create_role("coord_auditor", prefix="auditor")
+    roles_sql, dump = tmp_path / "roles.sql", tmp_path / "pgcoord.dump"
+    for argv in (["pg_dumpall", "--roles-only", "-f", str(roles_sql), "-d", db.admin_dsn],
+                 ["pg_dump", "-Fc", "-f", str(dump), "-d", db.dsn]):
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    target = Cluster(tmp_path / "new-cluster", tuned_for_tests=True)
+    target.start()
+    try:
+        # the superuser of the new cluster exists already: that one statement fails, the rest apply
+        subprocess.run(["psql", "-X", "-q", "-d", target.dsn(), "-f", str(roles_sql)], capture_output=True)
+        with psycopg.connect(target.dsn(), autocommit=True) as su:
+            su.execute(f'CREATE DATABASE "{db.name}"')
+        proc = subprocess.run(["pg_restore", "--exit-on-error", "-d", target.dsn(db.name), str(dump)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert "repaired the database grants" in migrations.deploy(target.dsn(db.name))
+        with Client.connect(target.dsn(db.name, user=role)) as moved:
+            assert moved.whoami().registered
+            assert [s.path for s in moved.check_locks(["src/moved.py"])] == ["src/moved.py"]
+        with Client.connect(target.dsn(db.name, user=auditor_role)) as auditor:
+            assert auditor.verify_audit().ok and auditor.verify_audit_digest(digest).ok
+    finally:
+        target.destroy()
