@@ -218,3 +218,18 @@ def test_the_hooks_retry_without_options_for_every_pooler_wording(message: str) 
 
     assert _refused_options(message)
     assert not _refused_options("FATAL:  password authentication failed for user \"alice\"")
+
+
+def test_a_passed_connection_outside_autocommit_is_left_as_it_was(db: Database) -> None:
+    """The probe must not leave a caller's idle connection inside a transaction it began
+    (nor end one the caller had open)."""
+    from psycopg.pq import TransactionStatus
+
+    role = db.agent()[0]
+    with psycopg.connect(db.role_dsn(role)) as conn:            # autocommit off
+        Client(conn)
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        conn.execute("SELECT 1")
+        Client(conn)
+        assert conn.info.transaction_status == TransactionStatus.INTRANS
+        conn.rollback()
